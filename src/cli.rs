@@ -1,0 +1,258 @@
+//! Command-line interface: parses arguments with clap and runs the pipeline,
+//! printing diagnostics and a one-line summary.
+//!
+//! Exit codes: 0 success, 1 build or check errors, 2 bad usage, 130 interrupted.
+
+use crate::diagnostics::Report;
+use crate::pipeline::{self, Options};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+const EXAMPLES: &str = "\
+Examples:
+  explainer build                         build ./ into ./public
+  explainer build --root site -o /tmp/out build another site elsewhere
+  explainer build --relative              links that work from file://
+  explainer check                         verify citations, quotations and links
+  explainer check --format json           the same findings as JSON
+  explainer serve --open                  preview with live reload
+  explainer new my-explainer              start a new explainer";
+
+#[derive(Parser, Debug)]
+#[command(name = "explainer", version, about = "Static sites for explainers: every claim attributed, every quotation checked.", after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Build the site into the output folder.
+    #[command(after_help = "Examples:\n  explainer build\n  explainer build --root site -o /srv/www --base-url https://example.org/explainer/")]
+    Build(BuildArgs),
+    /// Run every check (citations, quotations, links, templates) without writing anything.
+    #[command(after_help = "Examples:\n  explainer check\n  explainer check --format json | jq .diagnostics")]
+    Check(CheckArgs),
+    /// Build and serve the site locally, rebuilding and reloading on every edit.
+    #[command(after_help = "Examples:\n  explainer serve\n  explainer serve --port 8080 --open")]
+    Serve(ServeArgs),
+    /// Write a new, working explainer into DIR.
+    #[command(after_help = "Examples:\n  explainer new my-explainer && cd my-explainer && explainer build")]
+    New(NewArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SiteArgs {
+    /// The site folder (holding config.toml).
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+    /// Include pages marked `draft = true`.
+    #[arg(long)]
+    pub drafts: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub site: SiteArgs,
+    /// Output folder [default: ROOT/public].
+    #[arg(short = 'o', long)]
+    pub output_dir: Option<PathBuf>,
+    /// Use this base URL instead of config.toml's.
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Write relative links, so the output works from file:// and any folder.
+    #[arg(long)]
+    pub relative: bool,
+    /// Print only errors.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print each stage's timing.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub site: SiteArgs,
+    /// Output format of the findings.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub site: SiteArgs,
+    /// Port to listen on; the next free one is used if it is taken.
+    #[arg(long, default_value_t = 1111)]
+    pub port: u16,
+    /// Address to bind; anything but loopback exposes the preview to the network.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: String,
+    /// Open the site in the default browser.
+    #[arg(long)]
+    pub open: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct NewArgs {
+    /// The folder to create (must not exist or be empty).
+    pub dir: PathBuf,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Run the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match cli.command {
+        Command::Build(args) => build(args),
+        Command::Check(args) => check(args),
+        Command::Serve(args) => crate::serve::run(args),
+        Command::New(args) => crate::starter::run(&args.dir),
+    }
+}
+
+/// Set while the output folder is being synced: an interrupt then waits for the sync to finish.
+static SYNCING: AtomicBool = AtomicBool::new(false);
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+fn install_interrupt_handler() {
+    let _ = ctrlc::set_handler(|| {
+        if SYNCING.load(Ordering::SeqCst) {
+            INTERRUPTED.store(true, Ordering::SeqCst);
+        } else {
+            eprintln!("interrupted: the output folder was not touched");
+            std::process::exit(130);
+        }
+    });
+}
+
+fn build(args: BuildArgs) -> i32 {
+    install_interrupt_handler();
+    let level = if args.verbose { "debug" } else { "warn" };
+    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(level).try_init();
+    let opts = Options {
+        root: args.site.root.clone(),
+        drafts: args.site.drafts,
+        base_url: args.base_url.clone(),
+        relative: args.relative,
+    };
+    let out = args.output_dir.clone().unwrap_or_else(|| args.site.root.join("public"));
+    let result = pipeline::build(&opts, &out, &|| SYNCING.store(true, Ordering::SeqCst));
+    SYNCING.store(false, Ordering::SeqCst);
+    let code = match result {
+        Ok(built) => {
+            if !args.quiet {
+                print_report(&built.rendered.report);
+                eprintln!(
+                    "Built {} pages and {} sections in {} ms: {} files written, {} unchanged, {} removed{}",
+                    built.rendered.pages,
+                    built.rendered.sections,
+                    built.elapsed.as_millis(),
+                    built.sync.written,
+                    built.sync.unchanged,
+                    built.sync.removed,
+                    warnings_suffix(&built.rendered.report),
+                );
+            }
+            0
+        }
+        Err(report) => {
+            print_report(&report);
+            eprintln!(
+                "Build failed: {}; the output folder was not changed",
+                counts(&report)
+            );
+            1
+        }
+    };
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        eprintln!("interrupted after the output folder was synced: it is complete");
+        return 130;
+    }
+    code
+}
+
+fn check(args: CheckArgs) -> i32 {
+    let opts = Options {
+        root: args.site.root.clone(),
+        drafts: args.site.drafts,
+        ..Options::default()
+    };
+    let result = pipeline::render_site(&opts, &pipeline::DiscardSink);
+    let (report, stats) = match &result {
+        Ok(r) => (r.report.clone(), Some(r.stats.clone())),
+        Err(report) => (report.clone(), None),
+    };
+    if args.format == Format::Json {
+        let json = serde_json::json!({
+            "ok": result.is_ok(),
+            "errors": report.error_count(),
+            "warnings": report.warning_count(),
+            "stats": stats,
+            "diagnostics": report.diagnostics,
+        });
+        println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+    } else {
+        print_report(&report);
+        let stats = stats.unwrap_or_default();
+        println!(
+            "{} statements, {} quotations verified, {} of {} basis passages verified, {} assessments, {} citations, {} internal links, {}",
+            stats.statements,
+            stats.quotations_verified,
+            stats.basis_verified,
+            stats.items_with_basis,
+            stats.assessments,
+            stats.citations,
+            stats.internal_links,
+            counts(&report),
+        );
+    }
+    i32::from(result.is_err())
+}
+
+/// Print every diagnostic to stderr.
+pub fn print_report(report: &Report) {
+    let mut err = std::io::stderr().lock();
+    for d in &report.diagnostics {
+        use std::io::Write;
+        let _ = writeln!(err, "{d}");
+    }
+}
+
+/// "2 errors, 1 warning".
+pub fn counts(report: &Report) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{}, {}",
+        plural(report.error_count(), "error"),
+        plural(report.warning_count(), "warning")
+    )
+}
+
+fn warnings_suffix(report: &Report) -> String {
+    match report.warning_count() {
+        0 => String::new(),
+        n => format!(" ({n} warning{})", if n == 1 { "" } else { "s" }),
+    }
+}
+
+/// Whether progress output may be drawn (stderr is a terminal).
+pub fn interactive() -> bool {
+    std::io::stderr().is_terminal()
+}

@@ -1,0 +1,175 @@
+//! Site settings: reads and validates `config.toml`.
+//!
+//! Unknown keys are errors with file, line and column, so a typo never silently
+//! changes the site.
+
+use crate::diagnostics::Diagnostic;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The name of the site settings file at the site root.
+pub const CONFIG_FILE: &str = "config.toml";
+
+/// Settings from `config.toml`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub base_url: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "default_language")]
+    pub language: String,
+    /// Write internal links relative to the page, so the output works from `file://`.
+    #[serde(default)]
+    pub relative_urls: bool,
+    #[serde(default)]
+    pub markdown: MarkdownConfig,
+    #[serde(default = "empty_table")]
+    pub extra: toml::Table,
+}
+
+/// The `[markdown]` table.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkdownConfig {
+    #[serde(default = "yes")]
+    pub highlight_code: bool,
+    #[serde(default = "default_light_theme")]
+    pub light_theme: String,
+    #[serde(default = "default_dark_theme")]
+    pub dark_theme: String,
+}
+
+impl Default for MarkdownConfig {
+    fn default() -> Self {
+        MarkdownConfig {
+            highlight_code: true,
+            light_theme: default_light_theme(),
+            dark_theme: default_dark_theme(),
+        }
+    }
+}
+
+fn default_language() -> String {
+    "en".into()
+}
+fn default_light_theme() -> String {
+    "InspiredGitHub".into()
+}
+fn default_dark_theme() -> String {
+    "base16-ocean.dark".into()
+}
+fn yes() -> bool {
+    true
+}
+fn empty_table() -> toml::Table {
+    toml::Table::new()
+}
+
+impl Config {
+    /// Read `config.toml` from the site root.
+    pub fn load(root: &Path) -> Result<Config, Diagnostic> {
+        let path = root.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Diagnostic::error("config", format!("cannot read {CONFIG_FILE}: {e}"))
+                .in_file(CONFIG_FILE)
+                .note(format!(
+                    "is {} an explainer site? It needs config.toml, content/ and templates/ (try `explainer new DIR`)",
+                    root.display()
+                ))
+        })?;
+        Config::parse(&text)
+    }
+
+    /// Parse and validate the text of a `config.toml`.
+    pub fn parse(text: &str) -> Result<Config, Diagnostic> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut config: Config = toml::from_str(text).map_err(|e| {
+            let d = Diagnostic::error("config", e.message().to_string()).in_file(CONFIG_FILE);
+            match e.span() {
+                Some(span) => d.at_offset(text, span.start),
+                None => d,
+            }
+        })?;
+        config.base_url = normalise_base_url(&config.base_url).map_err(|why| {
+            let d = Diagnostic::error("config", format!("bad base_url {:?}: {why}", config.base_url))
+                .in_file(CONFIG_FILE)
+                .note("base_url must be an absolute http(s) URL, e.g. \"https://example.org/\" or \"https://user.github.io/explainer/\"");
+            match text.find("base_url") {
+                Some(at) => d.at_offset(text, at),
+                None => d,
+            }
+        })?;
+        Ok(config)
+    }
+
+    /// The path part of `base_url`, always starting and ending with `/` (`/explainer/`).
+    pub fn base_path(&self) -> &str {
+        base_path_of(&self.base_url)
+    }
+}
+
+/// The path part of an absolute URL with a trailing slash.
+pub fn base_path_of(url: &str) -> &str {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    match after_scheme.find('/') {
+        Some(i) => &after_scheme[i..],
+        None => "/",
+    }
+}
+
+/// Check that `url` is an absolute http(s) URL and give it a trailing slash.
+pub fn normalise_base_url(url: &str) -> Result<String, &'static str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("it must start with http:// or https://")?;
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() {
+        return Err("it has no host");
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("it contains whitespace");
+    }
+    if url.contains(['?', '#']) {
+        return Err("it must not have a query or fragment");
+    }
+    let valid_host = host
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'));
+    if !valid_host {
+        return Err("its host is not a valid host name");
+    }
+    Ok(if url.ends_with('/') {
+        url.to_string()
+    } else {
+        format!("{url}/")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_is_located() {
+        let err = Config::parse("base_url = \"https://a.org\"\ntitel = \"x\"\n").unwrap_err();
+        assert!(err.message.contains("titel"), "{}", err.message);
+        assert_eq!(err.line, Some(2));
+    }
+
+    #[test]
+    fn base_url_gets_trailing_slash_and_path() {
+        let c = Config::parse("base_url = \"https://user.github.io/explainer\"\n").unwrap();
+        assert_eq!(c.base_url, "https://user.github.io/explainer/");
+        assert_eq!(c.base_path(), "/explainer/");
+    }
+
+    #[test]
+    fn bad_base_url_is_rejected() {
+        assert!(Config::parse("base_url = \"example.org\"\n").is_err());
+        assert!(Config::parse("base_url = \"https://\"\n").is_err());
+    }
+}

@@ -1,0 +1,527 @@
+//! Loads a site's `content/` folder: reads every Markdown file, parses its front
+//! matter, works out its URL, and builds the section tree.
+//!
+//! Nothing here renders; the result is plain data for the later stages.
+
+use crate::diagnostics::{Diagnostic, Report};
+use crate::frontmatter::{self, FrontMatter, SortBy};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// The folder of Markdown content inside a site.
+pub const CONTENT_DIR: &str = "content";
+
+/// Whether a document is a section (`_index.md`) or a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Section,
+    Page,
+}
+
+/// One page or section.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub kind: Kind,
+    /// Path of the file, relative to the site root (`content/parties/russia.md`);
+    /// for a section without `_index.md`, the folder's would-be `_index.md`.
+    pub source: PathBuf,
+    /// Path relative to `content/` with `/` separators (`parties/russia.md`).
+    pub content_path: String,
+    /// The whole file.
+    pub text: String,
+    /// Where the Markdown body starts in `text`.
+    pub body_offset: usize,
+    pub meta: FrontMatter,
+    /// URL path below the base URL, `""` for the home page, else ending in `/`.
+    pub path: String,
+    pub slug: String,
+    /// The section this document belongs to (none for the root section).
+    pub parent: Option<usize>,
+    /// Pages of a section, sorted as its `sort_by` says.
+    pub pages: Vec<usize>,
+    /// Subsections of a section, sorted by path.
+    pub subsections: Vec<usize>,
+    /// Files copied next to the document's output (page bundles and section folders).
+    pub assets: Vec<PathBuf>,
+}
+
+impl Document {
+    /// The Markdown body.
+    pub fn body(&self) -> &str {
+        &self.text[self.body_offset..]
+    }
+
+    /// The title, or the file's slug when none is given.
+    pub fn title(&self) -> &str {
+        self.meta.title.as_deref().unwrap_or("")
+    }
+
+    /// Output file of the document, relative to the output folder.
+    pub fn output_file(&self) -> String {
+        format!("{}index.html", self.path)
+    }
+}
+
+/// All documents of a site; the root section is `docs[0]`.
+#[derive(Debug, Default)]
+pub struct Content {
+    pub root: PathBuf,
+    pub docs: Vec<Document>,
+    /// Content path (`parties/russia.md`) → document index.
+    pub by_content_path: HashMap<String, usize>,
+    /// URL path (`parties/russia/`) → document index.
+    pub by_url_path: HashMap<String, usize>,
+}
+
+impl Content {
+    pub fn pages(&self) -> impl Iterator<Item = (usize, &Document)> {
+        self.docs.iter().enumerate().filter(|(_, d)| d.kind == Kind::Page)
+    }
+
+    pub fn sections(&self) -> impl Iterator<Item = (usize, &Document)> {
+        self.docs.iter().enumerate().filter(|(_, d)| d.kind == Kind::Section)
+    }
+
+    /// Look a document up by content path, with or without `@/` and `content/`.
+    pub fn by_path(&self, path: &str) -> Option<&Document> {
+        let p = path.trim_start_matches("@/").trim_start_matches("content/").trim_start_matches('/');
+        self.by_content_path.get(p).map(|&i| &self.docs[i])
+    }
+}
+
+/// A file found under `content/`, before parsing.
+struct Found {
+    abs: PathBuf,
+    rel: String,
+}
+
+/// Load every document under `ROOT/content`, leaving out drafts unless `drafts`.
+pub fn load(root: &Path, drafts: bool) -> Result<Content, Report> {
+    let mut report = Report::default();
+    let content_dir = root.join(CONTENT_DIR);
+    let (markdown, others, dirs) = walk(root, &content_dir, &mut report);
+    let parsed: Vec<Result<Document, Diagnostic>> =
+        markdown.par_iter().map(|f| read_document(f)).collect();
+    let mut docs = Vec::with_capacity(parsed.len() + 1);
+    for r in parsed {
+        match r {
+            Ok(d) => docs.push(d),
+            Err(e) => report.push(e),
+        }
+    }
+    if report.has_errors() {
+        return Err(report);
+    }
+    docs.retain(|d| drafts || !d.meta.draft);
+    add_implicit_sections(&mut docs, &dirs);
+    drop_pages_of_draft_sections(&mut docs, &dirs, drafts);
+    let mut content = Content {
+        root: root.to_path_buf(),
+        docs,
+        ..Content::default()
+    };
+    assign_urls(&mut content, &mut report);
+    build_tree(&mut content);
+    attach_assets(&mut content, &others);
+    if report.has_errors() {
+        return Err(report);
+    }
+    Ok(content)
+}
+
+/// Walk `content/`, splitting Markdown files from other files; also list folders.
+fn walk(root: &Path, content_dir: &Path, report: &mut Report) -> (Vec<Found>, Vec<Found>, Vec<String>) {
+    let mut markdown = Vec::new();
+    let mut others = Vec::new();
+    let mut dirs = vec![String::new()];
+    if !content_dir.is_dir() {
+        report.push(
+            Diagnostic::error("content", "the site has no content/ folder")
+                .in_file(CONTENT_DIR)
+                .note("create content/_index.md for the home page"),
+        );
+        return (markdown, others, dirs);
+    }
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let walker = walkdir::WalkDir::new(content_dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .min_depth(1);
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                report.push(walk_error(root, &e));
+                continue;
+            }
+        };
+        let rel = relative_slash_path(content_dir, entry.path());
+        if is_ignored(&rel) {
+            continue;
+        }
+        if entry.path_is_symlink() {
+            if let Err(d) = check_symlink_inside(root, &canonical_root, entry.path()) {
+                report.push(d);
+                continue;
+            }
+        }
+        let found = Found {
+            abs: entry.path().to_path_buf(),
+            rel: rel.clone(),
+        };
+        if entry.file_type().is_dir() {
+            dirs.push(rel);
+        } else if rel.ends_with(".md") {
+            markdown.push(found);
+        } else {
+            others.push(found);
+        }
+    }
+    (markdown, others, dirs)
+}
+
+/// Dot files, editor backups and temp files are never content.
+fn is_ignored(rel: &str) -> bool {
+    rel.split('/').any(|part| {
+        part.starts_with('.') || part.ends_with('~') || part.ends_with(".swp") || part.starts_with("#")
+    })
+}
+
+fn walk_error(root: &Path, e: &walkdir::Error) -> Diagnostic {
+    let path = e.path().map(|p| p.strip_prefix(root).unwrap_or(p).to_path_buf());
+    let message = if let Some(ancestor) = e.loop_ancestor() {
+        format!(
+            "symlink loop: it points back to {}",
+            ancestor.strip_prefix(root).unwrap_or(ancestor).display()
+        )
+    } else {
+        format!("cannot read: {}", e.io_error().map_or_else(|| e.to_string(), |io| io.to_string()))
+    };
+    let d = Diagnostic::error("content", message);
+    match path {
+        Some(p) => d.in_file(p),
+        None => d,
+    }
+}
+
+/// A symlink must resolve to something inside the site folder.
+fn check_symlink_inside(root: &Path, canonical_root: &Path, link: &Path) -> Result<(), Diagnostic> {
+    let rel = link.strip_prefix(root).unwrap_or(link);
+    match link.canonicalize() {
+        Ok(target) if target.starts_with(canonical_root) => Ok(()),
+        Ok(target) => Err(Diagnostic::error(
+            "content",
+            format!("symlink points outside the site (to {}); explainer does not follow it", target.display()),
+        )
+        .in_file(rel)),
+        Err(e) => Err(Diagnostic::error("content", format!("broken symlink: {e}")).in_file(rel)),
+    }
+}
+
+fn relative_slash_path(base: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(base).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Read, split and parse one Markdown file.
+fn read_document(found: &Found) -> Result<Document, Diagnostic> {
+    let source = PathBuf::from(CONTENT_DIR).join(&found.rel);
+    let bytes = std::fs::read(&found.abs)
+        .map_err(|e| Diagnostic::error("content", format!("cannot read file: {e}")).in_file(&source))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
+        Diagnostic::error("content", "file is not valid UTF-8")
+            .in_file(&source)
+            .at_offset(&prefix, valid)
+            .note("save the file as UTF-8")
+    })?;
+    let split = frontmatter::split(&text)
+        .map_err(|(msg, at)| Diagnostic::error("front-matter", msg).in_file(&source).at_offset(&text, at))?;
+    let body_offset = split.body_offset;
+    let meta = frontmatter::parse(&text, &split).map_err(|d| d.in_file(&source))?;
+    let is_section = found.rel == "_index.md" || found.rel.ends_with("/_index.md");
+    let kind = if is_section { Kind::Section } else { Kind::Page };
+    if kind == Kind::Page {
+        check_section_only_keys(&meta, &text).map_err(|d| d.in_file(&source))?;
+    }
+    Ok(Document {
+        kind,
+        source,
+        content_path: found.rel.clone(),
+        text,
+        body_offset,
+        meta,
+        path: String::new(),
+        slug: String::new(),
+        parent: None,
+        pages: Vec::new(),
+        subsections: Vec::new(),
+        assets: Vec::new(),
+    })
+}
+
+fn check_section_only_keys(meta: &FrontMatter, text: &str) -> Result<(), Diagnostic> {
+    for (key, present) in [("sort_by", meta.sort_by.is_some()), ("page_template", meta.page_template.is_some())] {
+        if present {
+            let d = Diagnostic::error(
+                "front-matter",
+                format!("`{key}` is only valid in a section's _index.md, not in a page"),
+            );
+            return Err(match text.find(key) {
+                Some(at) => d.at_offset(text, at),
+                None => d,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Give every folder without `_index.md` a default section (the root included).
+fn add_implicit_sections(docs: &mut Vec<Document>, dirs: &[String]) {
+    let existing: HashSet<String> = docs
+        .iter()
+        .filter(|d| d.kind == Kind::Section)
+        .map(|d| section_dir(&d.content_path).to_string())
+        .collect();
+    for dir in dirs {
+        if existing.contains(dir) || is_bundle_dir(docs, dir) || inside_bundle(docs, dir) {
+            continue;
+        }
+        let content_path = if dir.is_empty() { "_index.md".to_string() } else { format!("{dir}/_index.md") };
+        docs.push(Document {
+            kind: Kind::Section,
+            source: PathBuf::from(CONTENT_DIR).join(&content_path),
+            content_path,
+            text: String::new(),
+            body_offset: 0,
+            meta: FrontMatter::default(),
+            path: String::new(),
+            slug: String::new(),
+            parent: None,
+            pages: Vec::new(),
+            subsections: Vec::new(),
+            assets: Vec::new(),
+        });
+    }
+    // Root section first, then everything in content-path order: stable indexes.
+    docs.sort_by(|a, b| {
+        let key = |d: &Document| (d.content_path != "_index.md", d.content_path.clone());
+        key(a).cmp(&key(b))
+    });
+}
+
+/// A folder holding `index.md` is a page bundle, not a section.
+fn is_bundle_dir(docs: &[Document], dir: &str) -> bool {
+    let index = if dir.is_empty() { "index.md".to_string() } else { format!("{dir}/index.md") };
+    docs.iter().any(|d| d.content_path == index)
+}
+
+fn inside_bundle(docs: &[Document], dir: &str) -> bool {
+    let mut d = dir;
+    while let Some((parent, _)) = d.rsplit_once('/') {
+        if is_bundle_dir(docs, parent) {
+            return true;
+        }
+        d = parent;
+    }
+    !dir.is_empty() && is_bundle_dir(docs, "") 
+}
+
+/// Pages of a draft section are drafts too.
+fn drop_pages_of_draft_sections(docs: &mut Vec<Document>, _dirs: &[String], drafts: bool) {
+    if drafts {
+        return;
+    }
+    let draft_dirs: Vec<String> = docs
+        .iter()
+        .filter(|d| d.kind == Kind::Section && d.meta.draft)
+        .map(|d| section_dir(&d.content_path).to_string())
+        .collect();
+    docs.retain(|d| !draft_dirs.iter().any(|dir| !dir.is_empty() && d.content_path.starts_with(&format!("{dir}/"))));
+}
+
+/// The folder a section's `_index.md` describes (`""` for the root).
+fn section_dir(content_path: &str) -> &str {
+    content_path.strip_suffix("_index.md").unwrap_or(content_path).trim_end_matches('/')
+}
+
+/// The folder a page lives in, which is also its section's folder (bundles: the bundle's parent).
+fn page_section_dir(content_path: &str) -> &str {
+    let file_dir = content_path.rsplit_once('/').map_or("", |(d, _)| d);
+    if content_path.ends_with("/index.md") || content_path == "index.md" {
+        file_dir.rsplit_once('/').map_or("", |(d, _)| d)
+    } else {
+        file_dir
+    }
+}
+
+/// Work out each document's slug and URL path; two documents on one URL are an error.
+fn assign_urls(content: &mut Content, report: &mut Report) {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for i in 0..content.docs.len() {
+        let doc = &content.docs[i];
+        let (parent_dir, own_name) = match doc.kind {
+            Kind::Section => {
+                let dir = section_dir(&doc.content_path);
+                match dir.rsplit_once('/') {
+                    Some((p, n)) => (p.to_string(), n.to_string()),
+                    None => (String::new(), dir.to_string()),
+                }
+            }
+            Kind::Page => {
+                let dir = page_section_dir(&doc.content_path).to_string();
+                let stem = if doc.content_path.ends_with("index.md") && doc.content_path != "index.md" {
+                    doc.content_path.trim_end_matches("/index.md").rsplit('/').next().unwrap_or("").to_string()
+                } else {
+                    doc.content_path.rsplit('/').next().unwrap_or("").trim_end_matches(".md").to_string()
+                };
+                (dir, stem)
+            }
+        };
+        let slug = doc
+            .meta
+            .slug
+            .clone()
+            .map(|s| slug::slugify(s))
+            .unwrap_or_else(|| slug::slugify(&own_name));
+        let parent_url: String = parent_dir
+            .split('/')
+            .filter(|p| !p.is_empty())
+            .map(|p| format!("{}/", slug::slugify(p)))
+            .collect();
+        let path = if doc.kind == Kind::Section && doc.content_path == "_index.md" {
+            String::new()
+        } else if slug.is_empty() {
+            parent_url.clone()
+        } else {
+            format!("{parent_url}{slug}/")
+        };
+        if let Some(&other) = seen.get(&path) {
+            let other_src = content.docs[other].source.display().to_string();
+            report.push(
+                Diagnostic::error(
+                    "content",
+                    format!("{} and {} both produce the URL /{}", other_src, doc.source.display(), path),
+                )
+                .in_file(&doc.source)
+                .note("rename one of them or give it a different `slug`; names that differ only in case also clash"),
+            );
+            continue;
+        }
+        seen.insert(path.clone(), i);
+        let doc = &mut content.docs[i];
+        doc.slug = slug;
+        doc.path = path;
+    }
+    content.by_url_path = seen.into_iter().map(|(p, i)| (p, i)).collect();
+    content.by_content_path = content.docs.iter().enumerate().map(|(i, d)| (d.content_path.clone(), i)).collect();
+}
+
+/// Link pages and subsections to their sections, and sort them.
+fn build_tree(content: &mut Content) {
+    let section_of_dir: HashMap<String, usize> = content
+        .sections()
+        .map(|(i, d)| (section_dir(&d.content_path).to_string(), i))
+        .collect();
+    for i in 0..content.docs.len() {
+        let doc = &content.docs[i];
+        let parent_dir = match doc.kind {
+            Kind::Page => page_section_dir(&doc.content_path).to_string(),
+            Kind::Section if doc.content_path == "_index.md" => continue,
+            Kind::Section => {
+                let dir = section_dir(&doc.content_path);
+                dir.rsplit_once('/').map_or(String::new(), |(p, _)| p.to_string())
+            }
+        };
+        let parent = nearest_section(&section_of_dir, &parent_dir);
+        let kind = doc.kind;
+        content.docs[i].parent = parent;
+        if let Some(p) = parent {
+            match kind {
+                Kind::Page => content.docs[p].pages.push(i),
+                Kind::Section => content.docs[p].subsections.push(i),
+            }
+        }
+    }
+    for s in 0..content.docs.len() {
+        if content.docs[s].kind != Kind::Section {
+            continue;
+        }
+        let sort_by = content.docs[s].meta.sort_by.unwrap_or_default();
+        let mut pages = std::mem::take(&mut content.docs[s].pages);
+        sort_pages(&content.docs, &mut pages, sort_by);
+        content.docs[s].pages = pages;
+    }
+}
+
+fn nearest_section(section_of_dir: &HashMap<String, usize>, dir: &str) -> Option<usize> {
+    let mut d = dir;
+    loop {
+        if let Some(&s) = section_of_dir.get(d) {
+            return Some(s);
+        }
+        if d.is_empty() {
+            return None;
+        }
+        d = d.rsplit_once('/').map_or("", |(p, _)| p);
+    }
+}
+
+/// Order a section's pages; ties always fall back to the URL path so output is stable.
+fn sort_pages(docs: &[Document], pages: &mut [usize], sort_by: SortBy) {
+    match sort_by {
+        SortBy::Date => pages.sort_by(|&a, &b| {
+            let (da, db) = (&docs[a].meta.date, &docs[b].meta.date);
+            db.cmp(da).then_with(|| docs[a].path.cmp(&docs[b].path))
+        }),
+        SortBy::Weight => pages.sort_by(|&a, &b| {
+            let key = |d: &Document| (d.meta.weight.is_none(), d.meta.weight);
+            key(&docs[a]).cmp(&key(&docs[b])).then_with(|| docs[a].path.cmp(&docs[b].path))
+        }),
+        SortBy::Title => pages.sort_by(|&a, &b| {
+            docs[a].title().to_lowercase().cmp(&docs[b].title().to_lowercase()).then_with(|| docs[a].path.cmp(&docs[b].path))
+        }),
+        SortBy::None => pages.sort_by(|&a, &b| docs[a].content_path.cmp(&docs[b].content_path)),
+    }
+}
+
+/// Give page bundles and sections the non-Markdown files of their folders, except archives.
+fn attach_assets(content: &mut Content, others: &[Found]) {
+    let archives: HashSet<PathBuf> = content
+        .docs
+        .iter()
+        .flat_map(|d| {
+            d.meta.sources.iter().filter_map(|s| s.archive.as_ref()).map(|a| {
+                crate::editorial::archive_path(&content.root, &d.source, a)
+                    .canonicalize()
+                    .unwrap_or_default()
+            })
+        })
+        .collect();
+    let owner_of_dir: HashMap<String, usize> = content
+        .docs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| match d.kind {
+            Kind::Section => Some((section_dir(&d.content_path).to_string(), i)),
+            Kind::Page if d.content_path.ends_with("index.md") => {
+                Some((d.content_path.trim_end_matches("index.md").trim_end_matches('/').to_string(), i))
+            }
+            Kind::Page => None,
+        })
+        .collect();
+    for f in others {
+        if archives.contains(&f.abs.canonicalize().unwrap_or_default()) {
+            continue;
+        }
+        let dir = f.rel.rsplit_once('/').map_or("", |(d, _)| d);
+        if let Some(&owner) = owner_of_dir.get(dir) {
+            content.docs[owner].assets.push(f.abs.clone());
+        }
+    }
+}

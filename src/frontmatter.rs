@@ -1,0 +1,297 @@
+//! Front matter: splits a content file into its `+++` TOML / `---` YAML header and
+//! Markdown body, and parses the header into typed keys.
+//!
+//! Errors point at the line and column inside the whole file, not the header.
+
+use crate::diagnostics::Diagnostic;
+use crate::editorial::{ChangeDecl, EventDecl, FactDecl, PartyDecl, QuestionDecl, SourceDecl, StatementDecl};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The parsed header of a page or section.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrontMatter {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub date: Option<Date>,
+    pub updated: Option<Date>,
+    #[serde(default)]
+    pub draft: bool,
+    pub slug: Option<String>,
+    pub weight: Option<i64>,
+    pub template: Option<String>,
+    #[serde(default)]
+    pub extra: Option<serde_json::Value>,
+    pub sort_by: Option<SortBy>,
+    pub page_template: Option<String>,
+    #[serde(default)]
+    pub sources: Vec<SourceDecl>,
+    #[serde(default)]
+    pub statements: Vec<StatementDecl>,
+    #[serde(default)]
+    pub facts: Vec<FactDecl>,
+    #[serde(default)]
+    pub events: Vec<EventDecl>,
+    #[serde(default)]
+    pub parties: Vec<PartyDecl>,
+    #[serde(default)]
+    pub questions: Vec<QuestionDecl>,
+    #[serde(default)]
+    pub changes: Vec<ChangeDecl>,
+}
+
+/// How a section orders its pages.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SortBy {
+    /// Newest first; undated pages last.
+    #[default]
+    Date,
+    Weight,
+    Title,
+    None,
+}
+
+/// Which header syntax a file uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Toml,
+    Yaml,
+}
+
+/// A content file cut into header and body, with their byte offsets in the file.
+#[derive(Debug, Clone, Copy)]
+pub struct Split<'a> {
+    pub format: Option<Format>,
+    pub header: &'a str,
+    pub header_offset: usize,
+    pub body: &'a str,
+    pub body_offset: usize,
+}
+
+/// Cut `text` (a whole content file) into header and body.
+pub fn split(text: &str) -> Result<Split<'_>, (String, usize)> {
+    let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let rest = &text[start..];
+    let format = match first_line(rest).trim_end() {
+        "+++" => Format::Toml,
+        "---" => Format::Yaml,
+        _ => {
+            return Ok(Split {
+                format: None,
+                header: "",
+                header_offset: start,
+                body: rest,
+                body_offset: start,
+            });
+        }
+    };
+    let fence = if format == Format::Toml { "+++" } else { "---" };
+    let header_offset = start + first_line(rest).len() + newline_len(rest, first_line(rest).len());
+    let mut pos = header_offset;
+    while pos <= text.len() {
+        let line = first_line(&text[pos..]);
+        if line.trim_end() == fence {
+            let after = pos + line.len();
+            let body_offset = after + newline_len(text, after);
+            return Ok(Split {
+                format: Some(format),
+                header: &text[header_offset..pos],
+                header_offset,
+                body: &text[body_offset..],
+                body_offset,
+            });
+        }
+        if pos + line.len() >= text.len() {
+            break;
+        }
+        pos += line.len() + newline_len(text, pos + line.len());
+    }
+    Err((
+        format!("front matter opened with `{fence}` on line 1 is never closed (add a line with `{fence}` after it)"),
+        start,
+    ))
+}
+
+/// The text of the first line, without its line ending.
+fn first_line(text: &str) -> &str {
+    let end = text.find('\n').unwrap_or(text.len());
+    text[..end].strip_suffix('\r').unwrap_or(&text[..end])
+}
+
+/// Length of the line ending at `at` (`\r\n`, `\n` or none).
+fn newline_len(text: &str, at: usize) -> usize {
+    let rest = &text.as_bytes()[at.min(text.len())..];
+    if rest.starts_with(b"\r\n") {
+        2
+    } else if rest.starts_with(b"\n") {
+        1
+    } else {
+        0
+    }
+}
+
+/// Parse the header of `split` (a file's text `text`) into [`FrontMatter`].
+pub fn parse(text: &str, split: &Split<'_>) -> Result<FrontMatter, Diagnostic> {
+    match split.format {
+        None => Ok(FrontMatter::default()),
+        Some(Format::Toml) => toml::from_str(split.header).map_err(|e| {
+            let d = Diagnostic::error("front-matter", format!("invalid TOML front matter: {}", e.message().trim_end()));
+            let offset = split.header_offset + e.span().map_or(0, |s| s.start);
+            d.at_offset(text, offset)
+        }),
+        Some(Format::Yaml) => {
+            if split.header.trim().is_empty() {
+                return Ok(FrontMatter::default());
+            }
+            serde_saphyr::from_str(split.header).map_err(|e| {
+                let message = yaml_message(&e);
+                let d = Diagnostic::error("front-matter", format!("invalid YAML front matter: {message}"));
+                match e.location() {
+                    Some(loc) => {
+                        let header_line = crate::diagnostics::Position::of_offset(text, split.header_offset).line;
+                        d.at_line_col(text, header_line + loc.line() as usize - 1, loc.column() as usize)
+                    }
+                    None => d.at_offset(text, split.header_offset),
+                }
+            })
+        }
+    }
+}
+
+/// The YAML error's message without the location suffix the library adds.
+fn yaml_message(e: &serde_saphyr::Error) -> String {
+    let full = e.to_string();
+    let first = full.lines().next().unwrap_or("").trim();
+    match first.rfind(" at line ") {
+        Some(i) => first[..i].to_string(),
+        None => first.to_string(),
+    }
+}
+
+/// A date or date-time from front matter, validated.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date {
+    /// The calendar date, `YYYY-MM-DD`.
+    pub day: jiff::civil::Date,
+    /// The full value as RFC 3339 (midnight UTC for a bare date).
+    pub rfc3339: String,
+    /// The value as written, normalised (`YYYY-MM-DD` or RFC 3339).
+    pub text: String,
+}
+
+impl Date {
+    /// Parse `YYYY-MM-DD`, an RFC 3339 timestamp, or a local date-time.
+    pub fn parse(s: &str) -> Result<Date, String> {
+        let s = s.trim();
+        if let Ok(day) = s.parse::<jiff::civil::Date>()
+            && s.len() == 10
+        {
+            return Ok(Date {
+                day,
+                rfc3339: format!("{day}T00:00:00Z"),
+                text: day.to_string(),
+            });
+        }
+        if s.parse::<jiff::Timestamp>().is_ok()
+            && let Ok(day) = s[..10].parse::<jiff::civil::Date>()
+        {
+            return Ok(Date {
+                day,
+                rfc3339: s.to_string(),
+                text: s.to_string(),
+            });
+        }
+        if let Ok(dt) = s.parse::<jiff::civil::DateTime>() {
+            return Ok(Date {
+                day: dt.date(),
+                rfc3339: format!("{}Z", dt.strftime("%Y-%m-%dT%H:%M:%S")),
+                text: s.to_string(),
+            });
+        }
+        Err(format!(
+            "invalid date {s:?}: expected YYYY-MM-DD or an RFC 3339 date-time (e.g. 2023-05-04T09:30:00Z), and a date that exists"
+        ))
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        d.deserialize_any(DateVisitor)
+    }
+}
+
+struct DateVisitor;
+
+impl<'de> Visitor<'de> for DateVisitor {
+    type Value = Date;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a date (YYYY-MM-DD) or an RFC 3339 date-time")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Date, E> {
+        Date::parse(v).map_err(E::custom)
+    }
+
+    /// TOML hands dates over as a one-entry map holding the date's text.
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Date, A::Error> {
+        let Some((_, text)) = map.next_entry::<String, String>()? else {
+            return Err(de::Error::custom("empty date"));
+        };
+        Date::parse(&text).map_err(de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_toml_header_with_crlf() {
+        let text = "+++\r\ntitle = \"a\"\r\n+++\r\nbody\r\n";
+        let s = split(text).unwrap();
+        assert_eq!(s.format, Some(Format::Toml));
+        assert_eq!(s.header, "title = \"a\"\r\n");
+        assert_eq!(s.body, "body\r\n");
+    }
+
+    #[test]
+    fn unclosed_header_is_an_error() {
+        assert!(split("---\ntitle: a\nbody\n").is_err());
+    }
+
+    #[test]
+    fn toml_dates_and_strings_both_parse() {
+        let text = "+++\ndate = 2023-05-04\nupdated = \"2023-05-05T10:00:00Z\"\n+++\n";
+        let s = split(text).unwrap();
+        let fm = parse(text, &s).unwrap();
+        assert_eq!(fm.date.unwrap().text, "2023-05-04");
+        assert_eq!(fm.updated.unwrap().day.to_string(), "2023-05-05");
+    }
+
+    #[test]
+    fn impossible_date_is_located() {
+        let text = "+++\ntitle = \"x\"\ndate = \"2023-02-30\"\n+++\n";
+        let s = split(text).unwrap();
+        let err = parse(text, &s).unwrap_err();
+        assert_eq!(err.line, Some(3), "{err}");
+    }
+
+    #[test]
+    fn yaml_header_parses() {
+        let text = "---\ntitle: Hello\ndate: 2023-05-04\n---\nbody";
+        let s = split(text).unwrap();
+        let fm = parse(text, &s).unwrap();
+        assert_eq!(fm.title.as_deref(), Some("Hello"));
+        assert_eq!(fm.date.unwrap().text, "2023-05-04");
+    }
+}

@@ -1,0 +1,25 @@
+//! `explainer`: a static-site generator for explainers — sites that lay out a
+//! contested news event claim by claim, with every citation and quotation
+//! checked against its source at build time.
+//!
+//! The pipeline runs load ([`content`], [`editorial`]) → render ([`markdown`],
+//! [`render`], [`templates`]) → [`verify`] → write ([`output`]); [`pipeline`]
+//! drives it for `build` and `check`, and [`serve`] runs it on every edit.
+
+pub mod cli;
+pub mod config;
+pub mod content;
+pub mod diagnostics;
+pub mod editorial;
+pub mod frontmatter;
+pub mod highlight;
+pub mod markdown;
+pub mod output;
+pub mod pipeline;
+pub mod render;
+pub mod templates;
+pub mod urls;
+pub mod verify;
+pub mod view;
+pub mod serve;
+pub mod starter;

@@ -1,0 +1,5 @@
+//! The `explainer` command: see `explainer --help`.
+
+fn main() {
+    std::process::exit(explainer::cli::main());
+}

@@ -1,0 +1,461 @@
+//! Markdown to HTML: pulldown-cmark plus heading ids, a table of contents,
+//! syntax highlighting, `@/` content links and `[@source]` citations.
+//!
+//! Rendering never fails: problems (unknown links, unknown citations) are
+//! recorded with their offsets for the `verify` stage to report.
+
+use crate::highlight;
+use pulldown_cmark::{BrokenLink, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// What the renderer needs to know about the rest of the site.
+pub trait LinkContext {
+    /// The URL of a content file (`parties/russia.md`), if it exists.
+    fn content_url(&self, content_path: &str) -> Option<String>;
+    /// The link target and visible label of a citation of source `id`.
+    fn citation(&self, id: &str) -> Option<(String, String)>;
+}
+
+/// One heading in a page's table of contents.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TocEntry {
+    pub level: u8,
+    pub id: String,
+    pub title: String,
+    pub permalink: String,
+    pub children: Vec<TocEntry>,
+}
+
+/// A link found in the Markdown, for the link checker.
+#[derive(Debug, Clone)]
+pub struct FoundLink {
+    pub dest: String,
+    /// Byte offset in the Markdown body.
+    pub offset: usize,
+}
+
+/// A `[@source]` citation found in the Markdown.
+#[derive(Debug, Clone)]
+pub struct FoundCitation {
+    pub source: String,
+    pub offset: usize,
+    /// The `id` of the rendered `<cite>`, so the sources page can link back to it.
+    pub anchor: String,
+}
+
+/// The HTML of a Markdown body and what was found while rendering it.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub html: String,
+    pub toc: Vec<TocEntry>,
+    pub heading_ids: Vec<String>,
+    pub word_count: usize,
+    pub links: Vec<FoundLink>,
+    pub citations: Vec<FoundCitation>,
+}
+
+/// Rendering options that come from the config.
+#[derive(Debug, Clone, Copy)]
+pub struct MarkdownOptions {
+    pub highlight_code: bool,
+}
+
+fn parser_options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES
+}
+
+/// Render a Markdown body to HTML.
+pub fn render(body: &str, ctx: &dyn LinkContext, opts: MarkdownOptions) -> Rendered {
+    let mut callback = |link: BrokenLink<'_>| {
+        let reference = link.reference.trim();
+        reference
+            .strip_prefix('@')
+            .filter(|id| !id.is_empty() && !id.contains(char::is_whitespace))
+            .map(|id| (CowStr::from(format!("cite:{id}")), CowStr::from("")))
+    };
+    let parser = Parser::new_with_broken_link_callback(body, parser_options(), Some(&mut callback));
+    let mut state = State::new(ctx, opts);
+    let mut events: Vec<Event<'_>> = Vec::new();
+    for (event, range) in parser.into_offset_iter() {
+        state.handle(event, range.start, &mut events);
+    }
+    let mut html = String::with_capacity(body.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    Rendered {
+        html,
+        toc: nest_toc(state.headings),
+        heading_ids: state.ids_in_order,
+        word_count: state.word_count,
+        links: state.links,
+        citations: state.citations,
+    }
+}
+
+/// The renderer's position in the event stream.
+struct State<'c, 'e> {
+    ctx: &'c dyn LinkContext,
+    opts: MarkdownOptions,
+    blockquote_depth: usize,
+    in_quotation_marks: bool,
+    heading: Option<PendingHeading<'e>>,
+    code: Option<(String, String)>,
+    skipping_citation: bool,
+    used_ids: HashMap<String, usize>,
+    ids_in_order: Vec<String>,
+    headings: Vec<TocEntry>,
+    word_count: usize,
+    links: Vec<FoundLink>,
+    citations: Vec<FoundCitation>,
+}
+
+/// A heading whose events are held back until its text (and so its id) is known.
+struct PendingHeading<'e> {
+    level: HeadingLevel,
+    explicit_id: Option<String>,
+    classes: Vec<CowStr<'e>>,
+    attrs: Vec<(CowStr<'e>, Option<CowStr<'e>>)>,
+    inner: Vec<Event<'e>>,
+    text: String,
+}
+
+impl<'c, 'e> State<'c, 'e> {
+    fn new(ctx: &'c dyn LinkContext, opts: MarkdownOptions) -> Self {
+        State {
+            ctx,
+            opts,
+            blockquote_depth: 0,
+            in_quotation_marks: false,
+            heading: None,
+            code: None,
+            skipping_citation: false,
+            used_ids: HashMap::new(),
+            ids_in_order: Vec::new(),
+            headings: Vec::new(),
+            word_count: 0,
+            links: Vec::new(),
+            citations: Vec::new(),
+        }
+    }
+
+    fn handle(&mut self, event: Event<'e>, offset: usize, out: &mut Vec<Event<'e>>) {
+        if self.skipping_citation {
+            if matches!(event, Event::End(TagEnd::Link)) {
+                self.skipping_citation = false;
+            }
+            return;
+        }
+        if let Some(code) = &mut self.code {
+            match event {
+                Event::Text(t) => code.1.push_str(&t),
+                Event::End(TagEnd::CodeBlock) => {
+                    let (lang, text) = self.code.take().unwrap_or_default();
+                    out.push(Event::Html(highlight::code_block(&lang, &text, self.opts.highlight_code).into()));
+                }
+                _ => {}
+            }
+            return;
+        }
+        match event {
+            Event::Start(Tag::Heading { level, id, classes, attrs }) => {
+                self.heading = Some(PendingHeading {
+                    level,
+                    explicit_id: id.map(|i| i.to_string()),
+                    classes,
+                    attrs,
+                    inner: Vec::new(),
+                    text: String::new(),
+                });
+            }
+            Event::End(TagEnd::Heading(_)) => self.finish_heading(out),
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) => info.split([' ', ',', '{']).next().unwrap_or("").to_string(),
+                    CodeBlockKind::Indented => String::new(),
+                };
+                self.code = Some((lang, String::new()));
+            }
+            Event::Start(Tag::BlockQuote(k)) => {
+                self.blockquote_depth += 1;
+                self.emit(Event::Start(Tag::BlockQuote(k)), out);
+            }
+            Event::End(TagEnd::BlockQuote(k)) => {
+                self.blockquote_depth = self.blockquote_depth.saturating_sub(1);
+                self.emit(Event::End(TagEnd::BlockQuote(k)), out);
+            }
+            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+                if let Some(source) = dest_url.strip_prefix("cite:") {
+                    self.emit_citation(source.to_string(), offset, out);
+                    self.skipping_citation = true;
+                    return;
+                }
+                self.links.push(FoundLink { dest: dest_url.to_string(), offset });
+                let dest_url = self.resolve(dest_url);
+                self.emit(Event::Start(Tag::Link { link_type, dest_url, title, id }), out);
+            }
+            Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
+                self.links.push(FoundLink { dest: dest_url.to_string(), offset });
+                let dest_url = self.resolve(dest_url);
+                self.emit(Event::Start(Tag::Image { link_type, dest_url, title, id }), out);
+            }
+            Event::Text(text) => {
+                self.word_count += text.split_whitespace().count();
+                if let Some(h) = &mut self.heading {
+                    h.text.push_str(&text);
+                }
+                let text = if self.blockquote_depth == 0 {
+                    smarten(text, &mut self.in_quotation_marks)
+                } else {
+                    text
+                };
+                self.emit(Event::Text(text), out);
+            }
+            Event::Code(code) => {
+                if let Some(h) = &mut self.heading {
+                    h.text.push_str(&code);
+                }
+                self.emit(Event::Code(code), out);
+            }
+            Event::End(TagEnd::Paragraph) => {
+                self.in_quotation_marks = false;
+                self.emit(Event::End(TagEnd::Paragraph), out);
+            }
+            other => self.emit(other, out),
+        }
+    }
+
+    /// Send an event to the output, or into the heading being collected.
+    fn emit(&mut self, event: Event<'e>, out: &mut Vec<Event<'e>>) {
+        match &mut self.heading {
+            Some(h) => h.inner.push(event),
+            None => out.push(event),
+        }
+    }
+
+    fn emit_citation(&mut self, source: String, offset: usize, out: &mut Vec<Event<'e>>) {
+        let anchor = format!("cite-{}-{}", source, self.citations.len() + 1);
+        let html = match self.ctx.citation(&source) {
+            Some((href, label)) => format!(
+                "<cite class=\"citation\" id=\"{}\"><a href=\"{}\">{}</a></cite>",
+                escape(&anchor),
+                escape(&href),
+                escape(&label)
+            ),
+            None => format!("<cite class=\"citation\">[@{}]</cite>", escape(&source)),
+        };
+        self.citations.push(FoundCitation { source, offset, anchor });
+        self.emit(Event::InlineHtml(html.into()), out);
+    }
+
+    /// Turn `@/file.md#x` into the file's URL; leave every other link as written.
+    fn resolve(&self, dest: CowStr<'e>) -> CowStr<'e> {
+        let Some(rest) = dest.strip_prefix("@/") else { return dest };
+        let (path, fragment) = rest.split_once('#').map_or((rest, None), |(p, f)| (p, Some(f)));
+        match self.ctx.content_url(path) {
+            Some(url) => match fragment {
+                Some(f) => format!("{url}#{f}").into(),
+                None => url.into(),
+            },
+            None => dest,
+        }
+    }
+
+    fn finish_heading(&mut self, out: &mut Vec<Event<'e>>) {
+        let Some(h) = self.heading.take() else { return };
+        let base = h.explicit_id.clone().unwrap_or_else(|| {
+            let s = slug::slugify(&h.text);
+            if s.is_empty() { "section".to_string() } else { s }
+        });
+        let id = self.unique_id(base);
+        self.headings.push(TocEntry {
+            level: heading_number(h.level),
+            id: id.clone(),
+            title: h.text.trim().to_string(),
+            permalink: format!("#{id}"),
+            children: Vec::new(),
+        });
+        out.push(Event::Start(Tag::Heading {
+            level: h.level,
+            id: Some(id.into()),
+            classes: h.classes,
+            attrs: h.attrs,
+        }));
+        out.extend(h.inner);
+        out.push(Event::End(TagEnd::Heading(h.level)));
+    }
+
+    fn unique_id(&mut self, base: String) -> String {
+        let mut id = base.clone();
+        while self.used_ids.contains_key(&id) {
+            let n = self.used_ids.entry(base.clone()).or_insert(0);
+            *n += 1;
+            id = format!("{base}-{n}");
+        }
+        self.used_ids.insert(id.clone(), 0);
+        self.ids_in_order.push(id.clone());
+        id
+    }
+}
+
+fn heading_number(level: HeadingLevel) -> u8 {
+    level as u8
+}
+
+/// Nest a flat list of headings under their parents by level.
+fn nest_toc(flat: Vec<TocEntry>) -> Vec<TocEntry> {
+    let mut root: Vec<TocEntry> = Vec::new();
+    for entry in flat {
+        insert_toc(&mut root, entry);
+    }
+    root
+}
+
+fn insert_toc(list: &mut Vec<TocEntry>, entry: TocEntry) {
+    match list.last_mut() {
+        Some(last) if last.level < entry.level => insert_toc(&mut last.children, entry),
+        _ => list.push(entry),
+    }
+}
+
+/// Typographic punctuation for prose: dashes, ellipses and apostrophes.
+///
+/// Text between quotation marks (straight or curly) is left exactly as written,
+/// so smart punctuation can never alter the words of a quotation.
+pub fn smarten<'a>(text: CowStr<'a>, in_quotation: &mut bool) -> CowStr<'a> {
+    if !text.contains(['-', '.', '\'', '"', '“', '”']) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '"' => {
+                *in_quotation = !*in_quotation;
+                out.push(c);
+            }
+            '“' => {
+                *in_quotation = true;
+                out.push(c);
+            }
+            '”' => {
+                *in_quotation = false;
+                out.push(c);
+            }
+            _ if *in_quotation => out.push(c),
+            '-' if chars.get(i + 1) == Some(&'-') => {
+                if chars.get(i + 2) == Some(&'-') {
+                    out.push('—');
+                    i += 2;
+                } else {
+                    out.push('–');
+                    i += 1;
+                }
+            }
+            '.' if chars.get(i + 1) == Some(&'.') && chars.get(i + 2) == Some(&'.') => {
+                out.push('…');
+                i += 2;
+            }
+            '\'' if i > 0 && chars[i - 1].is_alphanumeric() => out.push('’'),
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    out.into()
+}
+
+/// Escape text for an HTML attribute or element.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoSite;
+    impl LinkContext for NoSite {
+        fn content_url(&self, p: &str) -> Option<String> {
+            (p == "a.md").then(|| "/a/".to_string())
+        }
+        fn citation(&self, id: &str) -> Option<(String, String)> {
+            (id == "bbc").then(|| ("/sources/#src-bbc".to_string(), "BBC News".to_string()))
+        }
+    }
+
+    fn md(s: &str) -> Rendered {
+        render(s, &NoSite, MarkdownOptions { highlight_code: false })
+    }
+
+    #[test]
+    fn headings_get_unique_ids_and_a_toc() {
+        let r = md("# Intro\n\n## Intro\n\n## Details {#custom}\n");
+        assert!(r.html.contains("<h1 id=\"intro\">"), "{}", r.html);
+        assert!(r.html.contains("<h2 id=\"intro-1\">"), "{}", r.html);
+        assert!(r.html.contains("<h2 id=\"custom\">"), "{}", r.html);
+        assert_eq!(r.toc.len(), 1);
+        assert_eq!(r.toc[0].children.len(), 2);
+    }
+
+    #[test]
+    fn citations_become_links_and_are_recorded() {
+        let r = md("Russia said so [@bbc].\n");
+        assert!(r.html.contains("<cite class=\"citation\" id=\"cite-bbc-1\"><a href=\"/sources/#src-bbc\">BBC News</a></cite>"), "{}", r.html);
+        assert_eq!(r.citations[0].source, "bbc");
+        assert_eq!(r.citations[0].offset, 15);
+    }
+
+    #[test]
+    fn content_links_resolve_and_are_recorded() {
+        let r = md("[A](@/a.md#x) and [B](@/missing.md)\n");
+        assert!(r.html.contains("href=\"/a/#x\""), "{}", r.html);
+        assert_eq!(r.links.len(), 2);
+        assert_eq!(r.links[1].dest, "@/missing.md");
+    }
+
+    #[test]
+    fn smart_punctuation_leaves_quotations_alone() {
+        let r = md("It's 1--2... He said \"don't -- stop...\" and “it’s -- fine”.\n");
+        assert!(r.html.contains("It’s 1–2…"), "{}", r.html);
+        assert!(r.html.contains("&quot;don't -- stop...&quot;"), "{}", r.html);
+        assert!(r.html.contains("“it’s -- fine”"), "{}", r.html);
+    }
+
+    #[test]
+    fn blockquotes_are_not_smartened() {
+        let r = md("> It's -- verbatim...\n");
+        assert!(r.html.contains("It's -- verbatim..."), "{}", r.html);
+    }
+}
+
+/// Render a short Markdown snippet (for the `markdown` template filter); `inline`
+/// drops the wrapping paragraph.
+pub fn render_snippet(text: &str, inline: bool) -> String {
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(text, parser_options()));
+    if inline {
+        let trimmed = html.trim_end();
+        if let Some(inner) = trimmed.strip_prefix("<p>").and_then(|t| t.strip_suffix("</p>")) {
+            if !inner.contains("<p>") {
+                return inner.to_string();
+            }
+        }
+    }
+    html
+}

@@ -1,0 +1,573 @@
+//! Verify stage: proves the site's sourcing holds before anything is written —
+//! citations, verbatim quotations, basis passages, labels and internal links.
+//!
+//! Every finding is a located [`Diagnostic`]; the counts feed `check`'s summary.
+
+use crate::content::Content;
+use crate::diagnostics::{Diagnostic, Report};
+use crate::editorial::{located, Origin, Registry, StatementKind, Status};
+use crate::markdown::Rendered;
+use crate::render::StaticFile;
+use serde::Serialize;
+use std::collections::HashSet;
+
+/// What the checks counted, for the summary line.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Stats {
+    pub statements: usize,
+    pub quotations_verified: usize,
+    pub basis_verified: usize,
+    pub items_with_basis: usize,
+    pub assessments: usize,
+    pub citations: usize,
+    pub internal_links: usize,
+    pub external_links: usize,
+}
+
+/// Files the build writes besides documents, which links may point at.
+const GENERATED: &[&str] = &["sitemap.xml", "atom.xml", "robots.txt", "syntax.css", "404.html"];
+
+/// Everything the checks look at.
+pub struct Verifier<'a> {
+    pub content: &'a Content,
+    pub registry: &'a Registry,
+    pub markdown: &'a [Rendered],
+    pub static_files: &'a [StaticFile],
+    pub base_url: &'a str,
+}
+
+impl Verifier<'_> {
+    /// Run every check.
+    pub fn run(&self) -> (Report, Stats) {
+        let mut report = Report::default();
+        let mut stats = Stats::default();
+        self.check_references(&mut report, &mut stats);
+        self.check_passages(&mut report, &mut stats);
+        self.check_labels(&mut report);
+        self.check_uncited(&mut report);
+        self.check_links(&mut report, &mut stats);
+        report.sort();
+        (report, stats)
+    }
+
+    fn err(&self, origin: Origin, needle: &str, code: &'static str, message: String) -> Diagnostic {
+        located(self.content, origin, needle, code, message)
+    }
+
+    /// An unknown source id, with the closest known one.
+    fn unknown_source(&self, origin: Origin, id: &str) -> Diagnostic {
+        let d = self.err(origin, id, "citation", format!("unknown source `{id}`"));
+        match closest(id, self.registry.source_ids()) {
+            Some(best) => d.note(format!("did you mean `{best}`?")),
+            None => d.note("declare it in a [[sources]] table (see the sources page)"),
+        }
+    }
+
+    fn check_references(&self, report: &mut Report, stats: &mut Stats) {
+        let reg = self.registry;
+        let party_ids: HashSet<&str> = reg.parties.iter().map(|p| p.item.id.as_str()).collect();
+        let question_ids: HashSet<&str> = reg.questions.iter().map(|q| q.item.id.as_str()).collect();
+        for s in &reg.statements {
+            stats.statements += 1;
+            stats.citations += 1;
+            let it = &s.item;
+            if reg.source(&it.source).is_none() {
+                report.push(self.unknown_source(s.origin, &it.source));
+            }
+            if !party_ids.contains(it.party.as_str()) {
+                report.push(self.err(s.origin, &it.party, "editorial", format!("unknown party `{}`", it.party))
+                    .note(format!("known parties: {}", sorted(&party_ids))));
+            }
+            if let Some(q) = &it.question
+                && !question_ids.contains(q.as_str())
+            {
+                report.push(self.err(s.origin, q, "editorial", format!("unknown question `{q}`"))
+                    .note(format!("known questions: {}", sorted(&question_ids))));
+            }
+        }
+        for f in &reg.facts {
+            let it = &f.item;
+            match &it.source {
+                Some(src) => {
+                    stats.citations += 1;
+                    if reg.source(src).is_none() {
+                        report.push(self.unknown_source(f.origin, src));
+                    }
+                }
+                None if it.status != Status::Assessment => report.push(self.err(
+                    f.origin,
+                    &it.id,
+                    "citation",
+                    format!("fact `{}` has no `source`: only an Assessment may go without a citation", it.id),
+                )),
+                None => {}
+            }
+            if it.status == Status::Assessment && it.rests_on.is_empty() {
+                report.push(self.err(f.origin, &it.id, "provenance", format!(
+                    "assessment `{}` must say what it rests on: add `rests_on = [\"statement-id\", …]`", it.id
+                )));
+            }
+            for r in &it.rests_on {
+                if reg.statement(r).is_none() {
+                    let d = self.err(f.origin, r, "provenance", format!("`rests_on` names unknown statement `{r}`"));
+                    let ids = reg.statements.iter().map(|s| s.item.id.as_str());
+                    report.push(match closest(r, ids) {
+                        Some(b) => d.note(format!("did you mean `{b}`?")),
+                        None => d,
+                    });
+                }
+            }
+        }
+        for e in &reg.events {
+            stats.citations += 1;
+            if reg.source(&e.item.source).is_none() {
+                report.push(self.unknown_source(e.origin, &e.item.source));
+            }
+        }
+        for s in &reg.sources {
+            if let Some(via) = &s.item.via
+                && reg.source(via).is_none()
+            {
+                report.push(self.unknown_source(s.origin, via));
+            }
+        }
+        for p in &reg.parties {
+            if self.content.by_path(&p.item.page).is_none() {
+                report.push(self.err(p.origin, &p.item.page, "link", format!("party `{}` names page {:?}, which does not exist", p.item.id, p.item.page)));
+            }
+        }
+        for (doc, md) in self.markdown.iter().enumerate() {
+            for c in &md.citations {
+                stats.citations += 1;
+                if reg.source(&c.source).is_none() {
+                    let d = &self.content.docs[doc];
+                    let mut diag = Diagnostic::error("citation", format!("unknown source `{}`", c.source))
+                        .in_file(&d.source)
+                        .at_offset(&d.text, d.body_offset + c.offset);
+                    diag = match closest(&c.source, reg.source_ids()) {
+                        Some(b) => diag.note(format!("did you mean `{b}`?")),
+                        None => diag,
+                    };
+                    report.push(diag);
+                }
+            }
+        }
+    }
+
+    /// Quotations and basis passages must appear verbatim in the archived source.
+    fn check_passages(&self, report: &mut Report, stats: &mut Stats) {
+        let reg = self.registry;
+        for s in &reg.statements {
+            let it = &s.item;
+            if it.kind == StatementKind::Quote {
+                if let Some(ok) = self.check_passage(s.origin, &it.source, &it.text, "quotation", report) {
+                    stats.quotations_verified += ok as usize;
+                }
+            }
+            match (&it.basis, it.kind) {
+                (None, StatementKind::Paraphrase) => report.push(self.err(s.origin, &it.id, "provenance", format!(
+                    "paraphrase `{}` has no `basis`: give the passage of the source it rests on", it.id
+                ))),
+                (Some(b), _) => {
+                    stats.items_with_basis += 1;
+                    if let Some(ok) = self.check_passage(s.origin, &it.source, b, "basis", report) {
+                        stats.basis_verified += ok as usize;
+                    }
+                }
+                (None, StatementKind::Quote) => {
+                    stats.items_with_basis += 1;
+                    if reg.archive_for(&it.source).is_some() && self.passage_found(&it.source, &it.text) {
+                        stats.basis_verified += 1;
+                    }
+                }
+            }
+        }
+        for f in &reg.facts {
+            let it = &f.item;
+            if it.status == Status::Assessment {
+                stats.assessments += 1;
+                continue;
+            }
+            let (Some(src), basis) = (&it.source, &it.basis) else { continue };
+            match basis {
+                Some(b) => {
+                    stats.items_with_basis += 1;
+                    if let Some(ok) = self.check_passage(f.origin, src, b, "basis", report) {
+                        stats.basis_verified += ok as usize;
+                    }
+                }
+                None => report.push(self.err(f.origin, &it.id, "provenance", format!(
+                    "fact `{}` has no `basis`: give the passage of the source it rests on", it.id
+                ))),
+            }
+        }
+        for e in &reg.events {
+            stats.items_with_basis += 1;
+            if let Some(ok) = self.check_passage(e.origin, &e.item.source, &e.item.basis, "basis", report) {
+                stats.basis_verified += ok as usize;
+            }
+        }
+    }
+
+    fn passage_found(&self, source: &str, passage: &str) -> bool {
+        self.registry
+            .archive_for(source)
+            .is_some_and(|a| normalise(&a.text).contains(&normalise(passage)))
+    }
+
+    /// Check one passage; `None` when it cannot be checked (unknown source or no archive).
+    fn check_passage(&self, origin: Origin, source: &str, passage: &str, what: &'static str, report: &mut Report) -> Option<bool> {
+        self.registry.source(source)?;
+        let Some(archive) = self.registry.archive_for(source) else {
+            let mut d = self.err(origin, passage, what, format!(
+                "{what} cannot be checked: source `{source}` has no archived text"
+            ));
+            d.severity = crate::diagnostics::Severity::Warning;
+            report.push(d.note("add `archive = \"file.txt\"` to the source (or to the source it is reported by)"));
+            return None;
+        };
+        let haystack = normalise(&archive.text);
+        let needle = normalise(passage);
+        if needle.is_empty() {
+            report.push(self.err(origin, &origin_id(passage), what, format!("empty {what}")));
+            return Some(false);
+        }
+        if haystack.contains(&needle) {
+            return Some(true);
+        }
+        let (closest_passage, difference) = closest_passage(&haystack, &needle);
+        let label = if what == "quotation" { "quotation" } else { "basis passage" };
+        report.push(
+            self.err(origin, passage, what, format!(
+                "{label} not found word for word in the archived text of source `{source}` ({})",
+                archive.path.file_name().map_or(String::new(), |f| f.to_string_lossy().into_owned())
+            ))
+            .note(format!("{label}:      {needle}"))
+            .note(format!("closest passage: {closest_passage}"))
+            .note(difference),
+        );
+        Some(false)
+    }
+
+    fn check_labels(&self, report: &mut Report) {
+        let reg = self.registry;
+        let mut check = |origin: Origin, status: Status, source: Option<&str>, id: &str| {
+            if status != Status::Confirmed {
+                return;
+            }
+            let ok = source.and_then(|s| reg.source(s)).is_some_and(|s| s.item.kind.can_confirm());
+            if !ok {
+                report.push(self.err(origin, "confirmed", "label", format!(
+                    "`{id}` is labelled Confirmed but does not cite a source that can confirm (kind `document` or `verification`)"
+                )).note("use Claimed, Reported or Unverified, or cite a confirming source"));
+            }
+        };
+        for s in &reg.statements {
+            check(s.origin, s.item.status, Some(&s.item.source), &s.item.id);
+        }
+        for f in &reg.facts {
+            check(f.origin, f.item.status, f.item.source.as_deref(), &f.item.id);
+        }
+        for e in &reg.events {
+            check(e.origin, e.item.status, Some(&e.item.source), &e.item.id);
+        }
+    }
+
+    fn check_uncited(&self, report: &mut Report) {
+        let reg = self.registry;
+        let mut cited: HashSet<&str> = HashSet::new();
+        cited.extend(reg.statements.iter().map(|s| s.item.source.as_str()));
+        cited.extend(reg.facts.iter().filter_map(|f| f.item.source.as_deref()));
+        cited.extend(reg.events.iter().map(|e| e.item.source.as_str()));
+        cited.extend(reg.sources.iter().filter_map(|s| s.item.via.as_deref()));
+        cited.extend(self.markdown.iter().flat_map(|m| m.citations.iter().map(|c| c.source.as_str())));
+        for s in &reg.sources {
+            if !cited.contains(s.item.id.as_str()) {
+                let mut d = self.err(s.origin, &s.item.id, "citation", format!("source `{}` is recorded but nothing cites it", s.item.id));
+                d.severity = crate::diagnostics::Severity::Warning;
+                report.push(d);
+            }
+        }
+    }
+
+    /// Anchors each document has: headings, declared items and citations.
+    fn anchors(&self) -> Vec<HashSet<String>> {
+        let mut anchors: Vec<HashSet<String>> = self
+            .markdown
+            .iter()
+            .map(|m| {
+                let mut set: HashSet<String> = m.heading_ids.iter().cloned().collect();
+                set.extend(m.citations.iter().map(|c| c.anchor.clone()));
+                set.insert("main".into());
+                set
+            })
+            .collect();
+        let reg = self.registry;
+        let items = reg.statements.iter().map(|s| (s.origin, format!("st-{}", s.item.id)))
+            .chain(reg.facts.iter().map(|f| (f.origin, format!("fact-{}", f.item.id))))
+            .chain(reg.events.iter().map(|e| (e.origin, format!("ev-{}", e.item.id))))
+            .chain(reg.sources.iter().map(|s| (s.origin, format!("src-{}", s.item.id))))
+            .chain(reg.questions.iter().map(|q| (q.origin, format!("q-{}", q.item.id))));
+        for (origin, anchor) in items {
+            anchors[origin.doc].insert(anchor);
+        }
+        anchors
+    }
+
+    fn check_links(&self, report: &mut Report, stats: &mut Stats) {
+        let anchors = self.anchors();
+        let statics: HashSet<&str> = self.static_files.iter().map(|f| f.rel.as_str()).collect();
+        let assets: HashSet<String> = self
+            .content
+            .docs
+            .iter()
+            .flat_map(|d| {
+                let dir = self.content.root.join(d.source.parent().unwrap_or(std::path::Path::new("")));
+                d.assets.iter().map(move |a| {
+                    let rel = a.strip_prefix(&dir).unwrap_or(a).to_string_lossy().replace('\\', "/");
+                    format!("{}{rel}", d.path)
+                })
+            })
+            .collect();
+        let base_path = crate::config::base_path_of(self.base_url);
+        for (i, md) in self.markdown.iter().enumerate() {
+            let doc = &self.content.docs[i];
+            for link in &md.links {
+                let at = |d: Diagnostic| d.in_file(&doc.source).at_offset(&doc.text, doc.body_offset + link.offset);
+                let result = classify(&link.dest, self.base_url);
+                match result {
+                    LinkKind::External => {
+                        stats.external_links += 1;
+                        if let Err(why) = check_external(&link.dest) {
+                            report.push(at(Diagnostic::error("link", format!("malformed external link {:?}: {why}", link.dest))));
+                        }
+                    }
+                    LinkKind::Other => {}
+                    LinkKind::Unsafe => report.push(at(Diagnostic::error("link", format!("unsafe link {:?}: `javascript:` and `data:` links are not allowed", link.dest)))),
+                    LinkKind::Content(path, frag) => {
+                        stats.internal_links += 1;
+                        match self.content.by_content_path.get(path.as_str()) {
+                            None => report.push(at(Diagnostic::error("link", format!("broken link {:?}: there is no content/{path}", link.dest)))),
+                            Some(&target) => self.check_anchor(&anchors[target], frag.as_deref(), &link.dest, &self.content.docs[target].source.display().to_string(), report, &at),
+                        }
+                    }
+                    LinkKind::Site(target) => {
+                        stats.internal_links += 1;
+                        let (path, frag) = target.split_once('#').map_or((target.as_str(), None), |(p, f)| (p, Some(f)));
+                        let path = path.split('?').next().unwrap_or("");
+                        let resolved = resolve_site_path(&doc.path, path, base_path);
+                        match resolved {
+                            None => report.push(at(Diagnostic::error("link", format!("broken link {:?}: it leaves the site", link.dest)))),
+                            Some(site_path) => {
+                                let doc_target = self.content.by_url_path.get(&site_path)
+                                    .or_else(|| self.content.by_url_path.get(&format!("{site_path}/")))
+                                    .or_else(|| self.content.by_url_path.get(site_path.trim_end_matches("index.html")));
+                                if let Some(&t) = doc_target {
+                                    self.check_anchor(&anchors[t], frag, &link.dest, &self.content.docs[t].source.display().to_string(), report, &at);
+                                } else if !(statics.contains(site_path.as_str()) || assets.contains(&site_path) || GENERATED.contains(&site_path.as_str())) {
+                                    report.push(at(Diagnostic::error("link", format!("broken link {:?}: no page or file at /{site_path}", link.dest))
+                                        .note("links to static/ files must name a file that exists")));
+                                }
+                            }
+                        }
+                    }
+                    LinkKind::Fragment(frag) => {
+                        stats.internal_links += 1;
+                        self.check_anchor(&anchors[i], Some(&frag), &link.dest, &doc.source.display().to_string(), report, &at);
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_anchor(&self, anchors: &HashSet<String>, frag: Option<&str>, dest: &str, target: &str, report: &mut Report, at: &dyn Fn(Diagnostic) -> Diagnostic) {
+        let Some(frag) = frag.filter(|f| !f.is_empty()) else { return };
+        if !anchors.contains(frag) {
+            let d = Diagnostic::error("link", format!("broken anchor in {dest:?}: {target} has no heading or item with id `{frag}`"));
+            let d = match closest(frag, anchors.iter().map(String::as_str)) {
+                Some(b) => d.note(format!("did you mean `#{b}`?")),
+                None => d,
+            };
+            report.push(at(d));
+        }
+    }
+}
+
+fn origin_id(s: &str) -> String {
+    s.chars().take(20).collect()
+}
+
+/// How a link in Markdown is to be checked.
+enum LinkKind {
+    External,
+    Unsafe,
+    Other,
+    Content(String, Option<String>),
+    Site(String),
+    Fragment(String),
+}
+
+fn classify(dest: &str, base_url: &str) -> LinkKind {
+    if let Some(rest) = dest.strip_prefix("@/") {
+        let (p, f) = rest.split_once('#').map_or((rest, None), |(p, f)| (p, Some(f.to_string())));
+        return LinkKind::Content(p.to_string(), f);
+    }
+    if let Some(rest) = dest.strip_prefix(base_url) {
+        return LinkKind::Site(format!("{}{rest}", crate::config::base_path_of(base_url)));
+    }
+    if let Some(f) = dest.strip_prefix('#') {
+        return LinkKind::Fragment(f.to_string());
+    }
+    let lower = dest.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("//") {
+        return LinkKind::External;
+    }
+    if lower.starts_with("javascript:") || lower.starts_with("data:") || lower.starts_with("vbscript:") {
+        return LinkKind::Unsafe;
+    }
+    if let Some(colon) = dest.find(':')
+        && dest[..colon].chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
+        && !dest[..colon].is_empty()
+    {
+        return LinkKind::Other;
+    }
+    LinkKind::Site(dest.to_string())
+}
+
+/// Resolve a root-relative or relative link from the page at `from` to a site path (no leading `/`).
+fn resolve_site_path(from: &str, link: &str, base_path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    let rest = if let Some(abs) = link.strip_prefix(base_path) {
+        abs
+    } else if link.starts_with('/') {
+        return None;
+    } else {
+        parts.extend(from.split('/').filter(|s| !s.is_empty()));
+        link
+    };
+    for seg in rest.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    let mut out = parts.join("/");
+    if link.ends_with('/') && !out.is_empty() {
+        out.push('/');
+    }
+    Some(out)
+}
+
+fn check_external(url: &str) -> Result<(), &'static str> {
+    let rest = url.split_once("://").map_or(url.trim_start_matches("//"), |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() {
+        return Err("it has no host");
+    }
+    if url.chars().any(|c| c.is_whitespace()) {
+        return Err("it contains whitespace");
+    }
+    if !host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '@' | '_')) {
+        return Err("its host is not a valid host name");
+    }
+    Ok(())
+}
+
+/// Normalise whitespace and typographic quotes, nothing else.
+pub fn normalise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.chars() {
+        let c = match c {
+            '“' | '”' | '„' | '‟' | '″' | '«' | '»' => '"',
+            '‘' | '’' | '‚' | '‛' | '′' => '\'',
+            c => c,
+        };
+        if c.is_whitespace() {
+            space = !out.is_empty();
+            continue;
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The passage of `haystack` that best matches `needle` word by word, and where they first differ.
+pub fn closest_passage(haystack: &str, needle: &str) -> (String, String) {
+    let hay: Vec<&str> = haystack.split(' ').collect();
+    let want: Vec<&str> = needle.split(' ').collect();
+    let mut best = (0usize, 0usize);
+    for start in 0..hay.len() {
+        let score = want.iter().zip(&hay[start..]).filter(|(a, b)| a == b).count();
+        if score > best.1 {
+            best = (start, score);
+        }
+    }
+    let passage: Vec<&str> = hay[best.0..(best.0 + want.len()).min(hay.len())].to_vec();
+    let first_diff = want.iter().zip(passage.iter()).position(|(a, b)| a != b).unwrap_or(passage.len().min(want.len()));
+    let marked: Vec<String> = passage
+        .iter()
+        .enumerate()
+        .map(|(i, w)| if i == first_diff { format!(">>{w}<<") } else { w.to_string() })
+        .collect();
+    let difference = match (want.get(first_diff), passage.get(first_diff)) {
+        (Some(w), Some(h)) => format!("first difference at word {}: the text has {w:?}, the source has {h:?}", first_diff + 1),
+        (Some(w), None) => format!("first difference at word {}: the text goes on with {w:?} where the source passage ends", first_diff + 1),
+        _ => "the passage differs".to_string(),
+    };
+    (marked.join(" "), difference)
+}
+
+/// The known id closest to `id`, if any is close enough to suggest.
+pub fn closest<'a>(id: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .map(|k| (strsim::jaro_winkler(id, k), k))
+        .filter(|(score, _)| *score > 0.75)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, k)| k)
+}
+
+fn sorted(set: &HashSet<&str>) -> String {
+    let mut v: Vec<&str> = set.iter().copied().collect();
+    v.sort();
+    v.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalise_folds_quotes_and_whitespace_only() {
+        assert_eq!(normalise("  “Last\n night,”  it’s "), "\"Last night,\" it's");
+    }
+
+    #[test]
+    fn closest_passage_marks_first_difference() {
+        let (p, d) = closest_passage("the quick brown fox jumps", "quick red fox");
+        assert_eq!(p, "quick >>brown<< fox");
+        assert!(d.contains("word 2"), "{d}");
+    }
+
+    #[test]
+    fn relative_links_resolve_against_the_page() {
+        assert_eq!(resolve_site_path("s0/p0/", "../../s1/p1/", "/").as_deref(), Some("s1/p1/"));
+        assert_eq!(resolve_site_path("a/", "/x/", "/"), Some("x/".into()));
+        assert_eq!(resolve_site_path("a/", "/sub/x/", "/sub/"), Some("x/".into()));
+        assert_eq!(resolve_site_path("", "../../x", "/"), None);
+    }
+
+    #[test]
+    fn suggests_close_ids() {
+        let ids = ["bbc-2023-05-04", "kremlin-statement"];
+        assert_eq!(closest("bbc-2023-05-05", ids.into_iter()), Some("bbc-2023-05-04"));
+        assert_eq!(closest("zzz", ids.into_iter()), None);
+    }
+}
