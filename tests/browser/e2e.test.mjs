@@ -30,6 +30,7 @@ before(async () => {
   browser = await launchBrowser();
   site = await startSite();
   log(`serving ${path.relative(REPO_ROOT, site.siteDir) || site.siteDir} (${site.mode}) at ${site.base} — ${site.pages.length} pages (sitemap + 404)`);
+  if (site.siteUrl !== site.base) log(`absolute URLs under the published base ${site.siteUrl} are rewritten to ${site.base} in served text files`);
 }, { timeout: 90_000 });
 
 after(async () => {
@@ -70,19 +71,32 @@ async function pool(items, jobs, fn) {
   await Promise.all(Array.from({ length: Math.min(jobs, items.length) }, worker));
 }
 
-/** Run fn(item, page) over items with up to `jobs` pages at once; one context per worker. */
-async function forEach(items, ctxOpts, fn, jobs = JOBS) {
-  const pages = [];
+/**
+ * Run fn(item, page) over items with up to `jobs` pages at once; one context per worker.
+ * An error on one item (navigation failure, crash) is recorded in `failures` and the run goes on.
+ */
+async function forEach(items, ctxOpts, fn, { jobs = JOBS, failures } = {}) {
+  const contexts = [];
   try {
     let next = 0;
     await Promise.all(Array.from({ length: Math.min(jobs, items.length) }, async () => {
       const ctx = await newContext(ctxOpts);
-      pages.push(ctx);
-      const page = await ctx.newPage();
-      while (next < items.length) await fn(items[next++], page);
+      contexts.push(ctx);
+      let page = await ctx.newPage();
+      while (next < items.length) {
+        const item = items[next++];
+        try {
+          await fn(item, page);
+        } catch (e) {
+          if (!failures) throw e;
+          failures.push(`${item.name || item.href} (${item.url || item.via}): ${e.message.split('\n')[0]}`);
+          await page.close().catch(() => {});
+          page = await ctx.newPage();
+        }
+      }
     }));
   } finally {
-    await Promise.all(pages.map((ctx) => ctx.close()));
+    await Promise.all(contexts.map((ctx) => ctx.close()));
   }
 }
 
@@ -186,14 +200,13 @@ test('2. axe-core: no WCAG 2.2 A/AA violations, light and dark', { timeout: TEST
       for (const inc of res.incomplete) stats.axeIncomplete.set(inc.id, (stats.axeIncomplete.get(inc.id) || 0) + inc.nodes.length);
       for (const v of res.violations) {
         stats.axeViolationRules++;
-        for (const n of v.nodes) {
-          stats.axeViolationNodes++;
-          const detail = (n.any[0] || n.all[0] || n.none[0])?.message;
-          failures.push(`[${scheme}] ${v.id} (${v.impact}) at ${n.target.map((t) => (Array.isArray(t) ? t.join(' >>> ') : t)).join(', ')} on ${p.url}` +
-            ` — ${v.help}${detail ? `: ${detail}` : ''}`);
-        }
+        stats.axeViolationNodes += v.nodes.length;
+        const targets = v.nodes.map((n) => n.target.map((t) => (Array.isArray(t) ? t.join(' >>> ') : t)).join(' '));
+        const first = v.nodes[0] && (v.nodes[0].any[0] || v.nodes[0].all[0] || v.nodes[0].none[0])?.message;
+        failures.push(`[${scheme}] ${v.id} (${v.impact}) on ${p.url}: ${v.nodes.length} element(s): ${targets.join(' | ')}` +
+          `\n      ${v.help}${first ? ` — e.g. ${first}` : ''}`);
       }
-    });
+    }, { failures });
   }
   log(`axe: ${stats.axeRules} rules per run (tags ${AXE_TAGS.join(',')}), ${site.pages.length} pages × light/dark = ${stats.axeRuns} runs, ${stats.axeViolationNodes} violations`);
   if (stats.axeIncomplete.size) {
@@ -249,7 +262,7 @@ test('3. keyboard: first Tab focuses the skip link, Enter moves focus into main,
       failures.push(`${where}: Enter on the skip link (href="${r.skipHref}") left focus on ${m.focused}, not in ${m.main}` +
         ' (the target needs to be focusable, e.g. <main id="main" tabindex="-1">)');
     }
-  }, 1);
+  }, { jobs: 1, failures });
   log(`keyboard: ${site.pages.length} pages`);
   finish('3. keyboard / skip link', failures, 'keyboard problems');
 });
@@ -281,7 +294,7 @@ test('4. no horizontal scrolling at 360 px', { timeout: TEST_TIMEOUT }, async ()
     if (r.sw > r.iw) {
       failures.push(`${p.name} (${p.url}): scrollWidth ${r.sw}px > innerWidth ${r.iw}px; widest: ${r.wide.join('; ') || '?'}`);
     }
-  });
+  }, { failures });
   log(`360 px: ${site.pages.length} pages`);
   finish('4. 360 px, no horizontal scroll', failures, 'horizontal scrolling at 360 px');
 });
@@ -301,7 +314,7 @@ test('5. print: the site navigation is not displayed', { timeout: TEST_TIMEOUT }
     }, DESCRIBE);
     if (navs.length) withNav++;
     for (const n of navs.filter((x) => x.shown)) failures.push(`${p.name} (${p.url}): ${n.what} is displayed in print`);
-  });
+  }, { failures });
   log(`print: ${withNav} of ${site.pages.length} pages have a nav in their header`);
   if (withNav === 0) failures.push('no page has a <nav> inside its <header>: the check has nothing to test (site nav missing?)');
   finish('5. print hides site nav', failures, 'print problems');
@@ -360,10 +373,14 @@ test('6. citations reach their source entries; cited-by links reach their statem
     }
     stats.citations += found.cites.length;
     // Click the first visible citation on the page, as a reader would.
-    if (found.cites.length) {
-      const link = page.locator('a[href*="#src-"]').filter({ visible: true }).first();
-      if (await link.count()) {
-        const href = await link.evaluate((a) => a.href);
+    let link = null;
+    let href = null;
+    for (const l of await page.locator('a[href*="#src-"]').filter({ visible: true }).all()) {
+      href = await l.evaluate((a) => a.href);
+      if (href.startsWith(site.base)) { link = l; break; }
+    }
+    if (link) {
+      {
         try {
           await Promise.all([page.waitForURL(href, { timeout: 15_000 }), link.click({ timeout: 10_000 })]);
           await page.waitForLoadState('load');
@@ -375,7 +392,7 @@ test('6. citations reach their source entries; cited-by links reach their statem
         }
       }
     }
-  });
+  }, { failures });
   stats.citationTargets = citations.size;
   stats.backLinks = [...backLinks.values()].reduce((n, v) => n + v.length, 0);
   log(`citations: ${stats.citations} links to ${citations.size} distinct #src- targets on ${site.pages.length} pages (${clicked} clicked); ` +
@@ -386,7 +403,16 @@ test('6. citations reach their source entries; cited-by links reach their statem
 
   const targets = [...citations].map(([href, from]) => ({ href, via: from.slice(0, 3).join(', ') }));
   const backs = [...backLinks].map(([href, from]) => ({ href, via: `cited-by on ${from[0]}` }));
-  await forEach([...targets, ...backs], {}, async ({ href, via }, page) => checkLanding(page, href, via, failures));
+  // Grouped by document, so following the links of one page after another is a fragment
+  // navigation within the page already loaded.
+  const byDoc = new Map();
+  for (const t of [...targets, ...backs]) {
+    const doc = t.href.split('#')[0];
+    byDoc.set(doc, [...(byDoc.get(doc) || []), t]);
+  }
+  await forEach([...byDoc].map(([doc, links]) => ({ name: doc, url: doc, links })), {}, async ({ links }, page) => {
+    for (const { href, via } of links) await checkLanding(page, href, via, failures);
+  }, { failures });
   finish('6. citations + cited-by', failures, 'citation link problems');
 });
 
@@ -409,7 +435,7 @@ test('7. screenshots at 1280 and 390 px, light and dark', { timeout: TEST_TIMEOU
         } catch (e) {
           failures.push(`${p.name} @${width} ${scheme}: ${e.message.split('\n')[0]}`);
         }
-      });
+      }, { failures });
     }
   }
   log(`screenshots: ${stats.screenshots} written to ${SCREENSHOT_DIR}`);
@@ -456,7 +482,7 @@ test('8. every <blockquote> and <q> appears verbatim in the archived source', { 
       const short = m.text.length > 160 ? m.text.slice(0, 157) + '…' : m.text;
       failures.push(`${p.name} (${p.url}): <${m.kind}> at ${m.el} not found verbatim in ${path.basename(ARCHIVE)}: "${short}"`);
     }
-  });
+  }, { failures });
   log(`quotations: ${stats.quotes} <blockquote>/<q> texts checked against ${path.relative(REPO_ROOT, ARCHIVE)}`);
   finish('8. quotations verbatim', failures, 'quotations not found in the archive');
 });

@@ -10,7 +10,7 @@ export const NOT_FOUND_SLUG = 'e2e-no-such-page/';
 
 /**
  * @returns {Promise<{
- *   mode: string, origin: string, base: string, prefix: string, siteDir: string,
+ *   mode: string, siteUrl: string, origin: string, base: string, prefix: string, siteDir: string,
  *   pages: { name: string, url: string, status: number }[], close: () => Promise<void>
  * }>}
  */
@@ -21,7 +21,9 @@ export async function startSite() {
   if (!existsSync(path.join(siteDir, '404.html'))) {
     throw new Error(`${path.join(siteDir, '404.html')} is missing: the site must have a 404 page`);
   }
-  const server = await startStaticServer({ siteDir, prefix });
+  // The published base URL, as the sitemap spells it (scheme, host and path prefix).
+  const siteUrl = sitemap[0].origin + prefix;
+  const server = await startStaticServer({ siteDir, prefix, siteUrl });
   const base = server.origin + prefix;
   const seen = new Set();
   const pages = [];
@@ -33,5 +35,5 @@ export async function startSite() {
   }
   // The 404 page, as a visitor meets it: served for a missing URL, with status 404.
   pages.push({ name: '404.html', url: base + NOT_FOUND_SLUG, status: 404 });
-  return { mode: 'static', origin: server.origin, base, prefix, siteDir, pages, close: server.close };
+  return { mode: 'static', siteUrl, origin: server.origin, base, prefix, siteDir, pages, close: server.close };
 }
