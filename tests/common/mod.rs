@@ -1,0 +1,165 @@
+//! Test harness: a throwaway site folder, the real binary, and assertions on
+//! exit code, messages and output files.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// A site written into a temporary folder.
+pub struct Site {
+    pub dir: tempfile::TempDir,
+}
+
+/// The result of running the binary.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Assert success and return self.
+    pub fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    /// Assert a build/check error (exit 1) and return self.
+    pub fn fails(self) -> Run {
+        assert_eq!(self.code, 1, "expected exit 1\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert!(!self.stderr.contains("panicked"), "panic:\n{}", self.stderr);
+        self
+    }
+
+    /// Assert stderr contains each of `needles`.
+    pub fn stderr_has(self, needles: &[&str]) -> Run {
+        for n in needles {
+            assert!(self.stderr.contains(n), "stderr lacks {n:?}:\n{}", self.stderr);
+        }
+        self
+    }
+
+    pub fn stdout_has(self, needles: &[&str]) -> Run {
+        for n in needles {
+            assert!(self.stdout.contains(n), "stdout lacks {n:?}:\n{}", self.stdout);
+        }
+        self
+    }
+}
+
+/// A minimal valid site: config, home page, one page, templates that print the contract.
+pub const CONFIG: &str = "base_url = \"https://example.org/\"\ntitle = \"Test site\"\n";
+
+impl Site {
+    /// An empty folder.
+    pub fn empty() -> Site {
+        Site { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    /// A small working site.
+    pub fn basic() -> Site {
+        Site::empty()
+            .file("config.toml", CONFIG)
+            .file("content/_index.md", "+++\ntitle = \"Home\"\n+++\nWelcome.\n")
+            .file("content/about.md", "+++\ntitle = \"About\"\ndate = 2023-05-04\n+++\n# About us\n\nText.\n")
+            .file("templates/page.html", "<!doctype html><title>{{ page.title }}</title><main>{{ page.content | safe }}</main>\n")
+            .file(
+                "templates/index.html",
+                "<!doctype html><title>{{ config.title }}</title><ul>{% for p in section.pages %}<li><a href=\"{{ p.permalink }}\">{{ p.title }}</a></li>{% endfor %}</ul>\n",
+            )
+    }
+
+    /// Write a file (creating folders).
+    pub fn file(self, rel: &str, text: &str) -> Site {
+        self.write(rel, text);
+        self
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        self.write_bytes(rel, text.as_bytes());
+    }
+
+    pub fn write_bytes(&self, rel: &str, bytes: &[u8]) {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Run the binary with `args`, in the site folder.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_explainer"))
+            .args(args)
+            .current_dir(self.root())
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("run explainer");
+        Run::from(out)
+    }
+
+    pub fn build(&self) -> Run {
+        self.run(&["build"])
+    }
+
+    pub fn check(&self) -> Run {
+        self.run(&["check"])
+    }
+
+    /// A file of the default output folder.
+    pub fn output(&self, rel: &str) -> String {
+        let p = self.path("public").join(rel);
+        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
+    }
+
+    pub fn has_output(&self, rel: &str) -> bool {
+        self.path("public").join(rel).exists()
+    }
+}
+
+/// Every file under `dir` with its bytes, for byte-identical comparisons.
+pub fn snapshot_dir(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let e = e.unwrap();
+        if e.file_type().is_file() {
+            let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+            out.insert(rel, std::fs::read(e.path()).unwrap());
+        }
+    }
+    out
+}
+
+/// The repository root (the explainer site itself).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Copy a folder tree (no symlinks expected).
+pub fn copy_tree(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from) {
+        let e = e.unwrap();
+        let rel = e.path().strip_prefix(from).unwrap();
+        let dest = to.join(rel);
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
