@@ -503,15 +503,16 @@ pub fn normalise(text: &str) -> String {
 pub fn closest_passage(haystack: &str, needle: &str) -> (String, String) {
     let hay: Vec<&str> = haystack.split(' ').collect();
     let want: Vec<&str> = needle.split(' ').collect();
+    let same = |a: &&str, b: &&str| a.trim_matches(['"', '\'']) == b.trim_matches(['"', '\'']);
     let mut best = (0usize, 0usize);
     for start in 0..hay.len() {
-        let score = want.iter().zip(&hay[start..]).filter(|(a, b)| a == b).count();
+        let score = want.iter().zip(&hay[start..]).filter(|(a, b)| same(a, b)).count();
         if score > best.1 {
             best = (start, score);
         }
     }
     let passage: Vec<&str> = hay[best.0..(best.0 + want.len()).min(hay.len())].to_vec();
-    let first_diff = want.iter().zip(passage.iter()).position(|(a, b)| a != b).unwrap_or(passage.len().min(want.len()));
+    let first_diff = want.iter().zip(passage.iter()).position(|(a, b)| !same(a, b)).unwrap_or(passage.len().min(want.len()));
     let marked: Vec<String> = passage
         .iter()
         .enumerate()

@@ -88,7 +88,7 @@ bad!(unknown_theme, [("config.toml", "base_url = \"https://a.org/\"\n[markdown]\
 bad!(unknown_citation_in_prose, [("content/about.md", "+++\ntitle = \"A\"\n+++\nAs reported [@reprot].\n")], ["content/about.md:4:13", "unknown source `reprot`", "did you mean `report`?"]);
 bad!(unknown_citation_in_statement, [("content/quotes.md", quotes_with("source = \"report\"", "source = \"reporrt\""))], ["content/quotes.md:23:11", "did you mean `report`?"]);
 bad!(statement_without_citation, [("content/quotes.md", quotes_with("source = \"report\"\n", ""))], ["content/quotes.md:", "missing field `source`"]);
-bad!(misquotation, [("content/quotes.md", quotes_with("We did nothing wrong.", "We did nothing bad."))], ["content/quotes.md:24:9", "not found word for word", "closest passage: We did nothing >>wrong.<<", "the text has \"bad.\""]);
+bad!(misquotation, [("content/quotes.md", quotes_with("We did nothing wrong.", "We did nothing bad."))], ["content/quotes.md:24:9", "not found word for word", "closest passage: \"We did nothing >>wrong.\"<<", "the text has \"bad.\""]);
 bad!(unknown_label, [("content/quotes.md", quotes_with("status = \"claimed\"", "status = \"alleged\""))], ["content/quotes.md:22:10", "claimed", "denied", "unverified", "reported", "assessment", "confirmed"]);
 bad!(confirmed_without_confirming_source, [("content/quotes.md", quotes_with("status = \"claimed\"", "status = \"confirmed\""))], ["content/quotes.md:", "labelled Confirmed"]);
 bad!(unknown_party, [("content/quotes.md", quotes_with("party = \"gov\"", "party = \"govt\""))], ["content/quotes.md:19:10", "unknown party `govt`"]);
