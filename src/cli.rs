@@ -30,16 +30,22 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Build the site into the output folder.
-    #[command(after_help = "Examples:\n  explainer build\n  explainer build --root site -o /srv/www --base-url https://example.org/explainer/")]
+    #[command(
+        after_help = "Examples:\n  explainer build\n  explainer build --root site -o /srv/www --base-url https://example.org/explainer/"
+    )]
     Build(BuildArgs),
     /// Run every check (citations, quotations, links, templates) without writing anything.
-    #[command(after_help = "Examples:\n  explainer check\n  explainer check --format json | jq .diagnostics")]
+    #[command(
+        after_help = "Examples:\n  explainer check\n  explainer check --format json | jq .diagnostics"
+    )]
     Check(CheckArgs),
     /// Build and serve the site locally, rebuilding and reloading on every edit.
     #[command(after_help = "Examples:\n  explainer serve\n  explainer serve --port 8080 --open")]
     Serve(ServeArgs),
     /// Write a new, working explainer into DIR.
-    #[command(after_help = "Examples:\n  explainer new my-explainer && cd my-explainer && explainer build")]
+    #[command(
+        after_help = "Examples:\n  explainer new my-explainer && cd my-explainer && explainer build"
+    )]
     New(NewArgs),
 }
 
@@ -145,14 +151,20 @@ fn install_interrupt_handler() {
 fn build(args: BuildArgs) -> i32 {
     install_interrupt_handler();
     let level = if args.verbose { "debug" } else { "warn" };
-    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(level).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(level)
+        .try_init();
     let opts = Options {
         root: args.site.root.clone(),
         drafts: args.site.drafts,
         base_url: args.base_url.clone(),
         relative: args.relative,
     };
-    let out = args.output_dir.clone().unwrap_or_else(|| args.site.root.join("public"));
+    let out = args
+        .output_dir
+        .clone()
+        .unwrap_or_else(|| args.site.root.join("public"));
     let result = pipeline::build(&opts, &out, &|| SYNCING.store(true, Ordering::SeqCst));
     SYNCING.store(false, Ordering::SeqCst);
     let code = match result {
@@ -207,7 +219,10 @@ fn check(args: CheckArgs) -> i32 {
             "stats": stats,
             "diagnostics": report.diagnostics,
         });
-        println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).unwrap_or_default()
+        );
     } else {
         print_report(&report);
         let stats = stats.unwrap_or_default();

@@ -76,16 +76,25 @@ pub struct Content {
 
 impl Content {
     pub fn pages(&self) -> impl Iterator<Item = (usize, &Document)> {
-        self.docs.iter().enumerate().filter(|(_, d)| d.kind == Kind::Page)
+        self.docs
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.kind == Kind::Page)
     }
 
     pub fn sections(&self) -> impl Iterator<Item = (usize, &Document)> {
-        self.docs.iter().enumerate().filter(|(_, d)| d.kind == Kind::Section)
+        self.docs
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.kind == Kind::Section)
     }
 
     /// Look a document up by content path, with or without `@/` and `content/`.
     pub fn by_path(&self, path: &str) -> Option<&Document> {
-        let p = path.trim_start_matches("@/").trim_start_matches("content/").trim_start_matches('/');
+        let p = path
+            .trim_start_matches("@/")
+            .trim_start_matches("content/")
+            .trim_start_matches('/');
         self.by_content_path.get(p).map(|&i| &self.docs[i])
     }
 }
@@ -102,7 +111,7 @@ pub fn load(root: &Path, drafts: bool) -> Result<Content, Report> {
     let content_dir = root.join(CONTENT_DIR);
     let (markdown, others, dirs) = walk(root, &content_dir, &mut report);
     let parsed: Vec<Result<Document, Diagnostic>> =
-        markdown.par_iter().map(|f| read_document(f)).collect();
+        markdown.par_iter().map(read_document).collect();
     let mut docs = Vec::with_capacity(parsed.len() + 1);
     for r in parsed {
         match r {
@@ -131,7 +140,11 @@ pub fn load(root: &Path, drafts: bool) -> Result<Content, Report> {
 }
 
 /// Walk `content/`, splitting Markdown files from other files; also list folders.
-fn walk(root: &Path, content_dir: &Path, report: &mut Report) -> (Vec<Found>, Vec<Found>, Vec<String>) {
+fn walk(
+    root: &Path,
+    content_dir: &Path,
+    report: &mut Report,
+) -> (Vec<Found>, Vec<Found>, Vec<String>) {
     let mut markdown = Vec::new();
     let mut others = Vec::new();
     let mut dirs = vec![String::new()];
@@ -160,11 +173,11 @@ fn walk(root: &Path, content_dir: &Path, report: &mut Report) -> (Vec<Found>, Ve
         if is_ignored(&rel) {
             continue;
         }
-        if entry.path_is_symlink() {
-            if let Err(d) = check_symlink_inside(root, &canonical_root, entry.path()) {
-                report.push(d);
-                continue;
-            }
+        if entry.path_is_symlink()
+            && let Err(d) = check_symlink_inside(root, &canonical_root, entry.path())
+        {
+            report.push(d);
+            continue;
         }
         let found = Found {
             abs: entry.path().to_path_buf(),
@@ -184,19 +197,28 @@ fn walk(root: &Path, content_dir: &Path, report: &mut Report) -> (Vec<Found>, Ve
 /// Dot files, editor backups and temp files are never content.
 fn is_ignored(rel: &str) -> bool {
     rel.split('/').any(|part| {
-        part.starts_with('.') || part.ends_with('~') || part.ends_with(".swp") || part.starts_with("#")
+        part.starts_with('.')
+            || part.ends_with('~')
+            || part.ends_with(".swp")
+            || part.starts_with("#")
     })
 }
 
 fn walk_error(root: &Path, e: &walkdir::Error) -> Diagnostic {
-    let path = e.path().map(|p| p.strip_prefix(root).unwrap_or(p).to_path_buf());
+    let path = e
+        .path()
+        .map(|p| p.strip_prefix(root).unwrap_or(p).to_path_buf());
     let message = if let Some(ancestor) = e.loop_ancestor() {
         format!(
             "symlink loop: it points back to {}",
             ancestor.strip_prefix(root).unwrap_or(ancestor).display()
         )
     } else {
-        format!("cannot read: {}", e.io_error().map_or_else(|| e.to_string(), |io| io.to_string()))
+        format!(
+            "cannot read: {}",
+            e.io_error()
+                .map_or_else(|| e.to_string(), |io| io.to_string())
+        )
     };
     let d = Diagnostic::error("content", message);
     match path {
@@ -212,7 +234,10 @@ fn check_symlink_inside(root: &Path, canonical_root: &Path, link: &Path) -> Resu
         Ok(target) if target.starts_with(canonical_root) => Ok(()),
         Ok(target) => Err(Diagnostic::error(
             "content",
-            format!("symlink points outside the site (to {}); explainer does not follow it", target.display()),
+            format!(
+                "symlink points outside the site (to {}); explainer does not follow it",
+                target.display()
+            ),
         )
         .in_file(rel)),
         Err(e) => Err(Diagnostic::error("content", format!("broken symlink: {e}")).in_file(rel)),
@@ -230,8 +255,9 @@ fn relative_slash_path(base: &Path, path: &Path) -> String {
 /// Read, split and parse one Markdown file.
 fn read_document(found: &Found) -> Result<Document, Diagnostic> {
     let source = PathBuf::from(CONTENT_DIR).join(&found.rel);
-    let bytes = std::fs::read(&found.abs)
-        .map_err(|e| Diagnostic::error("content", format!("cannot read file: {e}")).in_file(&source))?;
+    let bytes = std::fs::read(&found.abs).map_err(|e| {
+        Diagnostic::error("content", format!("cannot read file: {e}")).in_file(&source)
+    })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
@@ -240,12 +266,19 @@ fn read_document(found: &Found) -> Result<Document, Diagnostic> {
             .at_offset(&prefix, valid)
             .note("save the file as UTF-8")
     })?;
-    let split = frontmatter::split(&text)
-        .map_err(|(msg, at)| Diagnostic::error("front-matter", msg).in_file(&source).at_offset(&text, at))?;
+    let split = frontmatter::split(&text).map_err(|(msg, at)| {
+        Diagnostic::error("front-matter", msg)
+            .in_file(&source)
+            .at_offset(&text, at)
+    })?;
     let body_offset = split.body_offset;
     let meta = frontmatter::parse(&text, &split).map_err(|d| d.in_file(&source))?;
     let is_section = found.rel == "_index.md" || found.rel.ends_with("/_index.md");
-    let kind = if is_section { Kind::Section } else { Kind::Page };
+    let kind = if is_section {
+        Kind::Section
+    } else {
+        Kind::Page
+    };
     if kind == Kind::Page {
         check_section_only_keys(&meta, &text).map_err(|d| d.in_file(&source))?;
     }
@@ -266,7 +299,10 @@ fn read_document(found: &Found) -> Result<Document, Diagnostic> {
 }
 
 fn check_section_only_keys(meta: &FrontMatter, text: &str) -> Result<(), Diagnostic> {
-    for (key, present) in [("sort_by", meta.sort_by.is_some()), ("page_template", meta.page_template.is_some())] {
+    for (key, present) in [
+        ("sort_by", meta.sort_by.is_some()),
+        ("page_template", meta.page_template.is_some()),
+    ] {
         if present {
             let d = Diagnostic::error(
                 "front-matter",
@@ -292,7 +328,11 @@ fn add_implicit_sections(docs: &mut Vec<Document>, dirs: &[String]) {
         if existing.contains(dir) || is_bundle_dir(docs, dir) || inside_bundle(docs, dir) {
             continue;
         }
-        let content_path = if dir.is_empty() { "_index.md".to_string() } else { format!("{dir}/_index.md") };
+        let content_path = if dir.is_empty() {
+            "_index.md".to_string()
+        } else {
+            format!("{dir}/_index.md")
+        };
         docs.push(Document {
             kind: Kind::Section,
             source: PathBuf::from(CONTENT_DIR).join(&content_path),
@@ -317,7 +357,11 @@ fn add_implicit_sections(docs: &mut Vec<Document>, dirs: &[String]) {
 
 /// A folder holding `index.md` is a page bundle, not a section.
 fn is_bundle_dir(docs: &[Document], dir: &str) -> bool {
-    let index = if dir.is_empty() { "index.md".to_string() } else { format!("{dir}/index.md") };
+    let index = if dir.is_empty() {
+        "index.md".to_string()
+    } else {
+        format!("{dir}/index.md")
+    };
     docs.iter().any(|d| d.content_path == index)
 }
 
@@ -329,7 +373,7 @@ fn inside_bundle(docs: &[Document], dir: &str) -> bool {
         }
         d = parent;
     }
-    !dir.is_empty() && is_bundle_dir(docs, "") 
+    !dir.is_empty() && is_bundle_dir(docs, "")
 }
 
 /// Pages of a draft section are drafts too.
@@ -342,12 +386,19 @@ fn drop_pages_of_draft_sections(docs: &mut Vec<Document>, _dirs: &[String], draf
         .filter(|d| d.kind == Kind::Section && d.meta.draft)
         .map(|d| section_dir(&d.content_path).to_string())
         .collect();
-    docs.retain(|d| !draft_dirs.iter().any(|dir| !dir.is_empty() && d.content_path.starts_with(&format!("{dir}/"))));
+    docs.retain(|d| {
+        !draft_dirs
+            .iter()
+            .any(|dir| !dir.is_empty() && d.content_path.starts_with(&format!("{dir}/")))
+    });
 }
 
 /// The folder a section's `_index.md` describes (`""` for the root).
 fn section_dir(content_path: &str) -> &str {
-    content_path.strip_suffix("_index.md").unwrap_or(content_path).trim_end_matches('/')
+    content_path
+        .strip_suffix("_index.md")
+        .unwrap_or(content_path)
+        .trim_end_matches('/')
 }
 
 /// The folder a page lives in, which is also its section's folder (bundles: the bundle's parent).
@@ -375,11 +426,22 @@ fn assign_urls(content: &mut Content, report: &mut Report) {
             }
             Kind::Page => {
                 let dir = page_section_dir(&doc.content_path).to_string();
-                let stem = if doc.content_path.ends_with("index.md") && doc.content_path != "index.md" {
-                    doc.content_path.trim_end_matches("/index.md").rsplit('/').next().unwrap_or("").to_string()
-                } else {
-                    doc.content_path.rsplit('/').next().unwrap_or("").trim_end_matches(".md").to_string()
-                };
+                let stem =
+                    if doc.content_path.ends_with("index.md") && doc.content_path != "index.md" {
+                        doc.content_path
+                            .trim_end_matches("/index.md")
+                            .rsplit('/')
+                            .next()
+                            .unwrap_or("")
+                            .to_string()
+                    } else {
+                        doc.content_path
+                            .rsplit('/')
+                            .next()
+                            .unwrap_or("")
+                            .trim_end_matches(".md")
+                            .to_string()
+                    };
                 (dir, stem)
             }
         };
@@ -387,7 +449,7 @@ fn assign_urls(content: &mut Content, report: &mut Report) {
             .meta
             .slug
             .clone()
-            .map(|s| slug::slugify(s))
+            .map(slug::slugify)
             .unwrap_or_else(|| slug::slugify(&own_name));
         let parent_url: String = parent_dir
             .split('/')
@@ -418,8 +480,13 @@ fn assign_urls(content: &mut Content, report: &mut Report) {
         doc.slug = slug;
         doc.path = path;
     }
-    content.by_url_path = seen.into_iter().map(|(p, i)| (p, i)).collect();
-    content.by_content_path = content.docs.iter().enumerate().map(|(i, d)| (d.content_path.clone(), i)).collect();
+    content.by_url_path = seen.into_iter().collect();
+    content.by_content_path = content
+        .docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.content_path.clone(), i))
+        .collect();
 }
 
 /// Link pages and subsections to their sections, and sort them.
@@ -435,7 +502,8 @@ fn build_tree(content: &mut Content) {
             Kind::Section if doc.content_path == "_index.md" => continue,
             Kind::Section => {
                 let dir = section_dir(&doc.content_path);
-                dir.rsplit_once('/').map_or(String::new(), |(p, _)| p.to_string())
+                dir.rsplit_once('/')
+                    .map_or(String::new(), |(p, _)| p.to_string())
             }
         };
         let parent = nearest_section(&section_of_dir, &parent_dir);
@@ -481,10 +549,16 @@ fn sort_pages(docs: &[Document], pages: &mut [usize], sort_by: SortBy) {
         }),
         SortBy::Weight => pages.sort_by(|&a, &b| {
             let key = |d: &Document| (d.meta.weight.is_none(), d.meta.weight);
-            key(&docs[a]).cmp(&key(&docs[b])).then_with(|| docs[a].path.cmp(&docs[b].path))
+            key(&docs[a])
+                .cmp(&key(&docs[b]))
+                .then_with(|| docs[a].path.cmp(&docs[b].path))
         }),
         SortBy::Title => pages.sort_by(|&a, &b| {
-            docs[a].title().to_lowercase().cmp(&docs[b].title().to_lowercase()).then_with(|| docs[a].path.cmp(&docs[b].path))
+            docs[a]
+                .title()
+                .to_lowercase()
+                .cmp(&docs[b].title().to_lowercase())
+                .then_with(|| docs[a].path.cmp(&docs[b].path))
         }),
         SortBy::None => pages.sort_by(|&a, &b| docs[a].content_path.cmp(&docs[b].content_path)),
     }
@@ -496,11 +570,15 @@ fn attach_assets(content: &mut Content, others: &[Found]) {
         .docs
         .iter()
         .flat_map(|d| {
-            d.meta.sources.iter().filter_map(|s| s.archive.as_ref()).map(|a| {
-                crate::editorial::archive_path(&content.root, &d.source, a)
-                    .canonicalize()
-                    .unwrap_or_default()
-            })
+            d.meta
+                .sources
+                .iter()
+                .filter_map(|s| s.archive.as_ref())
+                .map(|a| {
+                    crate::editorial::archive_path(&content.root, &d.source, a)
+                        .canonicalize()
+                        .unwrap_or_default()
+                })
         })
         .collect();
     let owner_of_dir: HashMap<String, usize> = content
@@ -509,9 +587,13 @@ fn attach_assets(content: &mut Content, others: &[Found]) {
         .enumerate()
         .filter_map(|(i, d)| match d.kind {
             Kind::Section => Some((section_dir(&d.content_path).to_string(), i)),
-            Kind::Page if d.content_path.ends_with("index.md") => {
-                Some((d.content_path.trim_end_matches("index.md").trim_end_matches('/').to_string(), i))
-            }
+            Kind::Page if d.content_path.ends_with("index.md") => Some((
+                d.content_path
+                    .trim_end_matches("index.md")
+                    .trim_end_matches('/')
+                    .to_string(),
+                i,
+            )),
             Kind::Page => None,
         })
         .collect();

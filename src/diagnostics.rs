@@ -185,13 +185,8 @@ impl Report {
     /// Sort by file and position so output is stable whatever the thread order was.
     pub fn sort(&mut self) {
         self.diagnostics.sort_by(|a, b| {
-            (a.severity, &a.file, a.line, a.column, &a.message).cmp(&(
-                b.severity,
-                &b.file,
-                b.line,
-                b.column,
-                &b.message,
-            ))
+            (a.severity, &a.file, a.line, a.column, &a.message)
+                .cmp(&(b.severity, &b.file, b.line, b.column, &b.message))
         });
     }
 }

@@ -5,7 +5,7 @@
 //! locations so that `verify` can point at the exact line of a bad citation.
 
 use crate::content::Content;
-use crate::diagnostics::{find_from, Diagnostic, Report};
+use crate::diagnostics::{Diagnostic, Report, find_from};
 use crate::frontmatter::Date;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -157,9 +157,13 @@ impl Status {
         match self {
             Status::Claimed => "A party asserts it; no independent evidence is recorded here.",
             Status::Denied => "A party rejects an accusation or claim made against it.",
-            Status::Unverified => "Material whose origin or content has not been independently verified.",
+            Status::Unverified => {
+                "Material whose origin or content has not been independently verified."
+            }
             Status::Reported => "Stated by a news organisation in its own reporting.",
-            Status::Assessment => "This site's own reading, inferred from the statements it links to.",
+            Status::Assessment => {
+                "This site's own reading, inferred from the statements it links to."
+            }
             Status::Confirmed => "Backed by a primary document or independent verification.",
         }
     }
@@ -281,13 +285,48 @@ impl Registry {
             let text = &doc.text;
             let m = &doc.meta;
             let origins = |key: &str, n: usize| table_offsets(text, key, n);
-            push_all(&mut reg.sources, &m.sources, doc_index, origins("sources", m.sources.len()));
-            push_all(&mut reg.statements, &m.statements, doc_index, origins("statements", m.statements.len()));
-            push_all(&mut reg.facts, &m.facts, doc_index, origins("facts", m.facts.len()));
-            push_all(&mut reg.events, &m.events, doc_index, origins("events", m.events.len()));
-            push_all(&mut reg.parties, &m.parties, doc_index, origins("parties", m.parties.len()));
-            push_all(&mut reg.questions, &m.questions, doc_index, origins("questions", m.questions.len()));
-            push_all(&mut reg.changes, &m.changes, doc_index, origins("changes", m.changes.len()));
+            push_all(
+                &mut reg.sources,
+                &m.sources,
+                doc_index,
+                origins("sources", m.sources.len()),
+            );
+            push_all(
+                &mut reg.statements,
+                &m.statements,
+                doc_index,
+                origins("statements", m.statements.len()),
+            );
+            push_all(
+                &mut reg.facts,
+                &m.facts,
+                doc_index,
+                origins("facts", m.facts.len()),
+            );
+            push_all(
+                &mut reg.events,
+                &m.events,
+                doc_index,
+                origins("events", m.events.len()),
+            );
+            push_all(
+                &mut reg.parties,
+                &m.parties,
+                doc_index,
+                origins("parties", m.parties.len()),
+            );
+            push_all(
+                &mut reg.questions,
+                &m.questions,
+                doc_index,
+                origins("questions", m.questions.len()),
+            );
+            push_all(
+                &mut reg.changes,
+                &m.changes,
+                doc_index,
+                origins("changes", m.changes.len()),
+            );
         }
         reg.source_index = index_by_id(&reg.sources, |s| &s.id, "source", content, report);
         reg.statement_index = index_by_id(&reg.statements, |s| &s.id, "statement", content, report);
@@ -301,17 +340,20 @@ impl Registry {
 
     fn load_archives(&mut self, content: &Content, report: &mut Report) {
         for src in &self.sources {
-            let Some(archive) = &src.item.archive else { continue };
+            let Some(archive) = &src.item.archive else {
+                continue;
+            };
             let doc = &content.docs[src.origin.doc];
             let path = archive_path(&content.root, &doc.source, archive);
             match std::fs::read_to_string(&path) {
                 Ok(text) => {
-                    self.archives.insert(src.item.id.clone(), Archive { path, text });
+                    self.archives
+                        .insert(src.item.id.clone(), Archive { path, text });
                 }
-                Err(e) => report.push(
-                    locate(content, src.origin, archive)
-                        .with_message(format!("cannot read archive {archive:?} of source `{}`: {e}", src.item.id)),
-                ),
+                Err(e) => report.push(locate(content, src.origin, archive).with_message(format!(
+                    "cannot read archive {archive:?} of source `{}`: {e}",
+                    src.item.id
+                ))),
             }
         }
     }
@@ -352,7 +394,10 @@ fn push_all<T: Clone>(into: &mut Vec<Located<T>>, items: &[T], doc: usize, offse
     for (i, item) in items.iter().enumerate() {
         into.push(Located {
             item: item.clone(),
-            origin: Origin { doc, offset: offsets[i] },
+            origin: Origin {
+                doc,
+                offset: offsets[i],
+            },
         });
     }
 }
@@ -371,12 +416,16 @@ fn table_offsets(text: &str, key: &str, n: usize) -> Vec<usize> {
         }
     }
     let fallback = text.find(key).unwrap_or(0);
-    (0..n).map(|i| found.get(i).copied().unwrap_or(fallback)).collect()
+    (0..n)
+        .map(|i| found.get(i).copied().unwrap_or(fallback))
+        .collect()
 }
 
 /// Offsets of `- ` list items following a YAML key, at the first item's indentation.
 fn yaml_items_after(text: &str, key_offset: usize) -> Vec<usize> {
-    let mut pos = text[key_offset..].find('\n').map_or(text.len(), |i| key_offset + i + 1);
+    let mut pos = text[key_offset..]
+        .find('\n')
+        .map_or(text.len(), |i| key_offset + i + 1);
     let mut out = Vec::new();
     let mut indent = None;
     for line in text[pos..].split_inclusive('\n') {
@@ -425,7 +474,9 @@ pub fn locate(content: &Content, origin: Origin, needle: &str) -> Diagnostic {
         .map(|o| o + 1)
         .or_else(|| find_from(&doc.text, needle, origin.offset))
         .unwrap_or(origin.offset);
-    Diagnostic::error("editorial", "").in_file(&doc.source).at_offset(&doc.text, offset)
+    Diagnostic::error("editorial", "")
+        .in_file(&doc.source)
+        .at_offset(&doc.text, offset)
 }
 
 trait WithMessage {
@@ -440,7 +491,13 @@ impl WithMessage for Diagnostic {
 }
 
 /// Replace the message of a located diagnostic (used with [`locate`]).
-pub fn located(content: &Content, origin: Origin, needle: &str, code: &'static str, message: String) -> Diagnostic {
+pub fn located(
+    content: &Content,
+    origin: Origin,
+    needle: &str,
+    code: &'static str,
+    message: String,
+) -> Diagnostic {
     let mut d = locate(content, origin, needle).with_message(message);
     d.code = code;
     d
@@ -461,7 +518,15 @@ mod tests {
     fn finds_yaml_items_in_order() {
         let text = "---\nstatements:\n  - id: a\n    text: x\n  - id: b\n---\n";
         let offs = table_offsets(text, "statements", 2);
-        assert!(text[offs[0]..].starts_with("- id: a"), "{:?}", &text[offs[0]..]);
-        assert!(text[offs[1]..].starts_with("- id: b"), "{:?}", &text[offs[1]..]);
+        assert!(
+            text[offs[0]..].starts_with("- id: a"),
+            "{:?}",
+            &text[offs[0]..]
+        );
+        assert!(
+            text[offs[1]..].starts_with("- id: b"),
+            "{:?}",
+            &text[offs[1]..]
+        );
     }
 }

@@ -4,7 +4,9 @@
 //! Errors point at the line and column inside the whole file, not the header.
 
 use crate::diagnostics::Diagnostic;
-use crate::editorial::{ChangeDecl, EventDecl, FactDecl, PartyDecl, QuestionDecl, SourceDecl, StatementDecl};
+use crate::editorial::{
+    ChangeDecl, EventDecl, FactDecl, PartyDecl, QuestionDecl, SourceDecl, StatementDecl,
+};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -110,7 +112,9 @@ pub fn split(text: &str) -> Result<Split<'_>, (String, usize)> {
         pos += line.len() + newline_len(text, pos + line.len());
     }
     Err((
-        format!("front matter opened with `{fence}` on line 1 is never closed (add a line with `{fence}` after it)"),
+        format!(
+            "front matter opened with `{fence}` on line 1 is never closed (add a line with `{fence}` after it)"
+        ),
         start,
     ))
 }
@@ -138,7 +142,10 @@ pub fn parse(text: &str, split: &Split<'_>) -> Result<FrontMatter, Diagnostic> {
     match split.format {
         None => Ok(FrontMatter::default()),
         Some(Format::Toml) => toml::from_str(split.header).map_err(|e| {
-            let d = Diagnostic::error("front-matter", format!("invalid TOML front matter: {}", e.message().trim_end()));
+            let d = Diagnostic::error(
+                "front-matter",
+                format!("invalid TOML front matter: {}", e.message().trim_end()),
+            );
             let offset = split.header_offset + e.span().map_or(0, |s| s.start);
             d.at_offset(text, offset)
         }),
@@ -148,11 +155,19 @@ pub fn parse(text: &str, split: &Split<'_>) -> Result<FrontMatter, Diagnostic> {
             }
             serde_saphyr::from_str(split.header).map_err(|e| {
                 let message = yaml_message(&e);
-                let d = Diagnostic::error("front-matter", format!("invalid YAML front matter: {message}"));
+                let d = Diagnostic::error(
+                    "front-matter",
+                    format!("invalid YAML front matter: {message}"),
+                );
                 match e.location() {
                     Some(loc) => {
-                        let header_line = crate::diagnostics::Position::of_offset(text, split.header_offset).line;
-                        d.at_line_col(text, header_line + loc.line() as usize - 1, loc.column() as usize)
+                        let header_line =
+                            crate::diagnostics::Position::of_offset(text, split.header_offset).line;
+                        d.at_line_col(
+                            text,
+                            header_line + loc.line() as usize - 1,
+                            loc.column() as usize,
+                        )
                     }
                     None => d.at_offset(text, split.header_offset),
                 }

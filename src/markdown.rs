@@ -5,7 +5,9 @@
 //! recorded with their offsets for the `verify` stage to report.
 
 use crate::highlight;
-use pulldown_cmark::{BrokenLink, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{
+    BrokenLink, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
+};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -154,14 +156,21 @@ impl<'c, 'e> State<'c, 'e> {
                 Event::Text(t) => code.1.push_str(&t),
                 Event::End(TagEnd::CodeBlock) => {
                     let (lang, text) = self.code.take().unwrap_or_default();
-                    out.push(Event::Html(highlight::code_block(&lang, &text, self.opts.highlight_code).into()));
+                    out.push(Event::Html(
+                        highlight::code_block(&lang, &text, self.opts.highlight_code).into(),
+                    ));
                 }
                 _ => {}
             }
             return;
         }
         match event {
-            Event::Start(Tag::Heading { level, id, classes, attrs }) => {
+            Event::Start(Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs,
+            }) => {
                 self.heading = Some(PendingHeading {
                     level,
                     explicit_id: id.map(|i| i.to_string()),
@@ -174,7 +183,9 @@ impl<'c, 'e> State<'c, 'e> {
             Event::End(TagEnd::Heading(_)) => self.finish_heading(out),
             Event::Start(Tag::CodeBlock(kind)) => {
                 let lang = match kind {
-                    CodeBlockKind::Fenced(info) => info.split([' ', ',', '{']).next().unwrap_or("").to_string(),
+                    CodeBlockKind::Fenced(info) => {
+                        info.split([' ', ',', '{']).next().unwrap_or("").to_string()
+                    }
                     CodeBlockKind::Indented => String::new(),
                 };
                 self.code = Some((lang, String::new()));
@@ -187,20 +198,52 @@ impl<'c, 'e> State<'c, 'e> {
                 self.blockquote_depth = self.blockquote_depth.saturating_sub(1);
                 self.emit(Event::End(TagEnd::BlockQuote(k)), out);
             }
-            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
                 if let Some(source) = dest_url.strip_prefix("cite:") {
                     self.emit_citation(source.to_string(), offset, out);
                     self.skipping_citation = true;
                     return;
                 }
-                self.links.push(FoundLink { dest: dest_url.to_string(), offset });
+                self.links.push(FoundLink {
+                    dest: dest_url.to_string(),
+                    offset,
+                });
                 let dest_url = self.resolve(dest_url);
-                self.emit(Event::Start(Tag::Link { link_type, dest_url, title, id }), out);
+                self.emit(
+                    Event::Start(Tag::Link {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    }),
+                    out,
+                );
             }
-            Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
-                self.links.push(FoundLink { dest: dest_url.to_string(), offset });
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                self.links.push(FoundLink {
+                    dest: dest_url.to_string(),
+                    offset,
+                });
                 let dest_url = self.resolve(dest_url);
-                self.emit(Event::Start(Tag::Image { link_type, dest_url, title, id }), out);
+                self.emit(
+                    Event::Start(Tag::Image {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    }),
+                    out,
+                );
             }
             Event::Text(text) => {
                 self.word_count += text.split_whitespace().count();
@@ -247,14 +290,22 @@ impl<'c, 'e> State<'c, 'e> {
             ),
             None => format!("<cite class=\"citation\">[@{}]</cite>", escape(&source)),
         };
-        self.citations.push(FoundCitation { source, offset, anchor });
+        self.citations.push(FoundCitation {
+            source,
+            offset,
+            anchor,
+        });
         self.emit(Event::InlineHtml(html.into()), out);
     }
 
     /// Turn `@/file.md#x` into the file's URL; leave every other link as written.
     fn resolve(&self, dest: CowStr<'e>) -> CowStr<'e> {
-        let Some(rest) = dest.strip_prefix("@/") else { return dest };
-        let (path, fragment) = rest.split_once('#').map_or((rest, None), |(p, f)| (p, Some(f)));
+        let Some(rest) = dest.strip_prefix("@/") else {
+            return dest;
+        };
+        let (path, fragment) = rest
+            .split_once('#')
+            .map_or((rest, None), |(p, f)| (p, Some(f)));
         match self.ctx.content_url(path) {
             Some(url) => match fragment {
                 Some(f) => format!("{url}#{f}").into(),
@@ -268,7 +319,11 @@ impl<'c, 'e> State<'c, 'e> {
         let Some(h) = self.heading.take() else { return };
         let base = h.explicit_id.clone().unwrap_or_else(|| {
             let s = slug::slugify(&h.text);
-            if s.is_empty() { "section".to_string() } else { s }
+            if s.is_empty() {
+                "section".to_string()
+            } else {
+                s
+            }
         });
         let id = self.unique_id(base);
         self.headings.push(TocEntry {
@@ -385,6 +440,24 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// Render a short Markdown snippet (for the `markdown` template filter); `inline`
+/// drops the wrapping paragraph.
+pub fn render_snippet(text: &str, inline: bool) -> String {
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(text, parser_options()));
+    if inline {
+        let trimmed = html.trim_end();
+        if let Some(inner) = trimmed
+            .strip_prefix("<p>")
+            .and_then(|t| t.strip_suffix("</p>"))
+            && !inner.contains("<p>")
+        {
+            return inner.to_string();
+        }
+    }
+    html
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -400,7 +473,13 @@ mod tests {
     }
 
     fn md(s: &str) -> Rendered {
-        render(s, &NoSite, MarkdownOptions { highlight_code: false })
+        render(
+            s,
+            &NoSite,
+            MarkdownOptions {
+                highlight_code: false,
+            },
+        )
     }
 
     #[test]
@@ -433,7 +512,11 @@ mod tests {
     fn smart_punctuation_leaves_quotations_alone() {
         let r = md("It's 1--2... He said \"don't -- stop...\" and “it’s -- fine”.\n");
         assert!(r.html.contains("It’s 1–2…"), "{}", r.html);
-        assert!(r.html.contains("&quot;don't -- stop...&quot;"), "{}", r.html);
+        assert!(
+            r.html.contains("\"don't -- stop...\""),
+            "{}",
+            r.html
+        );
         assert!(r.html.contains("“it’s -- fine”"), "{}", r.html);
     }
 
@@ -442,20 +525,4 @@ mod tests {
         let r = md("> It's -- verbatim...\n");
         assert!(r.html.contains("It's -- verbatim..."), "{}", r.html);
     }
-}
-
-/// Render a short Markdown snippet (for the `markdown` template filter); `inline`
-/// drops the wrapping paragraph.
-pub fn render_snippet(text: &str, inline: bool) -> String {
-    let mut html = String::new();
-    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(text, parser_options()));
-    if inline {
-        let trimmed = html.trim_end();
-        if let Some(inner) = trimmed.strip_prefix("<p>").and_then(|t| t.strip_suffix("</p>")) {
-            if !inner.contains("<p>") {
-                return inner.to_string();
-            }
-        }
-    }
-    html
 }

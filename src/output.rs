@@ -45,7 +45,11 @@ pub fn check_output_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
     if root_abs.starts_with(&out_abs) {
         return refuse("it contains the site folder");
     }
-    for inner in [crate::content::CONTENT_DIR, crate::templates::TEMPLATES_DIR, crate::render::STATIC_DIR] {
+    for inner in [
+        crate::content::CONTENT_DIR,
+        crate::templates::TEMPLATES_DIR,
+        crate::render::STATIC_DIR,
+    ] {
         if out_abs.starts_with(root_abs.join(inner)) {
             return refuse(&format!("it is inside the site's {inner}/ folder"));
         }
@@ -54,7 +58,9 @@ pub fn check_output_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
         return refuse("it is a file");
     }
     if out_abs.is_dir() && !out_abs.join(MARKER).is_file() {
-        let empty = fs::read_dir(&out_abs).map(|mut d| d.next().is_none()).unwrap_or(false);
+        let empty = fs::read_dir(&out_abs)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
         if !empty {
             return refuse("it is not empty and was not written by explainer");
         }
@@ -67,7 +73,11 @@ fn absolute(p: &Path) -> PathBuf {
     if let Ok(c) = p.canonicalize() {
         return c;
     }
-    let abs = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) };
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    };
     // Resolve the nearest existing ancestor so `a/../b` and symlinked parents compare right.
     let mut existing = abs.as_path();
     let mut tail = Vec::new();
@@ -80,7 +90,9 @@ fn absolute(p: &Path) -> PathBuf {
             _ => return abs,
         }
     }
-    let mut resolved = existing.canonicalize().unwrap_or_else(|_| existing.to_path_buf());
+    let mut resolved = existing
+        .canonicalize()
+        .unwrap_or_else(|_| existing.to_path_buf());
     for name in tail.into_iter().rev() {
         resolved.push(name);
     }
@@ -90,7 +102,8 @@ fn absolute(p: &Path) -> PathBuf {
 /// Make the output folder hold exactly `files`, touching only what differs.
 pub fn sync(out: &Path, files: &[OutputFile]) -> Result<SyncStats, Diagnostic> {
     fs::create_dir_all(out).map_err(|e| io_error(out, "cannot create the output folder", e))?;
-    let results: Vec<Result<bool, Diagnostic>> = files.par_iter().map(|f| write_if_changed(out, f)).collect();
+    let results: Vec<Result<bool, Diagnostic>> =
+        files.par_iter().map(|f| write_if_changed(out, f)).collect();
     let mut stats = SyncStats::default();
     for r in results {
         if r? {
@@ -118,10 +131,15 @@ fn write_if_changed(out: &Path, file: &OutputFile) -> Result<bool, Diagnostic> {
     let dest = out.join(&file.path);
     let bytes = match &file.contents {
         Contents::Bytes(b) => std::borrow::Cow::Borrowed(b.as_slice()),
-        Contents::Copy(src) => std::borrow::Cow::Owned(fs::read(src).map_err(|e| io_error(src, "cannot read", e))?),
+        Contents::Copy(src) => {
+            std::borrow::Cow::Owned(fs::read(src).map_err(|e| io_error(src, "cannot read", e))?)
+        }
     };
     if let Ok(meta) = fs::symlink_metadata(&dest) {
-        if meta.is_file() && meta.len() == bytes.len() as u64 && fs::read(&dest).is_ok_and(|old| old == *bytes) {
+        if meta.is_file()
+            && meta.len() == bytes.len() as u64
+            && fs::read(&dest).is_ok_and(|old| old == *bytes)
+        {
             return Ok(false);
         }
         if meta.is_dir() {
@@ -136,7 +154,9 @@ fn write_if_changed(out: &Path, file: &OutputFile) -> Result<bool, Diagnostic> {
 pub fn write_atomically(dest: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
     let dir = dest.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| io_error(dir, "cannot create folder", e))?;
-    let name = dest.file_name().map_or("file".into(), |n| n.to_string_lossy().into_owned());
+    let name = dest
+        .file_name()
+        .map_or("file".into(), |n| n.to_string_lossy().into_owned());
     let tmp = dir.join(format!(".{name}.explainer-tmp"));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
@@ -156,7 +176,8 @@ fn remove_stale(out: &Path, keep: &HashSet<PathBuf>) -> Result<usize, Diagnostic
     let mut removed = 0;
     let mut dirs = Vec::new();
     for entry in walkdir::WalkDir::new(out).follow_links(false).min_depth(1) {
-        let entry = entry.map_err(|e| Diagnostic::error("output", format!("cannot read output folder: {e}")))?;
+        let entry = entry
+            .map_err(|e| Diagnostic::error("output", format!("cannot read output folder: {e}")))?;
         let path = entry.path();
         if entry.file_type().is_dir() {
             dirs.push(path.to_path_buf());

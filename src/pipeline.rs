@@ -4,12 +4,12 @@
 //! Each stage takes the previous stage's value; only [`build`] touches the disk,
 //! and only after every stage has succeeded.
 
-use crate::config::{normalise_base_url, Config};
+use crate::config::{Config, normalise_base_url};
 use crate::content::{self, Content};
 use crate::diagnostics::{Diagnostic, Report};
 use crate::editorial::Registry;
 use crate::output::{self, SyncStats};
-use crate::render::{self, MemorySink, OutputFile, RenderJob, SiteLinks, Sink};
+use crate::render::{self, MemorySink, OutputFile, RenderJob, Sink, SiteLinks};
 use crate::templates::Templates;
 use crate::urls::Urls;
 use crate::verify::{Stats, Verifier};
@@ -55,8 +55,12 @@ struct ConfigView<'a> {
 pub fn load_config(opts: &Options) -> Result<Config, Report> {
     let mut config = Config::load(&opts.root).map_err(one)?;
     if let Some(url) = &opts.base_url {
-        config.base_url = normalise_base_url(url)
-            .map_err(|why| one(Diagnostic::error("usage", format!("bad --base-url {url:?}: {why}"))))?;
+        config.base_url = normalise_base_url(url).map_err(|why| {
+            one(Diagnostic::error(
+                "usage",
+                format!("bad --base-url {url:?}: {why}"),
+            ))
+        })?;
     }
     config.relative_urls |= opts.relative;
     Ok(config)
@@ -77,8 +81,19 @@ pub fn render_site(opts: &Options, sink: &dyn Sink) -> Result<Rendered, Report> 
     let mut report = Report::default();
     let registry = Registry::collect(&content, &mut report);
     let urls = Urls::new(&config.base_url, hashes);
-    let view = ViewBuilder { content: &content, registry: &registry, urls: &urls };
-    let markdown = render::render_markdown(&content, &SiteLinks { content: &content, view: &view }, &config);
+    let view = ViewBuilder {
+        content: &content,
+        registry: &registry,
+        urls: &urls,
+    };
+    let markdown = render::render_markdown(
+        &content,
+        &SiteLinks {
+            content: &content,
+            view: &view,
+        },
+        &config,
+    );
     let (findings, stats) = Verifier {
         content: &content,
         registry: &registry,
@@ -89,11 +104,16 @@ pub fn render_site(opts: &Options, sink: &dyn Sink) -> Result<Rendered, Report> 
     .run();
     report.extend(findings.diagnostics);
     let listings = render::listing_values(&content, &markdown, &urls);
-    let mut templates = Templates::load(&opts.root, render::lookup(&urls, &listings)).map_err(|mut r| {
-        r.extend(report.diagnostics.clone());
-        r
-    })?;
-    let prose: Vec<_> = markdown.iter().enumerate().map(|(i, m)| (i, m.citations.clone())).collect();
+    let mut templates =
+        Templates::load(&opts.root, render::lookup(&urls, &listings)).map_err(|mut r| {
+            r.extend(report.diagnostics.clone());
+            r
+        })?;
+    let prose: Vec<_> = markdown
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (i, m.citations.clone()))
+        .collect();
     let explainer = view.explainer(&prose);
     let globals = templates.tera.global_context();
     globals.insert(

@@ -9,7 +9,7 @@ use crate::diagnostics::{Diagnostic, Report};
 use crate::editorial::Registry;
 use crate::markdown::{self, LinkContext, MarkdownOptions, Rendered};
 use crate::templates::{Lookup, Templates};
-use crate::urls::{relativize_html, Urls};
+use crate::urls::{Urls, relativize_html};
 use crate::view::ViewBuilder;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -49,7 +49,10 @@ pub struct MemorySink {
 
 impl Sink for MemorySink {
     fn put(&self, file: OutputFile) {
-        self.files.lock().unwrap_or_else(|e| e.into_inner()).push(file);
+        self.files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(file);
     }
 }
 
@@ -76,17 +79,30 @@ pub fn scan_static(root: &Path) -> Result<(Vec<StaticFile>, HashMap<String, Stri
     let mut files = Vec::new();
     let mut report = Report::default();
     if dir.is_dir() {
-        for entry in walkdir::WalkDir::new(&dir).follow_links(true).sort_by_file_name() {
+        for entry in walkdir::WalkDir::new(&dir)
+            .follow_links(true)
+            .sort_by_file_name()
+        {
             match entry {
                 Ok(e) if e.file_type().is_file() => {
                     let rel = e.path().strip_prefix(&dir).unwrap_or(e.path());
-                    let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-                    files.push(StaticFile { rel, abs: e.path().to_path_buf() });
+                    let rel = rel
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy())
+                        .collect::<Vec<_>>()
+                        .join("/");
+                    files.push(StaticFile {
+                        rel,
+                        abs: e.path().to_path_buf(),
+                    });
                 }
                 Ok(_) => {}
                 Err(e) => report.push(
-                    Diagnostic::error("static", format!("cannot read static file: {e}"))
-                        .in_file(e.path().map(|p| p.strip_prefix(root).unwrap_or(p).to_path_buf()).unwrap_or_default()),
+                    Diagnostic::error("static", format!("cannot read static file: {e}")).in_file(
+                        e.path()
+                            .map(|p| p.strip_prefix(root).unwrap_or(p).to_path_buf())
+                            .unwrap_or_default(),
+                    ),
                 ),
             }
         }
@@ -96,7 +112,10 @@ pub fn scan_static(root: &Path) -> Result<(Vec<StaticFile>, HashMap<String, Stri
         .map(|f| {
             std::fs::read(&f.abs)
                 .map(|bytes| (f.rel.clone(), crate::urls::fingerprint(&bytes)))
-                .map_err(|e| Diagnostic::error("static", format!("cannot read: {e}")).in_file(Path::new(STATIC_DIR).join(&f.rel)))
+                .map_err(|e| {
+                    Diagnostic::error("static", format!("cannot read: {e}"))
+                        .in_file(Path::new(STATIC_DIR).join(&f.rel))
+                })
         })
         .collect();
     let mut map = HashMap::new();
@@ -122,7 +141,9 @@ pub struct SiteLinks<'a> {
 
 impl LinkContext for SiteLinks<'_> {
     fn content_url(&self, content_path: &str) -> Option<String> {
-        self.content.by_path(content_path).map(|d| self.view.urls.permalink(&d.path))
+        self.content
+            .by_path(content_path)
+            .map(|d| self.view.urls.permalink(&d.path))
     }
 
     fn citation(&self, id: &str) -> Option<(String, String)> {
@@ -135,7 +156,11 @@ pub fn render_markdown(content: &Content, links: &SiteLinks<'_>, config: &Config
     let opts = MarkdownOptions {
         highlight_code: config.markdown.highlight_code,
     };
-    content.docs.par_iter().map(|d| markdown::render(d.body(), links, opts)).collect()
+    content
+        .docs
+        .par_iter()
+        .map(|d| markdown::render(d.body(), links, opts))
+        .collect()
 }
 
 /// A page or section as listed by others (no `content`).
@@ -161,12 +186,19 @@ struct Summary<'a> {
 fn summary<'a>(doc: &'a Document, md: &'a Rendered, urls: &Urls) -> Summary<'a> {
     let permalink = urls.permalink(&doc.path);
     Summary {
-        kind: if doc.kind == Kind::Page { "page" } else { "section" },
+        kind: if doc.kind == Kind::Page {
+            "page"
+        } else {
+            "section"
+        },
         title: doc.title(),
         description: doc.meta.description.as_deref(),
         date: doc.meta.date.as_ref().map(|d| d.text.as_str()),
         updated: doc.meta.updated.as_ref().map(|d| d.text.as_str()),
-        path: format!("/{}", crate::config::base_path_of(&permalink).trim_start_matches('/')),
+        path: format!(
+            "/{}",
+            crate::config::base_path_of(&permalink).trim_start_matches('/')
+        ),
         permalink,
         slug: &doc.slug,
         content_path: &doc.content_path,
@@ -174,7 +206,11 @@ fn summary<'a>(doc: &'a Document, md: &'a Rendered, urls: &Urls) -> Summary<'a> 
         reading_time: md.word_count.div_ceil(200).max(1),
         weight: doc.meta.weight,
         draft: doc.meta.draft,
-        extra: doc.meta.extra.clone().unwrap_or_else(|| serde_json::Value::Object(Default::default())),
+        extra: doc
+            .meta
+            .extra
+            .clone()
+            .unwrap_or_else(|| serde_json::Value::Object(Default::default())),
         toc: &md.toc,
     }
 }
@@ -222,7 +258,11 @@ fn with_listing(value: Value, doc: &Document, values: &[Value], content: &Conten
         .iter()
         .map(|&s| {
             let mut sub = values[s].clone().into_map().unwrap_or_default();
-            let sub_pages: Vec<Value> = content.docs[s].pages.iter().map(|&p| values[p].clone()).collect();
+            let sub_pages: Vec<Value> = content.docs[s]
+                .pages
+                .iter()
+                .map(|&p| values[p].clone())
+                .collect();
             sub.insert("pages".into(), Value::from(sub_pages));
             Value::from(sub)
         })
@@ -293,23 +333,37 @@ impl RenderJob<'_> {
         let doc = &self.content.docs[i];
         let (template, key) = template_for(self.content, doc);
         if !self.templates.has(&template) {
-            let d = Diagnostic::error("template", format!("template {template:?} not found in templates/")).in_file(&doc.source);
+            let d = Diagnostic::error(
+                "template",
+                format!("template {template:?} not found in templates/"),
+            )
+            .in_file(&doc.source);
             let d = match key.and_then(|k| doc.text.find(k)) {
                 Some(at) => d.at_offset(&doc.text, at),
                 None => d,
             };
             return Err(d);
         }
-        let mut value = self.listings[&doc.content_path].clone().into_map().unwrap_or_default();
+        let mut value = self.listings[&doc.content_path]
+            .clone()
+            .into_map()
+            .unwrap_or_default();
         let md = &self.markdown[i];
         value.insert("content".into(), Value::safe_string(&md.html));
         value.insert("template".into(), Value::from(template.as_str()));
         let items = self.view.doc_items(i);
-        for (k, v) in Value::from_serializable(&items).into_map().unwrap_or_default() {
+        for (k, v) in Value::from_serializable(&items)
+            .into_map()
+            .unwrap_or_default()
+        {
             value.insert(k, v);
         }
         let mut ctx = tera::Context::new();
-        let name = if doc.kind == Kind::Page { "page" } else { "section" };
+        let name = if doc.kind == Kind::Page {
+            "page"
+        } else {
+            "section"
+        };
         ctx.insert_value(name, Value::from(value));
         ctx.insert("current_path", &doc.path);
         let out = self.templates.render(&template, &ctx, &doc.source)?;
@@ -329,10 +383,17 @@ impl RenderJob<'_> {
     }
 
     fn put_assets(&self, doc: &Document, sink: &dyn Sink) {
-        let bundle_dir = self.content.root.join(doc.source.parent().unwrap_or(Path::new("")));
+        let bundle_dir = self
+            .content
+            .root
+            .join(doc.source.parent().unwrap_or(Path::new("")));
         for asset in &doc.assets {
             let rel = asset.strip_prefix(&bundle_dir).unwrap_or(asset);
-            let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            let rel = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
             sink.put(OutputFile {
                 path: format!("{}{rel}", doc.path),
                 contents: Contents::Copy(asset.clone()),
@@ -342,17 +403,25 @@ impl RenderJob<'_> {
 
     fn render_site_files(&self, sink: &dyn Sink) -> Result<(), Diagnostic> {
         let ctx = tera::Context::new();
-        let not_found = self.templates.render("404.html", &ctx, Path::new("404.html"))?;
+        let not_found = self
+            .templates
+            .render("404.html", &ctx, Path::new("404.html"))?;
         sink.put(bytes("404.html", self.finish_html(not_found, "")));
         sink.put(bytes("sitemap.xml", self.sitemap()));
         sink.put(bytes("atom.xml", self.feed()));
         sink.put(bytes(
             "robots.txt",
-            format!("User-agent: *\nAllow: /\nSitemap: {}sitemap.xml\n", self.config.base_url),
+            format!(
+                "User-agent: *\nAllow: /\nSitemap: {}sitemap.xml\n",
+                self.config.base_url
+            ),
         ));
         if self.config.markdown.highlight_code {
-            let css = crate::highlight::stylesheet(&self.config.markdown.light_theme, &self.config.markdown.dark_theme)
-                .map_err(|e| Diagnostic::error("config", e).in_file(crate::config::CONFIG_FILE))?;
+            let css = crate::highlight::stylesheet(
+                &self.config.markdown.light_theme,
+                &self.config.markdown.dark_theme,
+            )
+            .map_err(|e| Diagnostic::error("config", e).in_file(crate::config::CONFIG_FILE))?;
             sink.put(bytes("syntax.css", css));
         }
         Ok(())
@@ -361,7 +430,9 @@ impl RenderJob<'_> {
     fn sitemap(&self) -> String {
         let mut docs: Vec<&Document> = self.content.docs.iter().collect();
         docs.sort_by(|a, b| a.path.cmp(&b.path));
-        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+        let mut xml = String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+        );
         for d in docs {
             xml.push_str("  <url>\n    <loc>");
             xml.push_str(&markdown::escape(&self.view.urls.permalink(&d.path)));
@@ -377,10 +448,16 @@ impl RenderJob<'_> {
 
     /// An Atom feed of the 20 newest dated pages; its `updated` is the newest page date.
     fn feed(&self) -> String {
-        let mut dated: Vec<(usize, &Document)> = self.content.pages().filter(|(_, d)| d.meta.date.is_some()).collect();
+        let mut dated: Vec<(usize, &Document)> = self
+            .content
+            .pages()
+            .filter(|(_, d)| d.meta.date.is_some())
+            .collect();
         dated.sort_by(|a, b| {
             let key = |d: &Document| d.meta.updated.clone().or(d.meta.date.clone());
-            key(b.1).cmp(&key(a.1)).then_with(|| a.1.path.cmp(&b.1.path))
+            key(b.1)
+                .cmp(&key(a.1))
+                .then_with(|| a.1.path.cmp(&b.1.path))
         });
         dated.truncate(20);
         let base = &self.config.base_url;
@@ -395,8 +472,16 @@ impl RenderJob<'_> {
         );
         for (i, d) in dated {
             let link = self.view.urls.permalink(&d.path);
-            let published = d.meta.date.as_ref().map_or(String::new(), |x| x.rfc3339.clone());
-            let updated = d.meta.updated.as_ref().map_or(published.clone(), |x| x.rfc3339.clone());
+            let published = d
+                .meta
+                .date
+                .as_ref()
+                .map_or(String::new(), |x| x.rfc3339.clone());
+            let updated = d
+                .meta
+                .updated
+                .as_ref()
+                .map_or(published.clone(), |x| x.rfc3339.clone());
             xml.push_str(&format!(
                 "  <entry>\n    <title>{}</title>\n    <link href=\"{}\"/>\n    <id>{}</id>\n    <published>{published}</published>\n    <updated>{updated}</updated>\n",
                 markdown::escape(d.title()),
@@ -404,7 +489,10 @@ impl RenderJob<'_> {
                 markdown::escape(&link),
             ));
             if let Some(desc) = &d.meta.description {
-                xml.push_str(&format!("    <summary>{}</summary>\n", markdown::escape(desc)));
+                xml.push_str(&format!(
+                    "    <summary>{}</summary>\n",
+                    markdown::escape(desc)
+                ));
             }
             xml.push_str(&format!(
                 "    <content type=\"html\">{}</content>\n  </entry>\n",

@@ -42,7 +42,10 @@ impl Templates {
         if report.has_errors() {
             return Err(report);
         }
-        let mut all: Vec<(String, String)> = sources.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut all: Vec<(String, String)> = sources
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         for (name, text) in BUILTIN {
             if !sources.contains_key(*name) {
                 all.push((name.to_string(), text.to_string()));
@@ -52,7 +55,10 @@ impl Templates {
         let mut tera = Tera::new();
         register(&mut tera, lookup);
         let mut templates = Templates { tera, sources };
-        if let Err(e) = templates.tera.add_raw_templates(all.iter().map(|(n, t)| (n.as_str(), t.as_str()))) {
+        if let Err(e) = templates
+            .tera
+            .add_raw_templates(all.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+        {
             report.push(templates.diagnostic(&e, None));
             return Err(report);
         }
@@ -64,7 +70,12 @@ impl Templates {
     }
 
     /// Render `name`, turning Tera's error into a located diagnostic.
-    pub fn render(&self, name: &str, context: &tera::Context, rendering: &Path) -> Result<String, Diagnostic> {
+    pub fn render(
+        &self,
+        name: &str,
+        context: &tera::Context,
+        rendering: &Path,
+    ) -> Result<String, Diagnostic> {
         self.tera
             .render(name, context)
             .map_err(|e| self.diagnostic(&e, Some(rendering)))
@@ -110,7 +121,10 @@ fn read_templates(dir: &Path, report: &mut Report) -> HashMap<String, String> {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                report.push(Diagnostic::error("template", format!("cannot read templates: {e}")));
+                report.push(Diagnostic::error(
+                    "template",
+                    format!("cannot read templates: {e}"),
+                ));
                 continue;
             }
         };
@@ -118,7 +132,11 @@ fn read_templates(dir: &Path, report: &mut Report) -> HashMap<String, String> {
             continue;
         }
         let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
-        let name = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        let name = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
         if name.split('/').any(|p| p.starts_with('.')) {
             continue;
         }
@@ -137,63 +155,98 @@ fn read_templates(dir: &Path, report: &mut Report) -> HashMap<String, String> {
 
 fn register(tera: &mut Tera, lookup: Arc<Lookup>) {
     let l = lookup.clone();
-    tera.register_function("get_url", move |kwargs: Kwargs, _: &State| -> TeraResult<String> {
-        let path: String = kwargs.must_get("path")?;
-        let cachebust = kwargs.get::<bool>("cachebust")?.unwrap_or(false);
-        if let Some(content_path) = path.strip_prefix("@/") {
-            let (p, frag) = content_path.split_once('#').map_or((content_path, None), |(p, f)| (p, Some(f)));
-            let doc = l
-                .docs
-                .get(p)
-                .ok_or_else(|| tera::Error::message(format!("get_url: no content file {p:?}")))?;
-            let permalink = doc.get_from_path("permalink").and_then(|v| v.as_str()).unwrap_or("").to_string();
-            return Ok(match frag {
-                Some(f) => format!("{permalink}#{f}"),
-                None => permalink,
-            });
-        }
-        l.urls.asset(&path, cachebust).map_err(tera::Error::message)
-    });
+    tera.register_function(
+        "get_url",
+        move |kwargs: Kwargs, _: &State| -> TeraResult<String> {
+            let path: String = kwargs.must_get("path")?;
+            let cachebust = kwargs.get::<bool>("cachebust")?.unwrap_or(false);
+            if let Some(content_path) = path.strip_prefix("@/") {
+                let (p, frag) = content_path
+                    .split_once('#')
+                    .map_or((content_path, None), |(p, f)| (p, Some(f)));
+                let doc = l.docs.get(p).ok_or_else(|| {
+                    tera::Error::message(format!("get_url: no content file {p:?}"))
+                })?;
+                let permalink = doc
+                    .get_from_path("permalink")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string();
+                return Ok(match frag {
+                    Some(f) => format!("{permalink}#{f}"),
+                    None => permalink,
+                });
+            }
+            l.urls.asset(&path, cachebust).map_err(tera::Error::message)
+        },
+    );
     let l = lookup.clone();
-    tera.register_function("get_page", move |kwargs: Kwargs, _: &State| -> TeraResult<Value> {
-        let path: String = kwargs.must_get("path")?;
-        let key = path.trim_start_matches("@/");
-        l.docs
-            .get(key)
-            .filter(|v| v.get_from_path("kind").and_then(|k| k.as_str()) == Some("page"))
-            .cloned()
-            .ok_or_else(|| tera::Error::message(format!("get_page: no page at {path:?}")))
-    });
+    tera.register_function(
+        "get_page",
+        move |kwargs: Kwargs, _: &State| -> TeraResult<Value> {
+            let path: String = kwargs.must_get("path")?;
+            let key = path.trim_start_matches("@/");
+            l.docs
+                .get(key)
+                .filter(|v| v.get_from_path("kind").and_then(|k| k.as_str()) == Some("page"))
+                .cloned()
+                .ok_or_else(|| tera::Error::message(format!("get_page: no page at {path:?}")))
+        },
+    );
     let l = lookup;
-    tera.register_function("get_section", move |kwargs: Kwargs, _: &State| -> TeraResult<Value> {
-        let path: String = kwargs.must_get("path")?;
-        let key = path.trim_start_matches("@/");
-        let key = if key.ends_with(".md") { key.to_string() } else { format!("{}/_index.md", key.trim_end_matches('/')).trim_start_matches('/').to_string() };
-        l.docs
-            .get(&key)
-            .filter(|v| v.get_from_path("kind").and_then(|k| k.as_str()) == Some("section"))
-            .cloned()
-            .ok_or_else(|| tera::Error::message(format!("get_section: no section at {path:?}")))
-    });
-    tera.register_filter("date", |value: &str, kwargs: Kwargs, _: &State| -> TeraResult<String> {
-        let format = kwargs.get::<String>("format")?.unwrap_or_else(|| "%Y-%m-%d".to_string());
-        format_date(value, &format).map_err(tera::Error::message)
-    });
-    tera.register_filter("json_encode", |value: Value, _: Kwargs, _: &State| -> TeraResult<Value> {
-        let json = serde_json::to_string(&value).map_err(|e| tera::Error::message(e.to_string()))?;
-        Ok(Value::safe_string(&json.replace("</", "<\\/")))
-    });
-    tera.register_filter("markdown", |value: &str, kwargs: Kwargs, _: &State| -> TeraResult<Value> {
-        let inline = kwargs.get::<bool>("inline")?.unwrap_or(false);
-        Ok(Value::safe_string(&crate::markdown::render_snippet(value, inline)))
-    });
+    tera.register_function(
+        "get_section",
+        move |kwargs: Kwargs, _: &State| -> TeraResult<Value> {
+            let path: String = kwargs.must_get("path")?;
+            let key = path.trim_start_matches("@/");
+            let key = if key.ends_with(".md") {
+                key.to_string()
+            } else {
+                format!("{}/_index.md", key.trim_end_matches('/'))
+                    .trim_start_matches('/')
+                    .to_string()
+            };
+            l.docs
+                .get(&key)
+                .filter(|v| v.get_from_path("kind").and_then(|k| k.as_str()) == Some("section"))
+                .cloned()
+                .ok_or_else(|| tera::Error::message(format!("get_section: no section at {path:?}")))
+        },
+    );
+    tera.register_filter(
+        "date",
+        |value: &str, kwargs: Kwargs, _: &State| -> TeraResult<String> {
+            let format = kwargs
+                .get::<String>("format")?
+                .unwrap_or_else(|| "%Y-%m-%d".to_string());
+            format_date(value, &format).map_err(tera::Error::message)
+        },
+    );
+    tera.register_filter(
+        "json_encode",
+        |value: Value, _: Kwargs, _: &State| -> TeraResult<Value> {
+            let json =
+                serde_json::to_string(&value).map_err(|e| tera::Error::message(e.to_string()))?;
+            Ok(Value::safe_string(&json.replace("</", "<\\/")))
+        },
+    );
+    tera.register_filter(
+        "markdown",
+        |value: &str, kwargs: Kwargs, _: &State| -> TeraResult<Value> {
+            let inline = kwargs.get::<bool>("inline")?.unwrap_or(false);
+            Ok(Value::safe_string(&crate::markdown::render_snippet(
+                value, inline,
+            )))
+        },
+    );
 }
 
 /// Format a front-matter date string with a strftime format.
 pub fn format_date(value: &str, format: &str) -> Result<String, String> {
     let date = crate::frontmatter::Date::parse(value).map_err(|e| format!("date filter: {e}"))?;
     if date.text.len() == 10 {
-        return jiff::fmt::strtime::format(format, date.day).map_err(|e| format!("date filter: {e}"));
+        return jiff::fmt::strtime::format(format, date.day)
+            .map_err(|e| format!("date filter: {e}"));
     }
     let dt: jiff::civil::DateTime = date.rfc3339[..19]
         .parse()

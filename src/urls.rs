@@ -57,7 +57,9 @@ pub fn relativize_html(html: &str, page_path: &str, base_url: &str) -> String {
         let quote_at = after.find('"').unwrap_or(0);
         out.push_str(&after[..=quote_at]);
         let value_start = quote_at + 1;
-        let value_end = after[value_start..].find('"').map_or(after.len(), |e| value_start + e);
+        let value_end = after[value_start..]
+            .find('"')
+            .map_or(after.len(), |e| value_start + e);
         let value = &after[value_start..value_end];
         let keep_absolute = tag_keeps_absolute(html, html.len() - rest.len() + i);
         match site_target(value, base_url, base_path) {
@@ -84,7 +86,9 @@ fn tag_keeps_absolute(html: &str, at: usize) -> bool {
     let start = html[..at].rfind('<').unwrap_or(0);
     let end = html[at..].find('>').map_or(html.len(), |e| at + e);
     let tag = &html[start..end];
-    tag.starts_with("<meta") || tag.contains("rel=\"canonical\"") || tag.contains("rel=\"alternate\"")
+    tag.starts_with("<meta")
+        || tag.contains("rel=\"canonical\"")
+        || tag.contains("rel=\"alternate\"")
 }
 
 /// The site path a URL points at, if it points into the site.
@@ -107,7 +111,11 @@ pub fn relative_url(from: &str, to: &str) -> String {
     let from_dirs: Vec<&str> = from.split('/').filter(|s| !s.is_empty()).collect();
     let to_parts: Vec<&str> = path.split('/').collect();
     let to_dirs = &to_parts[..to_parts.len() - 1];
-    let common = from_dirs.iter().zip(to_dirs.iter()).take_while(|(a, b)| a == b).count();
+    let common = from_dirs
+        .iter()
+        .zip(to_dirs.iter())
+        .take_while(|(a, b)| a == b)
+        .count();
     let mut rel = "../".repeat(from_dirs.len() - common);
     for d in &to_dirs[common..] {
         rel.push_str(d);
@@ -128,9 +136,15 @@ mod tests {
 
     #[test]
     fn relative_urls_between_pages() {
-        assert_eq!(relative_url("parties/russia/", "sources/#src-bbc"), "../../sources/index.html#src-bbc");
+        assert_eq!(
+            relative_url("parties/russia/", "sources/#src-bbc"),
+            "../../sources/index.html#src-bbc"
+        );
         assert_eq!(relative_url("", "style.css?h=1"), "style.css?h=1");
-        assert_eq!(relative_url("parties/russia/", "parties/ukraine/"), "../ukraine/index.html");
+        assert_eq!(
+            relative_url("parties/russia/", "parties/ukraine/"),
+            "../ukraine/index.html"
+        );
         assert_eq!(relative_url("a/", ""), "../index.html");
     }
 

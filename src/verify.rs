@@ -5,7 +5,7 @@
 
 use crate::content::Content;
 use crate::diagnostics::{Diagnostic, Report};
-use crate::editorial::{located, Origin, Registry, StatementKind, Status};
+use crate::editorial::{Origin, Registry, StatementKind, Status, located};
 use crate::markdown::Rendered;
 use crate::render::StaticFile;
 use serde::Serialize;
@@ -25,7 +25,13 @@ pub struct Stats {
 }
 
 /// Files the build writes besides documents, which links may point at.
-const GENERATED: &[&str] = &["sitemap.xml", "atom.xml", "robots.txt", "syntax.css", "404.html"];
+const GENERATED: &[&str] = &[
+    "sitemap.xml",
+    "atom.xml",
+    "robots.txt",
+    "syntax.css",
+    "404.html",
+];
 
 /// Everything the checks look at.
 pub struct Verifier<'a> {
@@ -66,7 +72,8 @@ impl Verifier<'_> {
     fn check_references(&self, report: &mut Report, stats: &mut Stats) {
         let reg = self.registry;
         let party_ids: HashSet<&str> = reg.parties.iter().map(|p| p.item.id.as_str()).collect();
-        let question_ids: HashSet<&str> = reg.questions.iter().map(|q| q.item.id.as_str()).collect();
+        let question_ids: HashSet<&str> =
+            reg.questions.iter().map(|q| q.item.id.as_str()).collect();
         for s in &reg.statements {
             stats.statements += 1;
             stats.citations += 1;
@@ -75,14 +82,23 @@ impl Verifier<'_> {
                 report.push(self.unknown_source(s.origin, &it.source));
             }
             if !party_ids.contains(it.party.as_str()) {
-                report.push(self.err(s.origin, &it.party, "editorial", format!("unknown party `{}`", it.party))
-                    .note(format!("known parties: {}", sorted(&party_ids))));
+                report.push(
+                    self.err(
+                        s.origin,
+                        &it.party,
+                        "editorial",
+                        format!("unknown party `{}`", it.party),
+                    )
+                    .note(format!("known parties: {}", sorted(&party_ids))),
+                );
             }
             if let Some(q) = &it.question
                 && !question_ids.contains(q.as_str())
             {
-                report.push(self.err(s.origin, q, "editorial", format!("unknown question `{q}`"))
-                    .note(format!("known questions: {}", sorted(&question_ids))));
+                report.push(
+                    self.err(s.origin, q, "editorial", format!("unknown question `{q}`"))
+                        .note(format!("known questions: {}", sorted(&question_ids))),
+                );
             }
         }
         for f in &reg.facts {
@@ -98,7 +114,10 @@ impl Verifier<'_> {
                     f.origin,
                     &it.id,
                     "citation",
-                    format!("fact `{}` has no `source`: only an Assessment may go without a citation", it.id),
+                    format!(
+                        "fact `{}` has no `source`: only an Assessment may go without a citation",
+                        it.id
+                    ),
                 )),
                 None => {}
             }
@@ -109,7 +128,12 @@ impl Verifier<'_> {
             }
             for r in &it.rests_on {
                 if reg.statement(r).is_none() {
-                    let d = self.err(f.origin, r, "provenance", format!("`rests_on` names unknown statement `{r}`"));
+                    let d = self.err(
+                        f.origin,
+                        r,
+                        "provenance",
+                        format!("`rests_on` names unknown statement `{r}`"),
+                    );
                     let ids = reg.statements.iter().map(|s| s.item.id.as_str());
                     report.push(match closest(r, ids) {
                         Some(b) => d.note(format!("did you mean `{b}`?")),
@@ -133,7 +157,15 @@ impl Verifier<'_> {
         }
         for p in &reg.parties {
             if self.content.by_path(&p.item.page).is_none() {
-                report.push(self.err(p.origin, &p.item.page, "link", format!("party `{}` names page {:?}, which does not exist", p.item.id, p.item.page)));
+                report.push(self.err(
+                    p.origin,
+                    &p.item.page,
+                    "link",
+                    format!(
+                        "party `{}` names page {:?}, which does not exist",
+                        p.item.id, p.item.page
+                    ),
+                ));
             }
         }
         for (doc, md) in self.markdown.iter().enumerate() {
@@ -141,9 +173,10 @@ impl Verifier<'_> {
                 stats.citations += 1;
                 if reg.source(&c.source).is_none() {
                     let d = &self.content.docs[doc];
-                    let mut diag = Diagnostic::error("citation", format!("unknown source `{}`", c.source))
-                        .in_file(&d.source)
-                        .at_offset(&d.text, d.body_offset + c.offset);
+                    let mut diag =
+                        Diagnostic::error("citation", format!("unknown source `{}`", c.source))
+                            .in_file(&d.source)
+                            .at_offset(&d.text, d.body_offset + c.offset);
                     diag = match closest(&c.source, reg.source_ids()) {
                         Some(b) => diag.note(format!("did you mean `{b}`?")),
                         None => diag,
@@ -159,10 +192,11 @@ impl Verifier<'_> {
         let reg = self.registry;
         for s in &reg.statements {
             let it = &s.item;
-            if it.kind == StatementKind::Quote {
-                if let Some(ok) = self.check_passage(s.origin, &it.source, &it.text, "quotation", report) {
-                    stats.quotations_verified += ok as usize;
-                }
+            if it.kind == StatementKind::Quote
+                && let Some(ok) =
+                    self.check_passage(s.origin, &it.source, &it.text, "quotation", report)
+            {
+                stats.quotations_verified += ok as usize;
             }
             match (&it.basis, it.kind) {
                 (None, StatementKind::Paraphrase) => report.push(self.err(s.origin, &it.id, "provenance", format!(
@@ -188,7 +222,9 @@ impl Verifier<'_> {
                 stats.assessments += 1;
                 continue;
             }
-            let (Some(src), basis) = (&it.source, &it.basis) else { continue };
+            let (Some(src), basis) = (&it.source, &it.basis) else {
+                continue;
+            };
             match basis {
                 Some(b) => {
                     stats.items_with_basis += 1;
@@ -196,14 +232,22 @@ impl Verifier<'_> {
                         stats.basis_verified += ok as usize;
                     }
                 }
-                None => report.push(self.err(f.origin, &it.id, "provenance", format!(
-                    "fact `{}` has no `basis`: give the passage of the source it rests on", it.id
-                ))),
+                None => report.push(self.err(
+                    f.origin,
+                    &it.id,
+                    "provenance",
+                    format!(
+                        "fact `{}` has no `basis`: give the passage of the source it rests on",
+                        it.id
+                    ),
+                )),
             }
         }
         for e in &reg.events {
             stats.items_with_basis += 1;
-            if let Some(ok) = self.check_passage(e.origin, &e.item.source, &e.item.basis, "basis", report) {
+            if let Some(ok) =
+                self.check_passage(e.origin, &e.item.source, &e.item.basis, "basis", report)
+            {
                 stats.basis_verified += ok as usize;
             }
         }
@@ -216,14 +260,26 @@ impl Verifier<'_> {
     }
 
     /// Check one passage; `None` when it cannot be checked (unknown source or no archive).
-    fn check_passage(&self, origin: Origin, source: &str, passage: &str, what: &'static str, report: &mut Report) -> Option<bool> {
+    fn check_passage(
+        &self,
+        origin: Origin,
+        source: &str,
+        passage: &str,
+        what: &'static str,
+        report: &mut Report,
+    ) -> Option<bool> {
         self.registry.source(source)?;
         let Some(archive) = self.registry.archive_for(source) else {
-            let mut d = self.err(origin, passage, what, format!(
-                "{what} cannot be checked: source `{source}` has no archived text"
-            ));
+            let mut d = self.err(
+                origin,
+                passage,
+                what,
+                format!("{what} cannot be checked: source `{source}` has no archived text"),
+            );
             d.severity = crate::diagnostics::Severity::Warning;
-            report.push(d.note("add `archive = \"file.txt\"` to the source (or to the source it is reported by)"));
+            report.push(d.note(
+                "add `archive = \"file.txt\"` to the source (or to the source it is reported by)",
+            ));
             return None;
         };
         let haystack = normalise(&archive.text);
@@ -236,7 +292,11 @@ impl Verifier<'_> {
             return Some(true);
         }
         let (closest_passage, difference) = closest_passage(&haystack, &needle);
-        let label = if what == "quotation" { "quotation" } else { "basis passage" };
+        let label = if what == "quotation" {
+            "quotation"
+        } else {
+            "basis passage"
+        };
         report.push(
             self.err(origin, passage, what, format!(
                 "{label} not found word for word in the archived text of source `{source}` ({})",
@@ -255,7 +315,9 @@ impl Verifier<'_> {
             if status != Status::Confirmed {
                 return;
             }
-            let ok = source.and_then(|s| reg.source(s)).is_some_and(|s| s.item.kind.can_confirm());
+            let ok = source
+                .and_then(|s| reg.source(s))
+                .is_some_and(|s| s.item.kind.can_confirm());
             if !ok {
                 report.push(self.err(origin, "confirmed", "label", format!(
                     "`{id}` is labelled Confirmed but does not cite a source that can confirm (kind `document` or `verification`)"
@@ -266,7 +328,12 @@ impl Verifier<'_> {
             check(s.origin, s.item.status, Some(&s.item.source), &s.item.id);
         }
         for f in &reg.facts {
-            check(f.origin, f.item.status, f.item.source.as_deref(), &f.item.id);
+            check(
+                f.origin,
+                f.item.status,
+                f.item.source.as_deref(),
+                &f.item.id,
+            );
         }
         for e in &reg.events {
             check(e.origin, e.item.status, Some(&e.item.source), &e.item.id);
@@ -280,10 +347,19 @@ impl Verifier<'_> {
         cited.extend(reg.facts.iter().filter_map(|f| f.item.source.as_deref()));
         cited.extend(reg.events.iter().map(|e| e.item.source.as_str()));
         cited.extend(reg.sources.iter().filter_map(|s| s.item.via.as_deref()));
-        cited.extend(self.markdown.iter().flat_map(|m| m.citations.iter().map(|c| c.source.as_str())));
+        cited.extend(
+            self.markdown
+                .iter()
+                .flat_map(|m| m.citations.iter().map(|c| c.source.as_str())),
+        );
         for s in &reg.sources {
             if !cited.contains(s.item.id.as_str()) {
-                let mut d = self.err(s.origin, &s.item.id, "citation", format!("source `{}` is recorded but nothing cites it", s.item.id));
+                let mut d = self.err(
+                    s.origin,
+                    &s.item.id,
+                    "citation",
+                    format!("source `{}` is recorded but nothing cites it", s.item.id),
+                );
                 d.severity = crate::diagnostics::Severity::Warning;
                 report.push(d);
             }
@@ -303,11 +379,30 @@ impl Verifier<'_> {
             })
             .collect();
         let reg = self.registry;
-        let items = reg.statements.iter().map(|s| (s.origin, format!("st-{}", s.item.id)))
-            .chain(reg.facts.iter().map(|f| (f.origin, format!("fact-{}", f.item.id))))
-            .chain(reg.events.iter().map(|e| (e.origin, format!("ev-{}", e.item.id))))
-            .chain(reg.sources.iter().map(|s| (s.origin, format!("src-{}", s.item.id))))
-            .chain(reg.questions.iter().map(|q| (q.origin, format!("q-{}", q.item.id))));
+        let items = reg
+            .statements
+            .iter()
+            .map(|s| (s.origin, format!("st-{}", s.item.id)))
+            .chain(
+                reg.facts
+                    .iter()
+                    .map(|f| (f.origin, format!("fact-{}", f.item.id))),
+            )
+            .chain(
+                reg.events
+                    .iter()
+                    .map(|e| (e.origin, format!("ev-{}", e.item.id))),
+            )
+            .chain(
+                reg.sources
+                    .iter()
+                    .map(|s| (s.origin, format!("src-{}", s.item.id))),
+            )
+            .chain(
+                reg.questions
+                    .iter()
+                    .map(|q| (q.origin, format!("q-{}", q.item.id))),
+            );
         for (origin, anchor) in items {
             anchors[origin.doc].insert(anchor);
         }
@@ -322,9 +417,16 @@ impl Verifier<'_> {
             .docs
             .iter()
             .flat_map(|d| {
-                let dir = self.content.root.join(d.source.parent().unwrap_or(std::path::Path::new("")));
+                let dir = self
+                    .content
+                    .root
+                    .join(d.source.parent().unwrap_or(std::path::Path::new("")));
                 d.assets.iter().map(move |a| {
-                    let rel = a.strip_prefix(&dir).unwrap_or(a).to_string_lossy().replace('\\', "/");
+                    let rel = a
+                        .strip_prefix(&dir)
+                        .unwrap_or(a)
+                        .to_string_lossy()
+                        .replace('\\', "/");
                     format!("{}{rel}", d.path)
                 })
             })
@@ -333,57 +435,131 @@ impl Verifier<'_> {
         for (i, md) in self.markdown.iter().enumerate() {
             let doc = &self.content.docs[i];
             for link in &md.links {
-                let at = |d: Diagnostic| d.in_file(&doc.source).at_offset(&doc.text, doc.body_offset + link.offset);
+                let at = |d: Diagnostic| {
+                    d.in_file(&doc.source)
+                        .at_offset(&doc.text, doc.body_offset + link.offset)
+                };
                 let result = classify(&link.dest, self.base_url);
                 match result {
                     LinkKind::External => {
                         stats.external_links += 1;
                         if let Err(why) = check_external(&link.dest) {
-                            report.push(at(Diagnostic::error("link", format!("malformed external link {:?}: {why}", link.dest))));
+                            report.push(at(Diagnostic::error(
+                                "link",
+                                format!("malformed external link {:?}: {why}", link.dest),
+                            )));
                         }
                     }
                     LinkKind::Other => {}
-                    LinkKind::Unsafe => report.push(at(Diagnostic::error("link", format!("unsafe link {:?}: `javascript:` and `data:` links are not allowed", link.dest)))),
+                    LinkKind::Unsafe => report.push(at(Diagnostic::error(
+                        "link",
+                        format!(
+                            "unsafe link {:?}: `javascript:` and `data:` links are not allowed",
+                            link.dest
+                        ),
+                    ))),
                     LinkKind::Content(path, frag) => {
                         stats.internal_links += 1;
                         match self.content.by_content_path.get(path.as_str()) {
-                            None => report.push(at(Diagnostic::error("link", format!("broken link {:?}: there is no content/{path}", link.dest)))),
-                            Some(&target) => self.check_anchor(&anchors[target], frag.as_deref(), &link.dest, &self.content.docs[target].source.display().to_string(), report, &at),
+                            None => report.push(at(Diagnostic::error(
+                                "link",
+                                format!("broken link {:?}: there is no content/{path}", link.dest),
+                            ))),
+                            Some(&target) => self.check_anchor(
+                                &anchors[target],
+                                frag.as_deref(),
+                                &link.dest,
+                                &self.content.docs[target].source.display().to_string(),
+                                report,
+                                &at,
+                            ),
                         }
                     }
                     LinkKind::Site(target) => {
                         stats.internal_links += 1;
-                        let (path, frag) = target.split_once('#').map_or((target.as_str(), None), |(p, f)| (p, Some(f)));
+                        let (path, frag) = target
+                            .split_once('#')
+                            .map_or((target.as_str(), None), |(p, f)| (p, Some(f)));
                         let path = path.split('?').next().unwrap_or("");
                         let resolved = resolve_site_path(&doc.path, path, base_path);
                         match resolved {
-                            None => report.push(at(Diagnostic::error("link", format!("broken link {:?}: it leaves the site", link.dest)))),
+                            None => report.push(at(Diagnostic::error(
+                                "link",
+                                format!("broken link {:?}: it leaves the site", link.dest),
+                            ))),
                             Some(site_path) => {
-                                let doc_target = self.content.by_url_path.get(&site_path)
-                                    .or_else(|| self.content.by_url_path.get(&format!("{site_path}/")))
-                                    .or_else(|| self.content.by_url_path.get(site_path.trim_end_matches("index.html")));
+                                let doc_target = self
+                                    .content
+                                    .by_url_path
+                                    .get(&site_path)
+                                    .or_else(|| {
+                                        self.content.by_url_path.get(&format!("{site_path}/"))
+                                    })
+                                    .or_else(|| {
+                                        self.content
+                                            .by_url_path
+                                            .get(site_path.trim_end_matches("index.html"))
+                                    });
                                 if let Some(&t) = doc_target {
-                                    self.check_anchor(&anchors[t], frag, &link.dest, &self.content.docs[t].source.display().to_string(), report, &at);
-                                } else if !(statics.contains(site_path.as_str()) || assets.contains(&site_path) || GENERATED.contains(&site_path.as_str())) {
-                                    report.push(at(Diagnostic::error("link", format!("broken link {:?}: no page or file at /{site_path}", link.dest))
-                                        .note("links to static/ files must name a file that exists")));
+                                    self.check_anchor(
+                                        &anchors[t],
+                                        frag,
+                                        &link.dest,
+                                        &self.content.docs[t].source.display().to_string(),
+                                        report,
+                                        &at,
+                                    );
+                                } else if !(statics.contains(site_path.as_str())
+                                    || assets.contains(&site_path)
+                                    || GENERATED.contains(&site_path.as_str()))
+                                {
+                                    report.push(at(Diagnostic::error(
+                                        "link",
+                                        format!(
+                                            "broken link {:?}: no page or file at /{site_path}",
+                                            link.dest
+                                        ),
+                                    )
+                                    .note("links to static/ files must name a file that exists")));
                                 }
                             }
                         }
                     }
                     LinkKind::Fragment(frag) => {
                         stats.internal_links += 1;
-                        self.check_anchor(&anchors[i], Some(&frag), &link.dest, &doc.source.display().to_string(), report, &at);
+                        self.check_anchor(
+                            &anchors[i],
+                            Some(&frag),
+                            &link.dest,
+                            &doc.source.display().to_string(),
+                            report,
+                            &at,
+                        );
                     }
                 }
             }
         }
     }
 
-    fn check_anchor(&self, anchors: &HashSet<String>, frag: Option<&str>, dest: &str, target: &str, report: &mut Report, at: &dyn Fn(Diagnostic) -> Diagnostic) {
-        let Some(frag) = frag.filter(|f| !f.is_empty()) else { return };
+    fn check_anchor(
+        &self,
+        anchors: &HashSet<String>,
+        frag: Option<&str>,
+        dest: &str,
+        target: &str,
+        report: &mut Report,
+        at: &dyn Fn(Diagnostic) -> Diagnostic,
+    ) {
+        let Some(frag) = frag.filter(|f| !f.is_empty()) else {
+            return;
+        };
         if !anchors.contains(frag) {
-            let d = Diagnostic::error("link", format!("broken anchor in {dest:?}: {target} has no heading or item with id `{frag}`"));
+            let d = Diagnostic::error(
+                "link",
+                format!(
+                    "broken anchor in {dest:?}: {target} has no heading or item with id `{frag}`"
+                ),
+            );
             let d = match closest(frag, anchors.iter().map(String::as_str)) {
                 Some(b) => d.note(format!("did you mean `#{b}`?")),
                 None => d,
@@ -409,7 +585,9 @@ enum LinkKind {
 
 fn classify(dest: &str, base_url: &str) -> LinkKind {
     if let Some(rest) = dest.strip_prefix("@/") {
-        let (p, f) = rest.split_once('#').map_or((rest, None), |(p, f)| (p, Some(f.to_string())));
+        let (p, f) = rest
+            .split_once('#')
+            .map_or((rest, None), |(p, f)| (p, Some(f.to_string())));
         return LinkKind::Content(p.to_string(), f);
     }
     if let Some(rest) = dest.strip_prefix(base_url) {
@@ -422,11 +600,16 @@ fn classify(dest: &str, base_url: &str) -> LinkKind {
     if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("//") {
         return LinkKind::External;
     }
-    if lower.starts_with("javascript:") || lower.starts_with("data:") || lower.starts_with("vbscript:") {
+    if lower.starts_with("javascript:")
+        || lower.starts_with("data:")
+        || lower.starts_with("vbscript:")
+    {
         return LinkKind::Unsafe;
     }
     if let Some(colon) = dest.find(':')
-        && dest[..colon].chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
+        && dest[..colon]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
         && !dest[..colon].is_empty()
     {
         return LinkKind::Other;
@@ -462,7 +645,9 @@ fn resolve_site_path(from: &str, link: &str, base_path: &str) -> Option<String> 
 }
 
 fn check_external(url: &str) -> Result<(), &'static str> {
-    let rest = url.split_once("://").map_or(url.trim_start_matches("//"), |(_, r)| r);
+    let rest = url
+        .split_once("://")
+        .map_or(url.trim_start_matches("//"), |(_, r)| r);
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     if host.is_empty() {
         return Err("it has no host");
@@ -470,7 +655,10 @@ fn check_external(url: &str) -> Result<(), &'static str> {
     if url.chars().any(|c| c.is_whitespace()) {
         return Err("it contains whitespace");
     }
-    if !host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '@' | '_')) {
+    if !host
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '@' | '_'))
+    {
         return Err("its host is not a valid host name");
     }
     Ok(())
@@ -506,21 +694,41 @@ pub fn closest_passage(haystack: &str, needle: &str) -> (String, String) {
     let same = |a: &&str, b: &&str| a.trim_matches(['"', '\'']) == b.trim_matches(['"', '\'']);
     let mut best = (0usize, 0usize);
     for start in 0..hay.len() {
-        let score = want.iter().zip(&hay[start..]).filter(|(a, b)| same(a, b)).count();
+        let score = want
+            .iter()
+            .zip(&hay[start..])
+            .filter(|(a, b)| same(a, b))
+            .count();
         if score > best.1 {
             best = (start, score);
         }
     }
     let passage: Vec<&str> = hay[best.0..(best.0 + want.len()).min(hay.len())].to_vec();
-    let first_diff = want.iter().zip(passage.iter()).position(|(a, b)| !same(a, b)).unwrap_or(passage.len().min(want.len()));
+    let first_diff = want
+        .iter()
+        .zip(passage.iter())
+        .position(|(a, b)| !same(a, b))
+        .unwrap_or(passage.len().min(want.len()));
     let marked: Vec<String> = passage
         .iter()
         .enumerate()
-        .map(|(i, w)| if i == first_diff { format!(">>{w}<<") } else { w.to_string() })
+        .map(|(i, w)| {
+            if i == first_diff {
+                format!(">>{w}<<")
+            } else {
+                w.to_string()
+            }
+        })
         .collect();
     let difference = match (want.get(first_diff), passage.get(first_diff)) {
-        (Some(w), Some(h)) => format!("first difference at word {}: the text has {w:?}, the source has {h:?}", first_diff + 1),
-        (Some(w), None) => format!("first difference at word {}: the text goes on with {w:?} where the source passage ends", first_diff + 1),
+        (Some(w), Some(h)) => format!(
+            "first difference at word {}: the text has {w:?}, the source has {h:?}",
+            first_diff + 1
+        ),
+        (Some(w), None) => format!(
+            "first difference at word {}: the text goes on with {w:?} where the source passage ends",
+            first_diff + 1
+        ),
         _ => "the passage differs".to_string(),
     };
     (marked.join(" "), difference)
@@ -547,7 +755,10 @@ mod tests {
 
     #[test]
     fn normalise_folds_quotes_and_whitespace_only() {
-        assert_eq!(normalise("  “Last\n night,”  it’s "), "\"Last night,\" it's");
+        assert_eq!(
+            normalise("  “Last\n night,”  it’s "),
+            "\"Last night,\" it's"
+        );
     }
 
     #[test]
@@ -559,16 +770,25 @@ mod tests {
 
     #[test]
     fn relative_links_resolve_against_the_page() {
-        assert_eq!(resolve_site_path("s0/p0/", "../../s1/p1/", "/").as_deref(), Some("s1/p1/"));
+        assert_eq!(
+            resolve_site_path("s0/p0/", "../../s1/p1/", "/").as_deref(),
+            Some("s1/p1/")
+        );
         assert_eq!(resolve_site_path("a/", "/x/", "/"), Some("x/".into()));
-        assert_eq!(resolve_site_path("a/", "/sub/x/", "/sub/"), Some("x/".into()));
+        assert_eq!(
+            resolve_site_path("a/", "/sub/x/", "/sub/"),
+            Some("x/".into())
+        );
         assert_eq!(resolve_site_path("", "../../x", "/"), None);
     }
 
     #[test]
     fn suggests_close_ids() {
         let ids = ["bbc-2023-05-04", "kremlin-statement"];
-        assert_eq!(closest("bbc-2023-05-05", ids.into_iter()), Some("bbc-2023-05-04"));
+        assert_eq!(
+            closest("bbc-2023-05-05", ids.into_iter()),
+            Some("bbc-2023-05-04")
+        );
         assert_eq!(closest("zzz", ids.into_iter()), None);
     }
 }

@@ -201,7 +201,9 @@ impl<'a> ViewBuilder<'a> {
 
     /// Link target of a source's entry.
     pub fn source_href(&self, id: &str) -> Option<String> {
-        self.registry.source(id).map(|s| self.item_href(s.origin, &format!("src-{id}")))
+        self.registry
+            .source(id)
+            .map(|s| self.item_href(s.origin, &format!("src-{id}")))
     }
 
     /// The text a citation link shows: "Publisher, 4 May 2023" or the title.
@@ -342,15 +344,29 @@ impl<'a> ViewBuilder<'a> {
     /// Who cites a source: statements, facts, events, and prose citations.
     fn cited_by(&self, id: &str, prose: &[(usize, Vec<FoundCitation>)]) -> Vec<Backlink> {
         let mut links = Vec::new();
-        for s in self.registry.statements.iter().filter(|s| s.item.source == id) {
+        for s in self
+            .registry
+            .statements
+            .iter()
+            .filter(|s| s.item.source == id)
+        {
             let anchor = format!("st-{}", s.item.id);
             links.push(Backlink {
                 id: anchor.clone(),
-                label: format!("{} — {}", s.item.speaker, self.content.docs[s.origin.doc].title()),
+                label: format!(
+                    "{} — {}",
+                    s.item.speaker,
+                    self.content.docs[s.origin.doc].title()
+                ),
                 href: self.item_href(s.origin, &anchor),
             });
         }
-        for f in self.registry.facts.iter().filter(|f| f.item.source.as_deref() == Some(id)) {
+        for f in self
+            .registry
+            .facts
+            .iter()
+            .filter(|f| f.item.source.as_deref() == Some(id))
+        {
             let anchor = format!("fact-{}", f.item.id);
             let list = match f.item.list {
                 crate::editorial::FactList::Known => "What we know",
@@ -443,7 +459,8 @@ impl<'a> ViewBuilder<'a> {
                         Some(AnswerView {
                             party: self.party_ref(&p.item.id)?,
                             statements: self.statements_where(|s| {
-                                s.party == p.item.id && s.question.as_deref() == Some(q.item.id.as_str())
+                                s.party == p.item.id
+                                    && s.question.as_deref() == Some(q.item.id.as_str())
                             }),
                         })
                     })
@@ -451,12 +468,24 @@ impl<'a> ViewBuilder<'a> {
             })
             .collect();
         let mut changes: Vec<ChangeView> = reg.changes.iter().map(|c| self.change(c)).collect();
-        changes.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.page.href.cmp(&b.page.href)));
+        changes.sort_by(|a, b| {
+            b.date
+                .cmp(&a.date)
+                .then_with(|| a.page.href.cmp(&b.page.href))
+        });
         ExplainerView {
             sources,
             statements: self.statements_where(|_| true),
-            facts_known: facts.iter().filter(|f| f.list == "known").cloned().collect(),
-            facts_unknown: facts.iter().filter(|f| f.list == "unknown").cloned().collect(),
+            facts_known: facts
+                .iter()
+                .filter(|f| f.list == "known")
+                .cloned()
+                .collect(),
+            facts_unknown: facts
+                .iter()
+                .filter(|f| f.list == "unknown")
+                .cloned()
+                .collect(),
             facts,
             events,
             parties,
@@ -476,13 +505,33 @@ impl<'a> ViewBuilder<'a> {
     /// The items declared in one document.
     pub fn doc_items(&self, doc: usize) -> DocItems {
         let reg = self.registry;
-        let mut events: Vec<EventView> = reg.events.iter().filter(|e| e.origin.doc == doc).map(|e| self.event(e)).collect();
+        let mut events: Vec<EventView> = reg
+            .events
+            .iter()
+            .filter(|e| e.origin.doc == doc)
+            .map(|e| self.event(e))
+            .collect();
         events.sort_by(|a, b| a.date.cmp(&b.date));
         DocItems {
-            statements: reg.statements.iter().filter(|s| s.origin.doc == doc).map(|s| self.statement(s)).collect(),
-            facts: reg.facts.iter().filter(|f| f.origin.doc == doc).map(|f| self.fact(f)).collect(),
+            statements: reg
+                .statements
+                .iter()
+                .filter(|s| s.origin.doc == doc)
+                .map(|s| self.statement(s))
+                .collect(),
+            facts: reg
+                .facts
+                .iter()
+                .filter(|f| f.origin.doc == doc)
+                .map(|f| self.fact(f))
+                .collect(),
             events,
-            changes: reg.changes.iter().filter(|c| c.origin.doc == doc).map(|c| self.change(c)).collect(),
+            changes: reg
+                .changes
+                .iter()
+                .filter(|c| c.origin.doc == doc)
+                .map(|c| self.change(c))
+                .collect(),
         }
     }
 }

@@ -13,7 +13,11 @@ fn breaks(files: &[(&str, &[u8])], expect: &[&str]) {
         site.write_bytes(path, bytes);
     }
     site.build().fails().stderr_has(expect);
-    assert_eq!(before, snapshot_dir(&site.path("public")), "previous output changed");
+    assert_eq!(
+        before,
+        snapshot_dir(&site.path("public")),
+        "previous output changed"
+    );
 }
 
 /// A page with editorial data, for breaking citations and quotations.
@@ -67,47 +71,277 @@ fn good_site() -> Site {
         .file("content/report.txt", "He said: “We did nothing wrong.”")
 }
 
-
-bad!(broken_toml_front_matter, [("content/about.md", "+++\ntitle = \n+++\n")], ["content/about.md:2:", "invalid TOML"]);
-bad!(broken_yaml_front_matter, [("content/about.md", "---\ntitle: [unclosed\n---\n")], ["content/about.md:", "invalid YAML"]);
-bad!(missing_closing_fence, [("content/about.md", "+++\ntitle = \"x\"\nbody\n")], ["content/about.md:1:1", "never closed"]);
-bad!(wrong_type_title, [("content/about.md", "+++\ntitle = 3\n+++\n")], ["content/about.md:2:9", "string"]);
-bad!(wrong_type_yaml_draft, [("content/about.md", "---\ndraft: maybe\n---\n")], ["content/about.md:2:", "invalid YAML"]);
-bad!(impossible_date_string, [("content/about.md", "+++\ndate = \"2023-02-30\"\n+++\n")], ["content/about.md:2:", "invalid date"]);
-bad!(impossible_toml_date, [("content/about.md", "+++\ndate = 2023-13-01\n+++\n")], ["content/about.md:2:"]);
-bad!(unknown_front_matter_key, [("content/about.md", "+++\ntitel = \"x\"\n+++\n")], ["content/about.md:2:1", "titel"]);
-bad!(section_key_on_a_page, [("content/about.md", "+++\nsort_by = \"date\"\n+++\n")], ["content/about.md:2:1", "only valid in a section"]);
-bad!(invalid_utf8, [("content/about.md", b"+++\ntitle = \"x\"\n+++\nok\n\xff\xfe bad\n".as_slice())], ["content/about.md:5:1", "not valid UTF-8"]);
-bad!(unknown_template, [("content/about.md", "+++\ntemplate = \"nope.html\"\n+++\n")], ["content/about.md:2:1", "nope.html"]);
-bad!(template_syntax_error, [("templates/page.html", "<p>{{ page.title </p>")], ["templates/page.html:1:"]);
-bad!(template_runtime_error, [("templates/page.html", "<p>\n{{ no_such_variable.field }}</p>")], ["templates/page.html:2:", "while rendering content/"]);
-bad!(bad_base_url, [("config.toml", "base_url = \"example.org\"\n")], ["config.toml:1:1", "bad base_url"]);
-bad!(unknown_config_key, [("config.toml", "base_url = \"https://a.org/\"\nbase_ulr = \"x\"\n")], ["config.toml:2:1", "base_ulr"]);
-bad!(unknown_markdown_option, [("config.toml", "base_url = \"https://a.org/\"\n[markdown]\nhighlight = true\n")], ["config.toml:3:1", "highlight"]);
-bad!(unknown_theme, [("config.toml", "base_url = \"https://a.org/\"\n[markdown]\ndark_theme = \"Nope\"\n")], ["config.toml", "unknown highlighting theme"]);
-bad!(unknown_citation_in_prose, [("content/about.md", "+++\ntitle = \"A\"\n+++\nAs reported [@reprot].\n")], ["content/about.md:4:13", "unknown source `reprot`", "did you mean `report`?"]);
-bad!(unknown_citation_in_statement, [("content/quotes.md", quotes_with("source = \"report\"", "source = \"reporrt\""))], ["content/quotes.md:23:11", "did you mean `report`?"]);
-bad!(statement_without_citation, [("content/quotes.md", quotes_with("source = \"report\"\n", ""))], ["content/quotes.md:", "missing field `source`"]);
-bad!(misquotation, [("content/quotes.md", quotes_with("We did nothing wrong.", "We did nothing bad."))], ["content/quotes.md:24:9", "not found word for word", "closest passage: \"We did nothing >>wrong.\"<<", "the text has \"bad.\""]);
-bad!(unknown_label, [("content/quotes.md", quotes_with("status = \"claimed\"", "status = \"alleged\""))], ["content/quotes.md:22:10", "claimed", "denied", "unverified", "reported", "assessment", "confirmed"]);
-bad!(confirmed_without_confirming_source, [("content/quotes.md", quotes_with("status = \"claimed\"", "status = \"confirmed\""))], ["content/quotes.md:", "labelled Confirmed"]);
-bad!(unknown_party, [("content/quotes.md", quotes_with("party = \"gov\"", "party = \"govt\""))], ["content/quotes.md:19:10", "unknown party `govt`"]);
-bad!(duplicate_statement_id, [("content/more.md", "+++\n[[statements]]\nid = \"gov-said\"\nspeaker = \"x\"\nparty = \"gov\"\ndate = 2023-05-03\nkind = \"paraphrase\"\nstatus = \"claimed\"\nsource = \"report\"\ntext = \"x\"\nbasis = \"nothing wrong\"\n+++\n")], ["content/quotes.md:17:7", "duplicate statement id `gov-said`", "first declared in content/more.md"]);
-bad!(missing_archive_file, [("content/quotes.md", quotes_with("report.txt", "missing.txt"))], ["content/quotes.md:", "cannot read archive"]);
-bad!(broken_internal_link, [("content/about.md", "+++\ntitle = \"A\"\n+++\nSee [them](@/nope.md).\n")], ["content/about.md:4:5", "there is no content/nope.md"]);
-bad!(broken_anchor, [("content/about.md", "+++\ntitle = \"A\"\n+++\nSee [it](@/quotes.md#st-gov-sad).\n")], ["content/about.md:4:5", "no heading or item with id `st-gov-sad`", "did you mean `#st-gov-said`?"]);
-bad!(broken_relative_link, [("content/about.md", "+++\ntitle = \"A\"\n+++\n[x](../missing/)\n")], ["content/about.md:4:1", "no page or file at /missing/"]);
-bad!(missing_static_file, [("content/about.md", "+++\ntitle = \"A\"\n+++\n![x](/img/none.png)\n")], ["content/about.md:4:1", "/img/none.png"]);
-bad!(malformed_external_link, [("content/about.md", "+++\ntitle = \"A\"\n+++\n[x](https:///nohost)\n")], ["content/about.md:4:1", "malformed external link"]);
-bad!(javascript_link, [("content/about.md", "+++\ntitle = \"A\"\n+++\n[x](javascript:alert(1))\n")], ["content/about.md:4:1", "unsafe link"]);
-bad!(duplicate_urls, [("content/about/index.md", "+++\ntitle = \"Dup\"\n+++\n")], ["content/about.md", "content/about/index.md", "both produce the URL /about/"]);
-bad!(case_only_filename_clash, [("content/About.md", "+++\ntitle = \"Dup\"\n+++\n")], ["content/About.md", "content/about.md", "differ only in case"]);
+bad!(
+    broken_toml_front_matter,
+    [("content/about.md", "+++\ntitle = \n+++\n")],
+    ["content/about.md:2:", "invalid TOML"]
+);
+bad!(
+    broken_yaml_front_matter,
+    [("content/about.md", "---\ntitle: [unclosed\n---\n")],
+    ["content/about.md:", "invalid YAML"]
+);
+bad!(
+    missing_closing_fence,
+    [("content/about.md", "+++\ntitle = \"x\"\nbody\n")],
+    ["content/about.md:1:1", "never closed"]
+);
+bad!(
+    wrong_type_title,
+    [("content/about.md", "+++\ntitle = 3\n+++\n")],
+    ["content/about.md:2:9", "string"]
+);
+bad!(
+    wrong_type_yaml_draft,
+    [("content/about.md", "---\ndraft: maybe\n---\n")],
+    ["content/about.md:2:", "invalid YAML"]
+);
+bad!(
+    impossible_date_string,
+    [("content/about.md", "+++\ndate = \"2023-02-30\"\n+++\n")],
+    ["content/about.md:2:", "invalid date"]
+);
+bad!(
+    impossible_toml_date,
+    [("content/about.md", "+++\ndate = 2023-13-01\n+++\n")],
+    ["content/about.md:2:"]
+);
+bad!(
+    unknown_front_matter_key,
+    [("content/about.md", "+++\ntitel = \"x\"\n+++\n")],
+    ["content/about.md:2:1", "titel"]
+);
+bad!(
+    section_key_on_a_page,
+    [("content/about.md", "+++\nsort_by = \"date\"\n+++\n")],
+    ["content/about.md:2:1", "only valid in a section"]
+);
+bad!(
+    invalid_utf8,
+    [(
+        "content/about.md",
+        b"+++\ntitle = \"x\"\n+++\nok\n\xff\xfe bad\n".as_slice()
+    )],
+    ["content/about.md:5:1", "not valid UTF-8"]
+);
+bad!(
+    unknown_template,
+    [("content/about.md", "+++\ntemplate = \"nope.html\"\n+++\n")],
+    ["content/about.md:2:1", "nope.html"]
+);
+bad!(
+    template_syntax_error,
+    [("templates/page.html", "<p>{{ page.title </p>")],
+    ["templates/page.html:1:"]
+);
+bad!(
+    template_runtime_error,
+    [(
+        "templates/page.html",
+        "<p>\n{{ no_such_variable.field }}</p>"
+    )],
+    ["templates/page.html:2:", "while rendering content/"]
+);
+bad!(
+    bad_base_url,
+    [("config.toml", "base_url = \"example.org\"\n")],
+    ["config.toml:1:1", "bad base_url"]
+);
+bad!(
+    unknown_config_key,
+    [(
+        "config.toml",
+        "base_url = \"https://a.org/\"\nbase_ulr = \"x\"\n"
+    )],
+    ["config.toml:2:1", "base_ulr"]
+);
+bad!(
+    unknown_markdown_option,
+    [(
+        "config.toml",
+        "base_url = \"https://a.org/\"\n[markdown]\nhighlight = true\n"
+    )],
+    ["config.toml:3:1", "highlight"]
+);
+bad!(
+    unknown_theme,
+    [(
+        "config.toml",
+        "base_url = \"https://a.org/\"\n[markdown]\ndark_theme = \"Nope\"\n"
+    )],
+    ["config.toml", "unknown highlighting theme"]
+);
+bad!(
+    unknown_citation_in_prose,
+    [(
+        "content/about.md",
+        "+++\ntitle = \"A\"\n+++\nAs reported [@reprot].\n"
+    )],
+    [
+        "content/about.md:4:13",
+        "unknown source `reprot`",
+        "did you mean `report`?"
+    ]
+);
+bad!(
+    unknown_citation_in_statement,
+    [(
+        "content/quotes.md",
+        quotes_with("source = \"report\"", "source = \"reporrt\"")
+    )],
+    ["content/quotes.md:23:11", "did you mean `report`?"]
+);
+bad!(
+    statement_without_citation,
+    [(
+        "content/quotes.md",
+        quotes_with("source = \"report\"\n", "")
+    )],
+    ["content/quotes.md:", "missing field `source`"]
+);
+bad!(
+    misquotation,
+    [(
+        "content/quotes.md",
+        quotes_with("We did nothing wrong.", "We did nothing bad.")
+    )],
+    [
+        "content/quotes.md:24:9",
+        "not found word for word",
+        "closest passage: \"We did nothing >>wrong.\"<<",
+        "the text has \"bad.\""
+    ]
+);
+bad!(
+    unknown_label,
+    [(
+        "content/quotes.md",
+        quotes_with("status = \"claimed\"", "status = \"alleged\"")
+    )],
+    [
+        "content/quotes.md:22:10",
+        "claimed",
+        "denied",
+        "unverified",
+        "reported",
+        "assessment",
+        "confirmed"
+    ]
+);
+bad!(
+    confirmed_without_confirming_source,
+    [(
+        "content/quotes.md",
+        quotes_with("status = \"claimed\"", "status = \"confirmed\"")
+    )],
+    ["content/quotes.md:", "labelled Confirmed"]
+);
+bad!(
+    unknown_party,
+    [(
+        "content/quotes.md",
+        quotes_with("party = \"gov\"", "party = \"govt\"")
+    )],
+    ["content/quotes.md:19:10", "unknown party `govt`"]
+);
+bad!(
+    duplicate_statement_id,
+    [(
+        "content/more.md",
+        "+++\n[[statements]]\nid = \"gov-said\"\nspeaker = \"x\"\nparty = \"gov\"\ndate = 2023-05-03\nkind = \"paraphrase\"\nstatus = \"claimed\"\nsource = \"report\"\ntext = \"x\"\nbasis = \"nothing wrong\"\n+++\n"
+    )],
+    [
+        "content/quotes.md:17:7",
+        "duplicate statement id `gov-said`",
+        "first declared in content/more.md"
+    ]
+);
+bad!(
+    missing_archive_file,
+    [(
+        "content/quotes.md",
+        quotes_with("report.txt", "missing.txt")
+    )],
+    ["content/quotes.md:", "cannot read archive"]
+);
+bad!(
+    broken_internal_link,
+    [(
+        "content/about.md",
+        "+++\ntitle = \"A\"\n+++\nSee [them](@/nope.md).\n"
+    )],
+    ["content/about.md:4:5", "there is no content/nope.md"]
+);
+bad!(
+    broken_anchor,
+    [(
+        "content/about.md",
+        "+++\ntitle = \"A\"\n+++\nSee [it](@/quotes.md#st-gov-sad).\n"
+    )],
+    [
+        "content/about.md:4:5",
+        "no heading or item with id `st-gov-sad`",
+        "did you mean `#st-gov-said`?"
+    ]
+);
+bad!(
+    broken_relative_link,
+    [(
+        "content/about.md",
+        "+++\ntitle = \"A\"\n+++\n[x](../missing/)\n"
+    )],
+    ["content/about.md:4:1", "no page or file at /missing/"]
+);
+bad!(
+    missing_static_file,
+    [(
+        "content/about.md",
+        "+++\ntitle = \"A\"\n+++\n![x](/img/none.png)\n"
+    )],
+    ["content/about.md:4:1", "/img/none.png"]
+);
+bad!(
+    malformed_external_link,
+    [(
+        "content/about.md",
+        "+++\ntitle = \"A\"\n+++\n[x](https:///nohost)\n"
+    )],
+    ["content/about.md:4:1", "malformed external link"]
+);
+bad!(
+    javascript_link,
+    [(
+        "content/about.md",
+        "+++\ntitle = \"A\"\n+++\n[x](javascript:alert(1))\n"
+    )],
+    ["content/about.md:4:1", "unsafe link"]
+);
+bad!(
+    duplicate_urls,
+    [("content/about/index.md", "+++\ntitle = \"Dup\"\n+++\n")],
+    [
+        "content/about.md",
+        "content/about/index.md",
+        "both produce the URL /about/"
+    ]
+);
+bad!(
+    case_only_filename_clash,
+    [("content/About.md", "+++\ntitle = \"Dup\"\n+++\n")],
+    [
+        "content/About.md",
+        "content/about.md",
+        "differ only in case"
+    ]
+);
 
 #[test]
 fn missing_config() {
     let site = Site::basic();
     std::fs::remove_file(site.path("config.toml")).unwrap();
-    site.build().fails().stderr_has(&["config.toml", "cannot read"]);
+    site.build()
+        .fails()
+        .stderr_has(&["config.toml", "cannot read"]);
 }
 
 #[cfg(unix)]
@@ -117,7 +351,9 @@ fn symlink_loop_is_an_error_not_a_hang() {
     site.build().ok();
     let before = snapshot_dir(&site.path("public"));
     std::os::unix::fs::symlink(site.path("content"), site.path("content/loop")).unwrap();
-    site.build().fails().stderr_has(&["content/loop", "symlink loop"]);
+    site.build()
+        .fails()
+        .stderr_has(&["content/loop", "symlink loop"]);
     assert_eq!(before, snapshot_dir(&site.path("public")));
 }
 
@@ -125,11 +361,21 @@ fn symlink_loop_is_an_error_not_a_hang() {
 #[test]
 fn symlink_pointing_outside_the_site_is_refused() {
     let outside = tempfile::tempdir().unwrap();
-    std::fs::write(outside.path().join("secret.md"), "+++\ntitle = \"secret\"\n+++\nSECRET").unwrap();
+    std::fs::write(
+        outside.path().join("secret.md"),
+        "+++\ntitle = \"secret\"\n+++\nSECRET",
+    )
+    .unwrap();
     let site = Site::basic();
     site.build().ok();
-    std::os::unix::fs::symlink(outside.path().join("secret.md"), site.path("content/ext.md")).unwrap();
-    site.build().fails().stderr_has(&["content/ext.md", "outside the site"]);
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.md"),
+        site.path("content/ext.md"),
+    )
+    .unwrap();
+    site.build()
+        .fails()
+        .stderr_has(&["content/ext.md", "outside the site"]);
     assert!(!site.has_output("ext/index.html"));
 }
 
@@ -156,26 +402,41 @@ fn unreadable_file_is_named() {
         // A folder named like a page is a section folder, which is legal: nothing to assert.
         return;
     }
-    site.build().fails().stderr_has(&["content/locked.md", "cannot read"]);
+    site.build()
+        .fails()
+        .stderr_has(&["content/locked.md", "cannot read"]);
 }
 
 #[test]
 fn bom_and_crlf_files_build() {
     let site = Site::basic()
-        .file("content/bom.md", "\u{feff}+++\ntitle = \"Bom\"\n+++\nText\n")
-        .file("content/crlf.md", "+++\r\ntitle = \"Crlf\"\r\ndate = 2023-05-04\r\n+++\r\n# Head\r\n\r\nBody\r\n")
+        .file(
+            "content/bom.md",
+            "\u{feff}+++\ntitle = \"Bom\"\n+++\nText\n",
+        )
+        .file(
+            "content/crlf.md",
+            "+++\r\ntitle = \"Crlf\"\r\ndate = 2023-05-04\r\n+++\r\n# Head\r\n\r\nBody\r\n",
+        )
         .file("config.toml", &format!("\u{feff}{CONFIG}"));
     site.build().ok();
     assert!(site.output("bom/index.html").contains("<title>Bom</title>"));
-    assert!(site.output("crlf/index.html").contains("<title>Crlf</title>"));
+    assert!(
+        site.output("crlf/index.html")
+            .contains("<title>Crlf</title>")
+    );
 }
 
 #[test]
 fn deeply_nested_quotes_and_lists_do_not_overflow() {
     let quotes = ">".repeat(20_000);
-    let lists: String = (0..5_000).map(|i| format!("{}- item\n", "  ".repeat(i))).collect();
-    let site = Site::basic()
-        .file("content/deep.md", &format!("+++\ntitle = \"Deep\"\n+++\n{quotes} deep\n\n{lists}"));
+    let lists: String = (0..5_000)
+        .map(|i| format!("{}- item\n", "  ".repeat(i)))
+        .collect();
+    let site = Site::basic().file(
+        "content/deep.md",
+        &format!("+++\ntitle = \"Deep\"\n+++\n{quotes} deep\n\n{lists}"),
+    );
     site.build().ok();
     assert!(site.output("deep/index.html").contains("deep"));
 }
@@ -185,5 +446,7 @@ fn all_errors_of_a_build_are_reported_at_once() {
     let site = Site::basic()
         .file("content/one.md", "+++\ntitle = \n+++\n")
         .file("content/two.md", "+++\ntitel = \"x\"\n+++\n");
-    site.build().fails().stderr_has(&["content/one.md:2:", "content/two.md:2:1", "2 errors"]);
+    site.build()
+        .fails()
+        .stderr_has(&["content/one.md:2:", "content/two.md:2:1", "2 errors"]);
 }

@@ -6,39 +6,82 @@ use common::*;
 #[test]
 fn builds_pages_sections_and_site_files() {
     let site = Site::basic()
-        .file("content/parties/_index.md", "+++\ntitle = \"Parties\"\nsort_by = \"title\"\n+++\n")
+        .file(
+            "content/parties/_index.md",
+            "+++\ntitle = \"Parties\"\nsort_by = \"title\"\n+++\n",
+        )
         .file("content/parties/b.md", "+++\ntitle = \"Bravo\"\n+++\nB\n")
-        .file("content/parties/a.md", "---\ntitle: Alpha\ndate: 2023-05-03\n---\nA\n");
+        .file(
+            "content/parties/a.md",
+            "---\ntitle: Alpha\ndate: 2023-05-03\n---\nA\n",
+        );
     let run = site.build().ok();
-    assert!(run.stderr.contains("Built 4 pages") || run.stderr.contains("Built 3 pages"), "{}", run.stderr);
-    assert!(site.output("about/index.html").contains("<title>About</title>"));
-    assert!(site.output("parties/a/index.html").contains("<title>Alpha</title>"));
+    assert!(
+        run.stderr.contains("Built 4 pages") || run.stderr.contains("Built 3 pages"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        site.output("about/index.html")
+            .contains("<title>About</title>")
+    );
+    assert!(
+        site.output("parties/a/index.html")
+            .contains("<title>Alpha</title>")
+    );
     let section = site.output("parties/index.html");
-    let (a, b) = (section.find("Alpha").unwrap(), section.find("Bravo").unwrap());
+    let (a, b) = (
+        section.find("Alpha").unwrap(),
+        section.find("Bravo").unwrap(),
+    );
     assert!(a < b, "sort_by = title puts Alpha first:\n{section}");
-    assert!(site.output("sitemap.xml").contains("<loc>https://example.org/parties/a/</loc>"));
-    assert!(site.output("robots.txt").contains("Sitemap: https://example.org/sitemap.xml"));
+    assert!(
+        site.output("sitemap.xml")
+            .contains("<loc>https://example.org/parties/a/</loc>")
+    );
+    assert!(
+        site.output("robots.txt")
+            .contains("Sitemap: https://example.org/sitemap.xml")
+    );
     let feed = site.output("atom.xml");
-    assert!(feed.contains("<title>About</title>") && feed.contains("<title>Alpha</title>"), "{feed}");
-    assert!(!feed.contains("Bravo"), "undated pages stay out of the feed");
-    assert!(site.has_output("404.html"), "a built-in 404 page is written");
+    assert!(
+        feed.contains("<title>About</title>") && feed.contains("<title>Alpha</title>"),
+        "{feed}"
+    );
+    assert!(
+        !feed.contains("Bravo"),
+        "undated pages stay out of the feed"
+    );
+    assert!(
+        site.has_output("404.html"),
+        "a built-in 404 page is written"
+    );
 }
 
 #[test]
 fn folder_without_index_is_a_section_and_bundles_copy_their_files() {
     let site = Site::basic()
         .file("content/notes/one.md", "+++\ntitle = \"One\"\n+++\nOne.\n")
-        .file("content/story/index.md", "+++\ntitle = \"Story\"\n+++\n![photo](photo.jpg)\n")
+        .file(
+            "content/story/index.md",
+            "+++\ntitle = \"Story\"\n+++\n![photo](photo.jpg)\n",
+        )
         .file("content/story/photo.jpg", "JPEG");
     site.build().ok();
-    assert!(site.has_output("notes/index.html"), "implicit section rendered");
+    assert!(
+        site.has_output("notes/index.html"),
+        "implicit section rendered"
+    );
     assert_eq!(site.output("story/photo.jpg"), "JPEG");
     assert!(site.has_output("story/index.html"));
 }
 
 #[test]
 fn drafts_are_left_out_unless_asked_for() {
-    let site = Site::basic().file("content/wip.md", "+++\ntitle = \"WIP\"\ndraft = true\n+++\n");
+    let site = Site::basic().file(
+        "content/wip.md",
+        "+++\ntitle = \"WIP\"\ndraft = true\n+++\n",
+    );
     site.build().ok();
     assert!(!site.has_output("wip/index.html"));
     site.run(&["build", "--drafts"]).ok();
@@ -48,13 +91,31 @@ fn drafts_are_left_out_unless_asked_for() {
 #[test]
 fn slug_weight_and_template_keys_are_honoured() {
     let site = Site::basic()
-        .file("content/x/_index.md", "+++\ntitle = \"X\"\nsort_by = \"weight\"\npage_template = \"special.html\"\n+++\n")
-        .file("content/x/first.md", "+++\ntitle = \"First\"\nweight = 2\nslug = \"Renamed Page\"\n+++\n")
-        .file("content/x/second.md", "+++\ntitle = \"Second\"\nweight = 1\n+++\n")
-        .file("templates/special.html", "special {{ page.title }} {{ page.slug }}")
-        .file("templates/section.html", "{% for p in section.pages %}[{{ p.title }}]{% endfor %}");
+        .file(
+            "content/x/_index.md",
+            "+++\ntitle = \"X\"\nsort_by = \"weight\"\npage_template = \"special.html\"\n+++\n",
+        )
+        .file(
+            "content/x/first.md",
+            "+++\ntitle = \"First\"\nweight = 2\nslug = \"Renamed Page\"\n+++\n",
+        )
+        .file(
+            "content/x/second.md",
+            "+++\ntitle = \"Second\"\nweight = 1\n+++\n",
+        )
+        .file(
+            "templates/special.html",
+            "special {{ page.title }} {{ page.slug }}",
+        )
+        .file(
+            "templates/section.html",
+            "{% for p in section.pages %}[{{ p.title }}]{% endfor %}",
+        );
     site.build().ok();
-    assert_eq!(site.output("x/renamed-page/index.html"), "special First renamed-page");
+    assert_eq!(
+        site.output("x/renamed-page/index.html"),
+        "special First renamed-page"
+    );
     assert_eq!(site.output("x/index.html"), "[Second][First]");
 }
 
@@ -71,12 +132,21 @@ fn headings_get_ids_and_the_page_exposes_a_toc() {
 
 #[test]
 fn code_is_highlighted_with_classes_and_a_light_dark_stylesheet() {
-    let site = Site::basic().file("content/c.md", "+++\ntitle = \"C\"\n+++\n```rust\nfn main() {}\n```\n\n```nosuch\n<x>\n```\n");
+    let site = Site::basic().file(
+        "content/c.md",
+        "+++\ntitle = \"C\"\n+++\n```rust\nfn main() {}\n```\n\n```nosuch\n<x>\n```\n",
+    );
     site.build().ok();
     let html = site.output("c/index.html");
     assert!(html.contains("class=\"hl-"), "{html}");
-    assert!(html.contains("&lt;x&gt;"), "unknown language is escaped: {html}");
-    assert!(site.output("syntax.css").contains("prefers-color-scheme: dark"));
+    assert!(
+        html.contains("&lt;x&gt;"),
+        "unknown language is escaped: {html}"
+    );
+    assert!(
+        site.output("syntax.css")
+            .contains("prefers-color-scheme: dark")
+    );
 }
 
 #[test]
@@ -91,7 +161,10 @@ fn template_contract_functions_and_filters_work() {
     site.build().ok();
     let out = site.output("about/index.html");
     let parts: Vec<&str> = out.split('|').collect();
-    assert!(parts[0].starts_with("https://example.org/explainer/style.css?h="), "{out}");
+    assert!(
+        parts[0].starts_with("https://example.org/explainer/style.css?h="),
+        "{out}"
+    );
     assert_eq!(parts[1], "https://example.org/explainer/about/");
     assert_eq!(parts[2], "About");
     assert_eq!(parts[3], "Home");
@@ -108,14 +181,20 @@ fn rebuild_with_no_change_writes_nothing_and_keeps_mtimes() {
     let before = std::fs::metadata(&page).unwrap().modified().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
     site.build().ok().stderr_has(&["0 files written"]);
-    assert_eq!(std::fs::metadata(&page).unwrap().modified().unwrap(), before);
+    assert_eq!(
+        std::fs::metadata(&page).unwrap().modified().unwrap(),
+        before
+    );
 }
 
 #[test]
 fn one_page_edit_rewrites_only_what_changed_and_removes_stale_files() {
     let site = Site::basic().file("content/old.md", "+++\ntitle = \"Old\"\n+++\n");
     site.build().ok();
-    site.write("content/about.md", "+++\ntitle = \"About\"\ndate = 2023-05-04\n+++\nChanged.\n");
+    site.write(
+        "content/about.md",
+        "+++\ntitle = \"About\"\ndate = 2023-05-04\n+++\nChanged.\n",
+    );
     std::fs::remove_file(site.path("content/old.md")).unwrap();
     let run = site.build().ok();
     // about page, home listing (lists pages), feed (has page content), sitemap (old page gone).
@@ -126,10 +205,16 @@ fn one_page_edit_rewrites_only_what_changed_and_removes_stale_files() {
 
 #[test]
 fn builds_are_byte_identical() {
-    let site = Site::basic().file("content/c.md", "+++\ntitle = \"C\"\n+++\n```rust\nlet x = 1;\n```\n");
+    let site = Site::basic().file(
+        "content/c.md",
+        "+++\ntitle = \"C\"\n+++\n```rust\nlet x = 1;\n```\n",
+    );
     site.run(&["build", "-o", "one"]).ok();
     site.run(&["build", "-o", "two"]).ok();
-    assert_eq!(snapshot_dir(&site.path("one")), snapshot_dir(&site.path("two")));
+    assert_eq!(
+        snapshot_dir(&site.path("one")),
+        snapshot_dir(&site.path("two"))
+    );
 }
 
 #[test]
@@ -145,11 +230,22 @@ fn failed_build_leaves_previous_output_byte_identical() {
 #[test]
 fn refuses_output_folders_it_must_not_touch() {
     let site = Site::basic().file("elsewhere/precious.txt", "keep me");
-    site.run(&["build", "-o", "/"]).fails().stderr_has(&["file-system root"]);
-    site.run(&["build", "-o", "."]).fails().stderr_has(&["site folder itself"]);
-    site.run(&["build", "-o", "content/out"]).fails().stderr_has(&["content/ folder"]);
-    site.run(&["build", "-o", "elsewhere"]).fails().stderr_has(&["not empty"]);
-    assert_eq!(std::fs::read_to_string(site.path("elsewhere/precious.txt")).unwrap(), "keep me");
+    site.run(&["build", "-o", "/"])
+        .fails()
+        .stderr_has(&["file-system root"]);
+    site.run(&["build", "-o", "."])
+        .fails()
+        .stderr_has(&["site folder itself"]);
+    site.run(&["build", "-o", "content/out"])
+        .fails()
+        .stderr_has(&["content/ folder"]);
+    site.run(&["build", "-o", "elsewhere"])
+        .fails()
+        .stderr_has(&["not empty"]);
+    assert_eq!(
+        std::fs::read_to_string(site.path("elsewhere/precious.txt")).unwrap(),
+        "keep me"
+    );
     let home = site.path("home");
     std::fs::create_dir_all(&home).unwrap();
     std::fs::write(home.join(".bashrc"), "x").unwrap();
@@ -171,7 +267,12 @@ fn bench_corpus_builds() {
     if !generator.exists() {
         panic!("the benchmark generator {} is missing", generator.display());
     }
-    let status = std::process::Command::new("python3").arg(&generator).arg("200").arg(dir.path()).status().unwrap();
+    let status = std::process::Command::new("python3")
+        .arg(&generator)
+        .arg("200")
+        .arg(dir.path())
+        .status()
+        .unwrap();
     assert!(status.success());
     let root = dir.path().join("explainer");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_explainer"))
@@ -179,13 +280,19 @@ fn bench_corpus_builds() {
         .arg(&root)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(root.join("public/s3/p13/index.html").exists());
 }
 
 #[test]
 fn help_shows_examples_and_bad_usage_exits_2() {
     let site = Site::empty();
-    site.run(&["build", "--help"]).ok().stdout_has(&["Examples:"]);
+    site.run(&["build", "--help"])
+        .ok()
+        .stdout_has(&["Examples:"]);
     assert_eq!(site.run(&["build", "--no-such-flag"]).code, 2);
 }

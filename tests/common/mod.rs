@@ -29,13 +29,21 @@ impl Run {
 
     /// Assert success and return self.
     pub fn ok(self) -> Run {
-        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     /// Assert a build/check error (exit 1) and return self.
     pub fn fails(self) -> Run {
-        assert_eq!(self.code, 1, "expected exit 1\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 1,
+            "expected exit 1\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         assert!(!self.stderr.contains("panicked"), "panic:\n{}", self.stderr);
         self
     }
@@ -43,14 +51,22 @@ impl Run {
     /// Assert stderr contains each of `needles`.
     pub fn stderr_has(self, needles: &[&str]) -> Run {
         for n in needles {
-            assert!(self.stderr.contains(n), "stderr lacks {n:?}:\n{}", self.stderr);
+            assert!(
+                self.stderr.contains(n),
+                "stderr lacks {n:?}:\n{}",
+                self.stderr
+            );
         }
         self
     }
 
     pub fn stdout_has(self, needles: &[&str]) -> Run {
         for n in needles {
-            assert!(self.stdout.contains(n), "stdout lacks {n:?}:\n{}", self.stdout);
+            assert!(
+                self.stdout.contains(n),
+                "stdout lacks {n:?}:\n{}",
+                self.stdout
+            );
         }
         self
     }
@@ -62,7 +78,9 @@ pub const CONFIG: &str = "base_url = \"https://example.org/\"\ntitle = \"Test si
 impl Site {
     /// An empty folder.
     pub fn empty() -> Site {
-        Site { dir: tempfile::tempdir().expect("temp dir") }
+        Site {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     /// A small working site.
@@ -138,7 +156,12 @@ pub fn snapshot_dir(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let e = e.unwrap();
         if e.file_type().is_file() {
-            let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             out.insert(rel, std::fs::read(e.path()).unwrap());
         }
     }

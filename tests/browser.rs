@@ -1,0 +1,94 @@
+//! The real-browser suite (tests/browser): builds the explainer, then drives
+//! Debian's Chromium over it with playwright-core and axe-core.
+//!
+//! On a fresh machine it installs what is missing (`apt-get install chromium`
+//! as root, `npm ci`); where it cannot, it fails saying what to install. It is
+//! never skipped.
+
+mod common;
+use common::*;
+use std::path::Path;
+use std::process::Command;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn run(cmd: &mut Command) -> bool {
+    cmd.status().map(|s| s.success()).unwrap_or(false)
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false)
+}
+
+fn ensure_chromium() {
+    if Path::new(CHROMIUM).exists() {
+        return;
+    }
+    if is_root() {
+        let _ = run(Command::new("apt-get").arg("update").arg("-qq"));
+        let installed = run(Command::new("apt-get")
+            .args(["install", "-y", "-qq", "chromium"])
+            .env("DEBIAN_FRONTEND", "noninteractive"));
+        if installed && Path::new(CHROMIUM).exists() {
+            return;
+        }
+    }
+    panic!(
+        "the browser tests need Debian's Chromium at {CHROMIUM}: install it with `apt-get install -y chromium` (as root)"
+    );
+}
+
+fn ensure_node_modules(suite: &Path) {
+    if suite.join("node_modules/playwright-core").exists()
+        && suite.join("node_modules/@axe-core/playwright").exists()
+    {
+        return;
+    }
+    assert!(
+        run(Command::new("npm").arg("--version")),
+        "the browser tests need Node.js 20+ and npm: install them (e.g. `apt-get install -y nodejs npm`)"
+    );
+    assert!(
+        run(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(suite)),
+        "`npm ci` in {} failed",
+        suite.display()
+    );
+}
+
+#[test]
+fn explainer_passes_the_browser_suite() {
+    ensure_chromium();
+    let suite = repo_root().join("tests/browser");
+    ensure_node_modules(&suite);
+    let out = tempfile::tempdir().unwrap();
+    let site_dir = out.path().join("public");
+    let build = Command::new(env!("CARGO_BIN_EXE_explainer"))
+        .args(["build", "--quiet", "--root"])
+        .arg(repo_root())
+        .arg("-o")
+        .arg(&site_dir)
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let status = Command::new("npm")
+        .arg("test")
+        .current_dir(&suite)
+        .env("SITE_DIR", &site_dir)
+        .env("EXPLAINER_BIN", env!("CARGO_BIN_EXE_explainer"))
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "the browser suite failed (see its output above)"
+    );
+}
