@@ -1,0 +1,248 @@
+//! The explainer this repository publishes: its pages, statements, citations
+//! and quotations, checked on the built output.
+
+mod common;
+use common::*;
+use std::collections::BTreeMap;
+
+/// Build the repository's site once into a temp folder; return its files as text.
+fn built_site() -> (tempfile::TempDir, BTreeMap<String, String>) {
+    let out = tempfile::tempdir().unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_explainer"))
+        .args(["build", "--root"])
+        .arg(repo_root())
+        .arg("-o")
+        .arg(out.path().join("public"))
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let files = snapshot_dir(&out.path().join("public"))
+        .into_iter()
+        .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned()))
+        .collect();
+    (out, files)
+}
+
+fn archive() -> String {
+    std::fs::read_to_string(repo_root().join("content/sources/bbc-2023-05-04.txt")).unwrap()
+}
+
+/// Collapse whitespace and decode the few entities the renderer writes.
+fn plain(html: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Inner HTML of every `<tag …>…</tag>` in `html`.
+fn elements<'a>(html: &'a str, tag: &str) -> Vec<&'a str> {
+    let open = format!("<{tag}");
+    let close = format!("</{tag}>");
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find(&open) {
+        let after = &rest[i + open.len()..];
+        if !after.starts_with(['>', ' ']) {
+            rest = after;
+            continue;
+        }
+        let Some(start) = after.find('>') else { break };
+        let Some(end) = after.find(&close) else { break };
+        out.push(&after[start + 1..end]);
+        rest = &after[end..];
+    }
+    out
+}
+
+#[test]
+fn every_page_exists_and_is_linked_from_home() {
+    let (_dir, files) = built_site();
+    let home = &files["index.html"];
+    for page in [
+        "parties/russia/",
+        "parties/ukraine/",
+        "parties/observers/",
+        "timeline/",
+        "sources/",
+        "about/",
+    ] {
+        assert!(
+            files.contains_key(&format!("{page}index.html")),
+            "missing page {page}"
+        );
+        assert!(
+            home.contains(&format!("/explainer/{page}\"")),
+            "home does not link to {page}"
+        );
+    }
+}
+
+#[test]
+fn party_pages_list_statements_with_speaker_date_kind_label_and_citation() {
+    let (_dir, files) = built_site();
+    for party in ["russia", "ukraine", "observers"] {
+        let html = &files[&format!("parties/{party}/index.html")];
+        let statements = html.matches("class=\"statement statement--").count();
+        assert!(statements >= 2, "{party}: {statements} statements");
+        assert!(
+            html.matches("/explainer/sources/#src-").count() >= statements,
+            "{party}: a citation per statement"
+        );
+        assert!(
+            html.contains("Verbatim quotation") || html.contains("Paraphrase"),
+            "{party}: kind shown"
+        );
+        assert!(html.contains("Date:"), "{party}: dates shown");
+        assert!(
+            html.contains("Claimed")
+                || html.contains("Denied")
+                || html.contains("Unverified")
+                || html.contains("Reported"),
+            "{party}: status labels as text"
+        );
+    }
+}
+
+#[test]
+fn every_quotation_on_the_site_is_verbatim_in_the_archived_source() {
+    let (_dir, files) = built_site();
+    let source = plain(&archive())
+        .replace(['“', '”'], "\"")
+        .replace('’', "'");
+    let mut checked = 0;
+    for (path, html) in files.iter().filter(|(p, _)| p.ends_with(".html")) {
+        for tag in ["blockquote", "q"] {
+            for inner in elements(html, tag) {
+                let text = plain(inner).replace(['“', '”'], "\"").replace('’', "'");
+                let text = text.trim_matches('"');
+                assert!(
+                    source.contains(text),
+                    "{path}: <{tag}> not verbatim in the archive: {text:?}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 4, "only {checked} quotations found");
+}
+
+#[test]
+fn every_source_is_cited_and_unrecorded_urls_say_so() {
+    let (_dir, files) = built_site();
+    let sources = &files["sources/index.html"];
+    let ids: Vec<&str> = sources
+        .match_indices("id=\"src-")
+        .map(|(i, _)| {
+            let rest = &sources[i + 8..];
+            &rest[..rest.find('"').unwrap()]
+        })
+        .filter(|id| !id.ends_with("-title") && !id.ends_with("-cited"))
+        .collect();
+    assert!(ids.len() >= 3, "{ids:?}");
+    let all: String = files
+        .iter()
+        .filter(|(p, _)| p.as_str() != "sources/index.html")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    for id in &ids {
+        assert!(
+            all.contains(&format!("#src-{id}\"")),
+            "source {id} is never cited"
+        );
+    }
+    assert!(sources.contains("URL not recorded"));
+    assert!(
+        !sources.contains("bbc.co.uk") && !sources.contains("kremlin.ru"),
+        "no invented URLs"
+    );
+}
+
+#[test]
+fn the_archived_report_is_not_published() {
+    let (_dir, files) = built_site();
+    assert!(
+        files
+            .keys()
+            .all(|k| !k.ends_with(".txt") || k == "robots.txt"),
+        "{:?}",
+        files.keys().collect::<Vec<_>>()
+    );
+    let text = archive();
+    let whole = plain(&text);
+    for (path, html) in &files {
+        assert!(
+            !plain(html).contains(&whole[..whole.len() / 2]),
+            "{path} republishes the report"
+        );
+    }
+}
+
+#[test]
+fn claim_and_response_says_when_a_party_said_nothing() {
+    let (_dir, files) = built_site();
+    let home = &files["index.html"];
+    assert!(
+        home.contains("No statement recorded"),
+        "the comparison names gaps"
+    );
+    assert!(home.contains("id=\"q-who\""));
+}
+
+#[test]
+fn every_page_has_metadata_and_is_small() {
+    let (_dir, files) = built_site();
+    let css = files.get("style.css").map_or(0, |c| c.len());
+    for (path, html) in files.iter().filter(|(p, _)| p.ends_with("index.html")) {
+        for needle in [
+            "<html lang=\"en\"",
+            "<link rel=\"canonical\"",
+            "property=\"og:title\"",
+            "name=\"twitter:card\"",
+            "application/ld+json",
+            "name=\"color-scheme\"",
+            "class=\"skip-link\"",
+        ] {
+            assert!(html.contains(needle), "{path} lacks {needle}");
+        }
+        assert_eq!(html.matches("<h1").count(), 1, "{path}: one h1");
+        assert!(
+            html.len() + css < 100 * 1024,
+            "{path}: {} bytes with CSS",
+            html.len() + css
+        );
+    }
+}
+
+#[test]
+fn explainer_passes_check_with_no_errors_or_warnings() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_explainer"))
+        .args(["check", "--root"])
+        .arg(repo_root())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(", 0 errors, 0 warnings"), "{stdout}");
+}
