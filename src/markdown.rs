@@ -512,11 +512,7 @@ mod tests {
     fn smart_punctuation_leaves_quotations_alone() {
         let r = md("It's 1--2... He said \"don't -- stop...\" and “it’s -- fine”.\n");
         assert!(r.html.contains("It’s 1–2…"), "{}", r.html);
-        assert!(
-            r.html.contains("\"don't -- stop...\""),
-            "{}",
-            r.html
-        );
+        assert!(r.html.contains("\"don't -- stop...\""), "{}", r.html);
         assert!(r.html.contains("“it’s -- fine”"), "{}", r.html);
     }
 
