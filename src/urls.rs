@@ -44,62 +44,209 @@ pub fn fingerprint(bytes: &[u8]) -> String {
     blake3::hash(bytes).to_hex()[..12].to_string()
 }
 
-/// Rewrite `href`/`src` attributes that point into the site so they are relative
-/// to the page at `page_path` (`parties/russia/`), with directory links ending in
-/// `index.html`. Canonical and alternate links and `<meta>` stay absolute.
+/// Rewrite the URLs of `href`, `src`, `srcset` and `poster` attributes that point
+/// into the site so they are relative to the page at `page_path` (`parties/russia/`),
+/// with directory links ending in `index.html`. Links written relative to the page
+/// (`../ukraine/`) are resolved and rewritten the same way. Attribute names may be
+/// in any case and values double-, single- or un-quoted. Canonical and alternate
+/// links, `<meta>`, comments and the contents of `<script>` (JSON-LD) and
+/// `<style>` are left as they are.
 pub fn relativize_html(html: &str, page_path: &str, base_url: &str) -> String {
     let base_path = crate::config::base_path_of(base_url);
+    let lower = html.to_ascii_lowercase();
     let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(i) = find_url_attribute(rest) {
-        let (before, after) = rest.split_at(i);
-        out.push_str(before);
-        let quote_at = after.find('"').unwrap_or(0);
-        out.push_str(&after[..=quote_at]);
-        let value_start = quote_at + 1;
-        let value_end = after[value_start..]
-            .find('"')
-            .map_or(after.len(), |e| value_start + e);
-        let value = &after[value_start..value_end];
-        let keep_absolute = tag_keeps_absolute(html, html.len() - rest.len() + i);
-        match site_target(value, base_url, base_path) {
-            Some(target) if !keep_absolute => out.push_str(&relative_url(page_path, &target)),
-            _ => out.push_str(value),
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(off) = html[i..].find('<') {
+        i += off;
+        if html[i..].starts_with("<!--") {
+            i = html[i..].find("-->").map_or(html.len(), |e| i + e + 3);
+            continue;
         }
-        rest = &after[value_end..];
+        let name_start = i + 1;
+        let name_end = html[name_start..]
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .map_or(html.len(), |e| name_start + e);
+        if name_end == name_start || !html.as_bytes()[name_start].is_ascii_alphabetic() {
+            i += 1;
+            continue;
+        }
+        let name = &lower[name_start..name_end];
+        let (attrs, end) = tag_attributes(html, name_end);
+        let attr_name = |a: &Attribute| &lower[a.name.clone()];
+        let rel_keeps_absolute = attrs.iter().any(|a| {
+            attr_name(a) == "rel"
+                && lower[a.value.clone()]
+                    .split_ascii_whitespace()
+                    .any(|t| t == "canonical" || t == "alternate")
+        });
+        let keep_absolute = name == "meta" || (name == "link" && rel_keeps_absolute);
+        if !keep_absolute {
+            for a in &attrs {
+                let rewrite = |url: &str| match site_target(url, page_path, base_url, base_path) {
+                    Some(target) => relative_url(page_path, &target),
+                    None => url.to_string(),
+                };
+                let value = &html[a.value.clone()];
+                let new = match attr_name(a) {
+                    "href" | "src" | "poster" => rewrite(value),
+                    "srcset" => rewrite_srcset(value, rewrite),
+                    _ => continue,
+                };
+                out.push_str(&html[copied..a.value.start]);
+                out.push_str(&new);
+                copied = a.value.end;
+            }
+        }
+        i = end;
+        if name == "script" || name == "style" {
+            i = lower[i..]
+                .find(&format!("</{name}"))
+                .map_or(html.len(), |e| i + e);
+        }
     }
-    out.push_str(rest);
+    out.push_str(&html[copied..]);
     out
 }
 
-fn find_url_attribute(s: &str) -> Option<usize> {
-    let h = s.find(" href=\"");
-    let r = s.find(" src=\"");
-    match (h, r) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
+/// An attribute of a tag: byte ranges of its name and its value (without quotes).
+struct Attribute {
+    name: std::ops::Range<usize>,
+    value: std::ops::Range<usize>,
+}
+
+/// The attributes of the tag whose name ends at `at`, and where the tag ends.
+fn tag_attributes(html: &str, mut at: usize) -> (Vec<Attribute>, usize) {
+    let b = html.as_bytes();
+    let skip_space = |mut j: usize| {
+        while j < b.len() && b[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        j
+    };
+    let mut attrs = Vec::new();
+    loop {
+        while at < b.len() && (b[at].is_ascii_whitespace() || b[at] == b'/') {
+            at += 1;
+        }
+        if at >= b.len() || b[at] == b'>' {
+            return (attrs, (at + 1).min(b.len()));
+        }
+        let name_start = at;
+        while at < b.len() && !b[at].is_ascii_whitespace() && !matches!(b[at], b'=' | b'>' | b'/') {
+            at += 1;
+        }
+        let name = name_start..at;
+        let after_name = skip_space(at);
+        if after_name >= b.len() || b[after_name] != b'=' {
+            at = after_name;
+            attrs.push(Attribute {
+                name,
+                value: at..at,
+            });
+            continue;
+        }
+        at = skip_space(after_name + 1);
+        let value = match b.get(at) {
+            Some(&q @ (b'"' | b'\'')) => {
+                let end = html[at + 1..]
+                    .find(q as char)
+                    .map_or(b.len(), |e| at + 1 + e);
+                let v = at + 1..end;
+                at = (end + 1).min(b.len());
+                v
+            }
+            _ => {
+                let start = at;
+                while at < b.len() && !b[at].is_ascii_whitespace() && b[at] != b'>' {
+                    at += 1;
+                }
+                start..at
+            }
+        };
+        attrs.push(Attribute { name, value });
     }
 }
 
-/// Whether the tag around `at` is one whose URLs must stay absolute.
-fn tag_keeps_absolute(html: &str, at: usize) -> bool {
-    let start = html[..at].rfind('<').unwrap_or(0);
-    let end = html[at..].find('>').map_or(html.len(), |e| at + e);
-    let tag = &html[start..end];
-    tag.starts_with("<meta")
-        || tag.contains("rel=\"canonical\"")
-        || tag.contains("rel=\"alternate\"")
+/// Apply `rewrite` to the URL of each candidate of a `srcset` (`a.png 1x, b.png 2x`).
+fn rewrite_srcset(value: &str, rewrite: impl Fn(&str) -> String) -> String {
+    value
+        .split(',')
+        .map(|candidate| {
+            let lead = candidate.len() - candidate.trim_start().len();
+            let rest = &candidate[lead..];
+            let url_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            format!(
+                "{}{}{}",
+                &candidate[..lead],
+                rewrite(&rest[..url_end]),
+                &rest[url_end..]
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
-/// The site path a URL points at, if it points into the site.
-fn site_target(value: &str, base_url: &str, base_path: &str) -> Option<String> {
+/// Whether `url` starts with a scheme (`https:`, `mailto:`, `data:`).
+fn has_scheme(url: &str) -> bool {
+    url.find(':').is_some_and(|i| {
+        let scheme = &url[..i];
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    })
+}
+
+/// The site path a URL found on the page at `page_path` points at, if it points
+/// into the site: absolute under `base_url`, root-relative under its path, or
+/// relative to the page.
+fn site_target(value: &str, page_path: &str, base_url: &str, base_path: &str) -> Option<String> {
     if let Some(p) = value.strip_prefix(base_url) {
         return Some(p.to_string());
     }
-    if value.starts_with("//") {
+    if value == base_url.trim_end_matches('/') {
+        return Some(String::new());
+    }
+    if value.is_empty()
+        || value.starts_with(['#', '?'])
+        || value.starts_with("//")
+        || has_scheme(value)
+    {
         return None;
     }
-    value.strip_prefix(base_path).map(str::to_string)
+    if value.starts_with('/') {
+        return value.strip_prefix(base_path).map(str::to_string);
+    }
+    resolve_relative(page_path, value)
+}
+
+/// The site path of `link`, written relative to the page at `page_path`;
+/// `None` when it climbs out of the site.
+fn resolve_relative(page_path: &str, link: &str) -> Option<String> {
+    let (path, suffix) = link
+        .find(['?', '#'])
+        .map_or((link, ""), |i| link.split_at(i));
+    let mut parts: Vec<&str> = page_path.split('/').filter(|s| !s.is_empty()).collect();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    let mut target = parts.join("/");
+    let is_dir = path.ends_with('/')
+        || path == "."
+        || path == ".."
+        || path.ends_with("/.")
+        || path.ends_with("/..");
+    if is_dir && !target.is_empty() {
+        target.push('/');
+    }
+    Some(format!("{target}{suffix}"))
 }
 
 /// A relative URL from the page at `from` to the site path `to` (both without leading `/`).
@@ -156,5 +303,30 @@ mod tests {
         assert!(out.contains(r#"href="../b/index.html""#), "{out}");
         assert!(out.contains(r#"src="../i.png""#), "{out}");
         assert!(out.contains(r#"href="https://other.org/""#), "{out}");
+    }
+    #[test]
+    fn relativize_handles_every_attribute_form() {
+        let html = "<a\n  HREF='https://x.org/e/b/'>b</a><a href=/e/c/>c</a><img src=\"/e/a.png\" srcset=\"/e/a.png 1x, https://x.org/e/b.png 2x\">";
+        let out = relativize_html(html, "a/", "https://x.org/e/");
+        assert_eq!(
+            out,
+            "<a\n  HREF='../b/index.html'>b</a><a href=../c/index.html>c</a><img src=\"../a.png\" srcset=\"../a.png 1x, ../b.png 2x\">"
+        );
+    }
+
+    #[test]
+    fn relativize_resolves_page_relative_links() {
+        let html = r##"<a href="../ukraine/">u</a><a href="./x/#f">x</a><a href="../../">home</a><a href="photo.png">p</a><a href="../../../out/">o</a>"##;
+        let out = relativize_html(html, "parties/russia/", "https://x.org/");
+        assert_eq!(
+            out,
+            r##"<a href="../ukraine/index.html">u</a><a href="x/index.html#f">x</a><a href="../../index.html">home</a><a href="photo.png">p</a><a href="../../../out/">o</a>"##
+        );
+    }
+
+    #[test]
+    fn relativize_leaves_scripts_comments_and_other_urls_alone() {
+        let html = r##"<script type="application/ld+json">{"a": "<a href=\"/b/\">"}</script><script>if (a<b) x = '<a href="/c/">';</script><!-- <a href="/d/"> --><style>a[href="/e/"] { }</style><a href="mailto:x@y.org">m</a><a href="//cdn.org/x.js">c</a><a href="#top">t</a><meta property="og:url" content="https://x.org/a/"><link rel="alternate" type="application/atom+xml" href="https://x.org/atom.xml">"##;
+        assert_eq!(relativize_html(html, "a/", "https://x.org/"), html);
     }
 }
