@@ -13,23 +13,59 @@ use std::path::{Path, PathBuf};
 /// The starter's files: path inside the new site, contents.
 pub const FILES: &[(&str, &str)] = &[
     ("config.toml", include_str!("starter/config.toml")),
-    ("content/_index.md", include_str!("starter/content/_index.md")),
+    (
+        "content/_index.md",
+        include_str!("starter/content/_index.md"),
+    ),
     ("content/about.md", include_str!("starter/content/about.md")),
-    ("content/parties/_index.md", include_str!("starter/content/parties/_index.md")),
-    ("content/parties/council.md", include_str!("starter/content/parties/council.md")),
-    ("content/sources/_index.md", include_str!("starter/content/sources/_index.md")),
+    (
+        "content/parties/_index.md",
+        include_str!("starter/content/parties/_index.md"),
+    ),
+    (
+        "content/parties/council.md",
+        include_str!("starter/content/parties/council.md"),
+    ),
+    (
+        "content/sources/_index.md",
+        include_str!("starter/content/sources/_index.md"),
+    ),
     (
         "content/sources/example-gazette.txt",
         include_str!("starter/content/sources/example-gazette.txt"),
     ),
-    ("templates/404.html", include_str!("starter/templates/404.html")),
-    ("templates/base.html", include_str!("starter/templates/base.html")),
-    ("templates/components.html", include_str!("starter/templates/components.html")),
-    ("templates/index.html", include_str!("starter/templates/index.html")),
-    ("templates/page.html", include_str!("starter/templates/page.html")),
-    ("templates/party.html", include_str!("starter/templates/party.html")),
-    ("templates/section.html", include_str!("starter/templates/section.html")),
-    ("templates/sources.html", include_str!("starter/templates/sources.html")),
+    (
+        "templates/404.html",
+        include_str!("starter/templates/404.html"),
+    ),
+    (
+        "templates/base.html",
+        include_str!("starter/templates/base.html"),
+    ),
+    (
+        "templates/components.html",
+        include_str!("starter/templates/components.html"),
+    ),
+    (
+        "templates/index.html",
+        include_str!("starter/templates/index.html"),
+    ),
+    (
+        "templates/page.html",
+        include_str!("starter/templates/page.html"),
+    ),
+    (
+        "templates/party.html",
+        include_str!("starter/templates/party.html"),
+    ),
+    (
+        "templates/section.html",
+        include_str!("starter/templates/section.html"),
+    ),
+    (
+        "templates/sources.html",
+        include_str!("starter/templates/sources.html"),
+    ),
     ("static/style.css", include_str!("starter/static/style.css")),
     (".gitignore", "/public/\n"),
 ];
@@ -44,7 +80,10 @@ pub fn run(dir: &Path) -> i32 {
             } else {
                 format!("cd {shown}")
             };
-            println!("Created a new explainer in {shown} ({} files).", FILES.len());
+            println!(
+                "Created a new explainer in {shown} ({} files).",
+                FILES.len()
+            );
             println!("Everything in it is sample content: a fictional incident, party and source.");
             println!();
             println!("Next steps:");
@@ -53,7 +92,9 @@ pub fn run(dir: &Path) -> i32 {
             println!("Then replace the sample with your own; in that folder:");
             println!("  explainer check    verify quotations, citations and links");
             println!("  explainer build    write the site into public/");
-            println!("Set base_url in config.toml before you publish: docs/hosting.md in the explainer");
+            println!(
+                "Set base_url in config.toml before you publish: docs/hosting.md in the explainer"
+            );
             println!("repository has recipes for GitHub Pages, Netlify, S3, nginx and file://.");
             0
         }
@@ -78,7 +119,9 @@ pub fn write(dir: &Path) -> Result<(), String> {
             }
         }
         Ok(_) => {
-            return Err(format!("{shown} exists and is not a folder; nothing was written"));
+            return Err(format!(
+                "{shown} exists and is not a folder; nothing was written"
+            ));
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(format!("cannot use {shown}: {e}")),
@@ -87,7 +130,9 @@ pub fn write(dir: &Path) -> Result<(), String> {
     let result = write_files(dir, &mut created);
     if let Err(e) = result {
         created.undo();
-        return Err(format!("cannot write the starter into {shown}: {e}; nothing was left behind"));
+        return Err(format!(
+            "cannot write the starter into {shown}: {e}; nothing was left behind"
+        ));
     }
     Ok(())
 }
@@ -135,7 +180,10 @@ fn write_files(dir: &Path, created: &mut Created) -> io::Result<()> {
         if let Some(parent) = path.parent() {
             created.create_dir_all(parent)?;
         }
-        let mut file = fs::OpenOptions::new().write(true).create_new(true).open(&path)?;
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
         created.files.push(path);
         io::Write::write_all(&mut file, text.as_bytes())?;
     }
@@ -148,7 +196,10 @@ mod tests {
 
     #[test]
     fn starter_is_sample_content() {
-        let (_, home) = FILES.iter().find(|(p, _)| *p == "content/_index.md").unwrap();
+        let (_, home) = FILES
+            .iter()
+            .find(|(p, _)| *p == "content/_index.md")
+            .unwrap();
         assert!(home.contains("sample content"));
         let (_, archive) = FILES.iter().find(|(p, _)| p.ends_with(".txt")).unwrap();
         assert!(archive.starts_with("SAMPLE ARCHIVED TEXT"));
