@@ -1,0 +1,181 @@
+//! Strict request-path handling: percent-decoding that refuses anything that
+//! could name a file outside the site, and the `Content-Type` of each file.
+//!
+//! `serve` answers from memory, so only paths of the built site can ever be
+//! served; this module still rejects every trick (`..`, encoded slashes and
+//! backslashes, NUL, double encoding, empty segments) instead of guessing what
+//! such a request meant.
+
+/// The longest request path accepted, in bytes.
+pub const MAX_PATH: usize = 2048;
+
+/// Why a request path was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadPath {
+    /// Too long (414).
+    TooLong,
+    /// Anything else (400).
+    Invalid,
+}
+
+/// Decode the raw (still percent-encoded) path of a request into a clean
+/// `/`-separated path that starts with `/` and keeps a trailing `/`.
+///
+/// Refused: a path not starting with `/`; empty segments (`//`); `.` and `..`
+/// segments, also when encoded; a `/` or `\` inside a segment (`%2f`, `%5c`,
+/// and raw backslashes); NUL and other control characters; a `%` left after
+/// decoding (double encoding such as `%252e`); malformed escapes; and
+/// segments that are not UTF-8.
+pub fn normalise(raw: &str) -> Result<String, BadPath> {
+    if raw.len() > MAX_PATH {
+        return Err(BadPath::TooLong);
+    }
+    let rest = raw.strip_prefix('/').ok_or(BadPath::Invalid)?;
+    if rest.is_empty() {
+        return Ok("/".to_string());
+    }
+    let segments: Vec<&str> = rest.split('/').collect();
+    let last = segments.len() - 1;
+    let mut out = String::with_capacity(raw.len());
+    for (i, segment) in segments.iter().enumerate() {
+        out.push('/');
+        if segment.is_empty() {
+            if i == last {
+                break; // the trailing slash of a directory path
+            }
+            return Err(BadPath::Invalid);
+        }
+        let decoded = decode_segment(segment)?;
+        if decoded == "." || decoded == ".." {
+            return Err(BadPath::Invalid);
+        }
+        out.push_str(&decoded);
+    }
+    Ok(out)
+}
+
+fn decode_segment(segment: &str) -> Result<String, BadPath> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3).ok_or(BadPath::Invalid)?;
+            let hex = std::str::from_utf8(hex).map_err(|_| BadPath::Invalid)?;
+            let b = u8::from_str_radix(hex, 16).map_err(|_| BadPath::Invalid)?;
+            i += 3;
+            b
+        } else {
+            i += 1;
+            bytes[i - 1]
+        };
+        if matches!(b, b'/' | b'\\' | b'%') || b.is_ascii_control() {
+            return Err(BadPath::Invalid);
+        }
+        out.push(b);
+    }
+    let text = String::from_utf8(out).map_err(|_| BadPath::Invalid)?;
+    if text.chars().any(char::is_control) {
+        return Err(BadPath::Invalid);
+    }
+    Ok(text)
+}
+
+/// The `Content-Type` of a file, from its extension.
+pub fn content_type(path: &str) -> &'static str {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let ext = match name.rsplit_once('.') {
+        Some((_, ext)) => ext.to_ascii_lowercase(),
+        None => return "application/octet-stream",
+    };
+    match ext.as_str() {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "txt" => "text/plain; charset=utf-8",
+        "md" => "text/markdown; charset=utf-8",
+        "csv" => "text/csv; charset=utf-8",
+        "xml" => "application/xml; charset=utf-8",
+        "svg" => "image/svg+xml; charset=utf-8",
+        "json" | "map" => "application/json",
+        "webmanifest" => "application/manifest+json",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        "avif" => "image/avif",
+        "gif" => "image/gif",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        "woff" => "font/woff",
+        "ttf" => "font/ttf",
+        "otf" => "font/otf",
+        "pdf" => "application/pdf",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        "mp3" => "audio/mpeg",
+        "wasm" => "application/wasm",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Whether a `Content-Type` is HTML (and so gets the live-reload script).
+pub fn is_html(content_type: &str) -> bool {
+    content_type.starts_with("text/html")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_paths_pass_and_keep_their_trailing_slash() {
+        assert_eq!(normalise("/").unwrap(), "/");
+        assert_eq!(normalise("/a/b/").unwrap(), "/a/b/");
+        assert_eq!(normalise("/style.css").unwrap(), "/style.css");
+        assert_eq!(normalise("/my%20file.pdf").unwrap(), "/my file.pdf");
+        assert_eq!(normalise("/caf%C3%A9/").unwrap(), "/café/");
+        assert_eq!(normalise("/a/...").unwrap(), "/a/...");
+    }
+
+    #[test]
+    fn traversal_and_encoding_tricks_are_refused() {
+        for raw in [
+            "/../Cargo.toml",
+            "/a/../../etc/passwd",
+            "/./a",
+            "/%2e%2e/%2e%2e/etc/passwd",
+            "/%2E%2E/x",
+            "/..%2fconfig.toml",
+            "/..%2Fconfig.toml",
+            "/%5c..%5cconfig.toml",
+            "/..\\config.toml",
+            "/%00",
+            "/a%00.html",
+            "/%252e%252e/",
+            "//etc/passwd",
+            "/a//b",
+            "/%zz",
+            "/%2",
+            "/%ff",
+            "/%0a",
+            "relative",
+            "",
+        ] {
+            assert_eq!(normalise(raw), Err(BadPath::Invalid), "{raw:?}");
+        }
+        assert_eq!(normalise(&format!("/{}", "a".repeat(MAX_PATH))), Err(BadPath::TooLong));
+    }
+
+    #[test]
+    fn content_types() {
+        assert_eq!(content_type("index.html"), "text/html; charset=utf-8");
+        assert_eq!(content_type("a/STYLE.CSS"), "text/css; charset=utf-8");
+        assert_eq!(content_type("sitemap.xml"), "application/xml; charset=utf-8");
+        assert_eq!(content_type("robots.txt"), "text/plain; charset=utf-8");
+        assert_eq!(content_type("f.woff2"), "font/woff2");
+        assert_eq!(content_type("x.pdf"), "application/pdf");
+        assert_eq!(content_type("noext"), "application/octet-stream");
+        assert_eq!(content_type("a.d/noext"), "application/octet-stream");
+        assert_eq!(content_type("x.bin"), "application/octet-stream");
+    }
+}

@@ -1,0 +1,181 @@
+//! Watches `config.toml`, `content/`, `templates/` and `static/`, and runs one
+//! rebuild per burst of edits (an editor's save is often several events:
+//! temp file, rename, attribute change).
+
+use super::http::{Shared, Snapshot};
+use super::live::Message;
+use super::site::{is_source, Builder, WATCHED_DIRS};
+use crate::cli::{counts, print_report};
+use notify::{EventKind, RecursiveMode};
+use notify_debouncer_full::{new_debouncer, DebounceEventResult};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Events are passed on once this old (notify-debouncer-full).
+const DEBOUNCE: Duration = Duration::from_millis(50);
+/// How often the debouncer looks for events old enough.
+const TICK: Duration = Duration::from_millis(10);
+/// After a batch, wait this long for more before rebuilding, so events of one
+/// save that the debouncer split over two ticks still make one rebuild.
+const SETTLE: Duration = Duration::from_millis(25);
+
+/// Start watching the site and rebuilding on changes, on a thread of its own.
+pub fn spawn(builder: Builder, shared: Arc<Shared>) -> notify::Result<()> {
+    let (tx, rx) = channel::<DebounceEventResult>();
+    let mut debouncer = new_debouncer(DEBOUNCE, Some(TICK), tx)?;
+    // The root non-recursively, for config.toml and for watched folders that
+    // appear later; config.toml itself is not watched because editors replace it.
+    debouncer.watch(&builder.root, RecursiveMode::NonRecursive)?;
+    for dir in WATCHED_DIRS {
+        let path = builder.root.join(dir);
+        if path.is_dir() {
+            debouncer.watch(&path, RecursiveMode::Recursive)?;
+        }
+    }
+    std::thread::Builder::new()
+        .name("explainer-watch".into())
+        .spawn(move || {
+            let mut debouncer = debouncer;
+            while let Some(changed) = next_changes(&rx, &builder.root) {
+                // A watched folder was created, or deleted and recreated: watch it (again).
+                for dir in WATCHED_DIRS {
+                    if changed.contains(Path::new(dir)) {
+                        let path = builder.root.join(dir);
+                        let _ = debouncer.unwatch(&path);
+                        if path.is_dir()
+                            && let Err(e) = debouncer.watch(&path, RecursiveMode::Recursive)
+                        {
+                            eprintln!("warning: cannot watch {dir}/: {e}");
+                        }
+                    }
+                }
+                rebuild(&builder, &shared, &changed);
+            }
+        })
+        .map_err(|e| notify::Error::generic(&e.to_string()))?;
+    Ok(())
+}
+
+/// Wait for the next burst of changes to the site's sources; their paths,
+/// relative to the root. `None` once the watcher is gone.
+fn next_changes(rx: &Receiver<DebounceEventResult>, root: &Path) -> Option<BTreeSet<PathBuf>> {
+    loop {
+        let mut batches = vec![rx.recv().ok()?];
+        while let Ok(more) = rx.recv_timeout(SETTLE) {
+            batches.push(more);
+        }
+        let mut changed = BTreeSet::new();
+        for batch in batches {
+            match batch {
+                Ok(events) => {
+                    for event in events {
+                        if matches!(event.kind, EventKind::Access(_)) {
+                            continue;
+                        }
+                        for path in &event.paths {
+                            if let Ok(rel) = path.strip_prefix(root)
+                                && is_source(rel)
+                            {
+                                changed.insert(rel.to_path_buf());
+                            }
+                        }
+                    }
+                }
+                Err(errors) => {
+                    for e in errors {
+                        eprintln!("warning: watching the site: {e}");
+                    }
+                }
+            }
+        }
+        if !changed.is_empty() {
+            return Some(changed);
+        }
+    }
+}
+
+/// Rebuild, swap the served site, and tell the open tabs.
+pub fn rebuild(builder: &Builder, shared: &Shared, sources: &BTreeSet<PathBuf>) {
+    let previous = shared.snapshot();
+    let attempts = previous.attempts + 1;
+    let what = describe(sources);
+    let started = std::time::Instant::now();
+    match builder.rebuild(&previous.site) {
+        Ok(built) => {
+            print_report(&built.report);
+            let elapsed_ms = built.elapsed.as_millis();
+            let had_errors = !previous.errors.is_empty();
+            if had_errors {
+                eprintln!("fixed: the site builds again");
+            }
+            if built.changed.is_empty() && previous.site.build > 0 {
+                eprintln!("rebuilt in {elapsed_ms} ms: 0 files changed ({what})");
+                let build = previous.site.build;
+                shared.replace(Snapshot {
+                    site: previous.site.clone(),
+                    errors: Vec::new(),
+                    warnings: built.report.diagnostics,
+                    attempts,
+                    changed: Vec::new(),
+                    elapsed_ms,
+                });
+                if had_errors {
+                    shared.broadcast(&Message::Reload { build });
+                }
+                return;
+            }
+            let n = built.changed.len();
+            eprintln!("rebuilt in {elapsed_ms} ms: {n} file{} changed ({what})", if n == 1 { "" } else { "s" });
+            let css: Vec<String> = built.changed.iter().filter(|p| p.ends_with(".css")).cloned().collect();
+            let css_only = !had_errors
+                && previous.site.build > 0
+                && !css.is_empty()
+                && built.changed.iter().all(|p| p.ends_with(".css") || p.ends_with(".html"))
+                && sources.iter().all(|s| s.starts_with(crate::render::STATIC_DIR) && s.extension().is_some_and(|e| e == "css"));
+            let build = built.site.build;
+            shared.replace(Snapshot {
+                site: Arc::new(built.site),
+                errors: Vec::new(),
+                warnings: built.report.diagnostics,
+                attempts,
+                changed: built.changed,
+                elapsed_ms,
+            });
+            if css_only {
+                shared.broadcast(&Message::Css { build, files: &css });
+            } else {
+                shared.broadcast(&Message::Reload { build });
+            }
+        }
+        Err(report) => {
+            print_report(&report);
+            eprintln!(
+                "rebuild failed ({what}): {}; still serving the last good build",
+                counts(&report)
+            );
+            let build = previous.site.build;
+            shared.replace(Snapshot {
+                site: previous.site.clone(),
+                errors: report.diagnostics.clone(),
+                warnings: previous.warnings.clone(),
+                attempts,
+                changed: previous.changed.clone(),
+                elapsed_ms: started.elapsed().as_millis(),
+            });
+            shared.broadcast(&Message::Error { build, errors: &report.diagnostics });
+        }
+    }
+}
+
+/// `content/a.md` or `content/a.md and 2 more`.
+fn describe(sources: &BTreeSet<PathBuf>) -> String {
+    let mut it = sources.iter();
+    let first = it.next().map(|p| p.display().to_string()).unwrap_or_default();
+    match it.count() {
+        0 => first,
+        n => format!("{first} and {n} more"),
+    }
+}
