@@ -79,11 +79,31 @@ pub fn scan_static(root: &Path) -> Result<(Vec<StaticFile>, HashMap<String, Stri
     let mut files = Vec::new();
     let mut report = Report::default();
     if dir.is_dir() {
-        for entry in walkdir::WalkDir::new(&dir)
+        let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let mut walker = walkdir::WalkDir::new(&dir)
             .follow_links(true)
             .sort_by_file_name()
-        {
+            .into_iter();
+        while let Some(entry) = walker.next() {
             match entry {
+                Ok(e)
+                    if e.path_is_symlink()
+                        && !e
+                            .path()
+                            .canonicalize()
+                            .is_ok_and(|t| t.starts_with(&canonical_root)) =>
+                {
+                    report.push(
+                        Diagnostic::error(
+                            "static",
+                            "symlink points outside the site; explainer does not follow it",
+                        )
+                        .in_file(e.path().strip_prefix(root).unwrap_or(e.path())),
+                    );
+                    if e.file_type().is_dir() {
+                        walker.skip_current_dir();
+                    }
+                }
                 Ok(e) if e.file_type().is_file() => {
                     let rel = e.path().strip_prefix(&dir).unwrap_or(e.path());
                     let rel = rel

@@ -1,17 +1,17 @@
 //! The HTTP side of `serve`: answers GET and HEAD from the in-memory site,
 //! plus the live-reload event stream and a JSON status endpoint.
 
-use super::live::{self, Message, EVENTS_PATH, STATUS_PATH};
+use super::live::{self, EVENTS_PATH, Message, STATUS_PATH};
 use super::paths::{self, BadPath};
 use super::site::Site;
 use crate::diagnostics::Diagnostic;
+use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use std::convert::Infallible;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -51,7 +51,10 @@ impl Shared {
 
     /// The snapshot being served.
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Swap in a new snapshot: requests from now on see it whole.
@@ -74,24 +77,36 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let mut res = respond(&shared, &req);
     let headers = res.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     res
 }
 
 fn respond(shared: &Arc<Shared>, req: &Request) -> Response {
     if req.method() != Method::GET && req.method() != Method::HEAD {
-        let mut res = text(StatusCode::METHOD_NOT_ALLOWED, "405 Method Not Allowed: this preview server only answers GET and HEAD\n");
-        res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        let mut res = text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "405 Method Not Allowed: this preview server only answers GET and HEAD\n",
+        );
+        res.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return res;
     }
     if has_body(req.headers()) {
-        return text(StatusCode::PAYLOAD_TOO_LARGE, "413 Payload Too Large: requests must not have a body\n");
+        return text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "413 Payload Too Large: requests must not have a body\n",
+        );
     }
     let raw = req.uri().path();
     let path = match paths::normalise(raw) {
         Ok(p) => p,
         Err(BadPath::TooLong) => return text(StatusCode::URI_TOO_LONG, "414 URI Too Long\n"),
-        Err(BadPath::Invalid) => return text(StatusCode::BAD_REQUEST, "400 Bad Request: invalid path\n"),
+        Err(BadPath::Invalid) => {
+            return text(StatusCode::BAD_REQUEST, "400 Bad Request: invalid path\n");
+        }
     };
     match path.as_str() {
         EVENTS_PATH => events(shared.clone()),
@@ -109,7 +124,12 @@ fn has_body(headers: &HeaderMap) -> bool {
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body,
+    )
+        .into_response()
 }
 
 fn redirect(status: StatusCode, location: &str) -> Response {
@@ -148,7 +168,10 @@ fn site_file(snap: &Snapshot, raw: &str, path: &str, query: Option<&str>) -> Res
         return file(site, &rel, bytes, StatusCode::OK);
     }
     if site.get(&format!("{rel}/index.html")).is_some() {
-        return redirect(StatusCode::MOVED_PERMANENTLY, &with_query(&format!("{raw}/")));
+        return redirect(
+            StatusCode::MOVED_PERMANENTLY,
+            &with_query(&format!("{raw}/")),
+        );
     }
     not_found(site)
 }
@@ -184,7 +207,12 @@ fn not_built(snap: &Snapshot) -> Response {
     html.push_str("</pre>\n");
     html.push_str(&live::script(0));
     html.push_str("\n</body></html>\n");
-    (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response()
 }
 
 fn status(snap: &Snapshot) -> Response {
@@ -215,9 +243,13 @@ fn events(shared: Arc<Shared>) -> Response {
     let shutdown = shared.shutdown.clone();
     let hello = |shared: &Shared| {
         let snap = shared.snapshot();
-        Event::default()
-            .retry(Duration::from_millis(500))
-            .data(Message::Hello { build: snap.site.build, errors: &snap.errors }.to_json())
+        Event::default().retry(Duration::from_millis(500)).data(
+            Message::Hello {
+                build: snap.site.build,
+                errors: &snap.errors,
+            }
+            .to_json(),
+        )
     };
     let first = hello(&shared);
     let stream = futures_util::stream::unfold(
@@ -241,5 +273,7 @@ fn events(shared: Arc<Shared>) -> Response {
             Some((Ok(event), (None, rx, shutdown, shared)))
         },
     );
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response()
+    Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
 }

@@ -17,13 +17,19 @@ pub const STATUS_PATH: &str = "/__explainer/status";
 pub enum Message<'a> {
     /// First message of every connection: the build being served and the
     /// current errors (empty when the last build succeeded).
-    Hello { build: u64, errors: &'a [Diagnostic] },
+    Hello {
+        build: u64,
+        errors: &'a [Diagnostic],
+    },
     /// The site changed: reload the page.
     Reload { build: u64 },
     /// Only stylesheets changed: refetch these (paths relative to the site).
     Css { build: u64, files: &'a [String] },
     /// The last rebuild failed; `build` is still being served.
-    Error { build: u64, errors: &'a [Diagnostic] },
+    Error {
+        build: u64,
+        errors: &'a [Diagnostic],
+    },
 }
 
 impl Message<'_> {
@@ -34,7 +40,10 @@ impl Message<'_> {
 
 /// The script, as a `<script>` element; `build` is the build the page is from.
 pub fn script(build: u64) -> String {
-    format!("<script data-explainer-live>{}</script>", SCRIPT.replace("__BUILD__", &build.to_string()))
+    format!(
+        "<script data-explainer-live>{}</script>",
+        SCRIPT.replace("__BUILD__", &build.to_string())
+    )
 }
 
 const SCRIPT: &str = r#"(()=>{"use strict";

@@ -15,7 +15,7 @@ pub mod paths;
 pub mod site;
 pub mod watch;
 
-use crate::cli::{print_report, ServeArgs};
+use crate::cli::{ServeArgs, print_report};
 use crate::diagnostics::Diagnostic;
 use http::{Shared, Snapshot};
 use site::{Builder, Site};
@@ -28,7 +28,10 @@ const PORT_ATTEMPTS: u16 = 20;
 
 /// Run the preview server; returns the exit code.
 pub fn run(args: ServeArgs) -> i32 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the server: {e}");
@@ -42,19 +45,30 @@ pub fn run(args: ServeArgs) -> i32 {
 
 async fn serve(args: ServeArgs) -> i32 {
     let Some(ip) = parse_bind(&args.bind) else {
-        eprintln!("error: --bind {:?} is not an IP address (try 127.0.0.1 or 0.0.0.0)", args.bind);
+        eprintln!(
+            "error: --bind {:?} is not an IP address (try 127.0.0.1 or 0.0.0.0)",
+            args.bind
+        );
         return 2;
     };
     let root = match args.site.root.canonicalize() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot open the site folder {}: {e}", args.site.root.display());
+            eprintln!(
+                "error: cannot open the site folder {}: {e}",
+                args.site.root.display()
+            );
             return 1;
         }
     };
     if !root.join(crate::config::CONFIG_FILE).is_file() {
-        let d = Diagnostic::error("config", format!("no {} in {}", crate::config::CONFIG_FILE, root.display()))
-            .note("run `explainer serve` in a site folder, or pass --root DIR (try `explainer new DIR`)");
+        let d = Diagnostic::error(
+            "config",
+            format!("no {} in {}", crate::config::CONFIG_FILE, root.display()),
+        )
+        .note(
+            "run `explainer serve` in a site folder, or pass --root DIR (try `explainer new DIR`)",
+        );
         eprint!("{d}");
         return 1;
     }
@@ -86,7 +100,10 @@ async fn serve(args: ServeArgs) -> i32 {
         eprintln!("warning: cannot watch the site for changes ({e}); edits will not be picked up");
     }
 
-    let listener = match listener.set_nonblocking(true).and_then(|()| tokio::net::TcpListener::from_std(listener)) {
+    let listener = match listener
+        .set_nonblocking(true)
+        .and_then(|()| tokio::net::TcpListener::from_std(listener))
+    {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: cannot listen on {ip}:{port}: {e}");
@@ -158,7 +175,10 @@ fn parse_bind(bind: &str) -> Option<IpAddr> {
     if bind.eq_ignore_ascii_case("localhost") {
         return Some(IpAddr::V4(Ipv4Addr::LOCALHOST));
     }
-    bind.trim_start_matches('[').trim_end_matches(']').parse().ok()
+    bind.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()
 }
 
 /// Bind `port`, or the next free one after it, saying so.
@@ -172,7 +192,9 @@ fn bind(ip: IpAddr, port: u16) -> std::io::Result<TcpListener> {
                 }
                 return Ok(l);
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && port != 0 => last_error = Some(e),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && port != 0 => {
+                last_error = Some(e)
+            }
             Err(e) => return Err(e),
         }
     }
@@ -199,7 +221,7 @@ fn host_port(ip: IpAddr, port: u16) -> String {
 async fn wait_for_signal() {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{signal, SignalKind};
+        use tokio::signal::unix::{SignalKind, signal};
         if let Ok(mut term) = signal(SignalKind::terminate()) {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
@@ -230,12 +252,16 @@ fn open_browser(url: &str) {
         Ok(mut child) => {
             std::thread::spawn(move || match child.wait() {
                 Ok(status) if !status.success() => {
-                    eprintln!("warning: could not open a browser ({program} exited with {status}); open the URL above yourself")
+                    eprintln!(
+                        "warning: could not open a browser ({program} exited with {status}); open the URL above yourself"
+                    )
                 }
                 _ => {}
             });
         }
-        Err(e) => eprintln!("warning: could not open a browser ({program}: {e}); open the URL above yourself"),
+        Err(e) => eprintln!(
+            "warning: could not open a browser ({program}: {e}); open the URL above yourself"
+        ),
     }
 }
 
@@ -245,11 +271,20 @@ mod tests {
 
     #[test]
     fn bind_addresses() {
-        assert_eq!(parse_bind("127.0.0.1"), Some(IpAddr::V4(Ipv4Addr::LOCALHOST)));
-        assert_eq!(parse_bind("localhost"), Some(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+        assert_eq!(
+            parse_bind("127.0.0.1"),
+            Some(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        );
+        assert_eq!(
+            parse_bind("localhost"),
+            Some(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        );
         assert_eq!(parse_bind("[::1]"), Some(IpAddr::V6(Ipv6Addr::LOCALHOST)));
         assert_eq!(parse_bind("example.org"), None);
-        assert_eq!(link_host("0.0.0.0".parse().unwrap()), IpAddr::V4(Ipv4Addr::LOCALHOST));
+        assert_eq!(
+            link_host("0.0.0.0".parse().unwrap()),
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        );
         assert_eq!(host_port("::1".parse().unwrap(), 80), "[::1]:80");
     }
 

@@ -163,14 +163,20 @@ mod tests {
         ] {
             assert_eq!(normalise(raw), Err(BadPath::Invalid), "{raw:?}");
         }
-        assert_eq!(normalise(&format!("/{}", "a".repeat(MAX_PATH))), Err(BadPath::TooLong));
+        assert_eq!(
+            normalise(&format!("/{}", "a".repeat(MAX_PATH))),
+            Err(BadPath::TooLong)
+        );
     }
 
     #[test]
     fn content_types() {
         assert_eq!(content_type("index.html"), "text/html; charset=utf-8");
         assert_eq!(content_type("a/STYLE.CSS"), "text/css; charset=utf-8");
-        assert_eq!(content_type("sitemap.xml"), "application/xml; charset=utf-8");
+        assert_eq!(
+            content_type("sitemap.xml"),
+            "application/xml; charset=utf-8"
+        );
         assert_eq!(content_type("robots.txt"), "text/plain; charset=utf-8");
         assert_eq!(content_type("f.woff2"), "font/woff2");
         assert_eq!(content_type("x.pdf"), "application/pdf");

@@ -61,7 +61,9 @@ impl Builder {
             drafts: self.drafts,
             ..Options::default()
         };
-        pipeline::load_config(&opts).ok().map(|c| c.base_path().to_string())
+        pipeline::load_config(&opts)
+            .ok()
+            .map(|c| c.base_path().to_string())
     }
 
     /// Build the whole site into memory and compare it with `previous`.
@@ -85,10 +87,12 @@ impl Builder {
             .into_par_iter()
             .map(|f| match f.contents {
                 Contents::Bytes(b) => Ok((f.path, Bytes::from(b))),
-                Contents::Copy(src) => std::fs::read(&src).map(|b| (f.path, Bytes::from(b))).map_err(|e| {
-                    Diagnostic::error("serve", format!("cannot read: {e}"))
-                        .in_file(src.strip_prefix(&self.root).unwrap_or(&src))
-                }),
+                Contents::Copy(src) => std::fs::read(&src)
+                    .map(|b| (f.path, Bytes::from(b)))
+                    .map_err(|e| {
+                        Diagnostic::error("serve", format!("cannot read: {e}"))
+                            .in_file(src.strip_prefix(&self.root).unwrap_or(&src))
+                    }),
             })
             .collect();
         let mut report = Report::default();
@@ -139,7 +143,10 @@ pub fn diff(old: &HashMap<String, Bytes>, new: &mut HashMap<String, Bytes>) -> V
 /// site is built from: `config.toml` or a file under `content/`, `templates/`
 /// or `static/` that is not an editor's temp or backup file.
 pub fn is_source(rel: &Path) -> bool {
-    let parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
     match parts.as_slice() {
         [one] => one == crate::config::CONFIG_FILE || is_watched_dir(one),
         [top, rest @ ..] if is_watched_dir(top) => !rest.iter().any(|p| is_editor_temp(p)),
@@ -148,7 +155,11 @@ pub fn is_source(rel: &Path) -> bool {
 }
 
 /// The folders under the site root that `serve` watches.
-pub const WATCHED_DIRS: [&str; 3] = [crate::content::CONTENT_DIR, crate::templates::TEMPLATES_DIR, crate::render::STATIC_DIR];
+pub const WATCHED_DIRS: [&str; 3] = [
+    crate::content::CONTENT_DIR,
+    crate::templates::TEMPLATES_DIR,
+    crate::render::STATIC_DIR,
+];
 
 fn is_watched_dir(name: &str) -> bool {
     WATCHED_DIRS.contains(&name)

@@ -4,14 +4,14 @@
 
 use super::http::{Shared, Snapshot};
 use super::live::Message;
-use super::site::{is_source, Builder, WATCHED_DIRS};
+use super::site::{Builder, WATCHED_DIRS, is_source};
 use crate::cli::{counts, print_report};
 use notify::{EventKind, RecursiveMode};
-use notify_debouncer_full::{new_debouncer, DebounceEventResult};
+use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{channel, Receiver};
 use std::sync::Arc;
+use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
 /// Events are passed on once this old (notify-debouncer-full).
@@ -128,13 +128,27 @@ pub fn rebuild(builder: &Builder, shared: &Shared, sources: &BTreeSet<PathBuf>) 
                 return;
             }
             let n = built.changed.len();
-            eprintln!("rebuilt in {elapsed_ms} ms: {n} file{} changed ({what})", if n == 1 { "" } else { "s" });
-            let css: Vec<String> = built.changed.iter().filter(|p| p.ends_with(".css")).cloned().collect();
+            eprintln!(
+                "rebuilt in {elapsed_ms} ms: {n} file{} changed ({what})",
+                if n == 1 { "" } else { "s" }
+            );
+            let css: Vec<String> = built
+                .changed
+                .iter()
+                .filter(|p| p.ends_with(".css"))
+                .cloned()
+                .collect();
             let css_only = !had_errors
                 && previous.site.build > 0
                 && !css.is_empty()
-                && built.changed.iter().all(|p| p.ends_with(".css") || p.ends_with(".html"))
-                && sources.iter().all(|s| s.starts_with(crate::render::STATIC_DIR) && s.extension().is_some_and(|e| e == "css"));
+                && built
+                    .changed
+                    .iter()
+                    .all(|p| p.ends_with(".css") || p.ends_with(".html"))
+                && sources.iter().all(|s| {
+                    s.starts_with(crate::render::STATIC_DIR)
+                        && s.extension().is_some_and(|e| e == "css")
+                });
             let build = built.site.build;
             shared.replace(Snapshot {
                 site: Arc::new(built.site),
@@ -165,7 +179,10 @@ pub fn rebuild(builder: &Builder, shared: &Shared, sources: &BTreeSet<PathBuf>) 
                 changed: previous.changed.clone(),
                 elapsed_ms: started.elapsed().as_millis(),
             });
-            shared.broadcast(&Message::Error { build, errors: &report.diagnostics });
+            shared.broadcast(&Message::Error {
+                build,
+                errors: &report.diagnostics,
+            });
         }
     }
 }
@@ -173,7 +190,10 @@ pub fn rebuild(builder: &Builder, shared: &Shared, sources: &BTreeSet<PathBuf>) 
 /// `content/a.md` or `content/a.md and 2 more`.
 fn describe(sources: &BTreeSet<PathBuf>) -> String {
     let mut it = sources.iter();
-    let first = it.next().map(|p| p.display().to_string()).unwrap_or_default();
+    let first = it
+        .next()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
     match it.count() {
         0 => first,
         n => format!("{first} and {n} more"),
