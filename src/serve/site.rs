@@ -82,7 +82,7 @@ impl Builder {
         opts.base_url = Some(format!("{}{}", self.origin, base_path));
         let sink = MemorySink::default();
         let rendered = pipeline::render_site(&opts, &sink)?;
-        let read: Vec<Result<(String, Bytes), Diagnostic>> = sink
+        let read: Vec<Result<(String, Bytes), Box<Diagnostic>>> = sink
             .into_files()
             .into_par_iter()
             .map(|f| match f.contents {
@@ -90,8 +90,8 @@ impl Builder {
                 Contents::Copy(src) => std::fs::read(&src)
                     .map(|b| (f.path, Bytes::from(b)))
                     .map_err(|e| {
-                        Diagnostic::error("serve", format!("cannot read: {e}"))
-                            .in_file(src.strip_prefix(&self.root).unwrap_or(&src))
+                        Box::new(Diagnostic::error("serve", format!("cannot read: {e}"))
+                            .in_file(src.strip_prefix(&self.root).unwrap_or(&src)))
                     }),
             })
             .collect();
@@ -102,7 +102,7 @@ impl Builder {
                 Ok((path, bytes)) => {
                     files.insert(path, bytes);
                 }
-                Err(d) => report.push(d),
+                Err(d) => report.push(*d),
             }
         }
         if report.has_errors() {
