@@ -20,7 +20,7 @@ const DEBOUNCE: Duration = Duration::from_millis(50);
 const TICK: Duration = Duration::from_millis(10);
 /// After a batch, wait this long for more before rebuilding, so events of one
 /// save that the debouncer split over two ticks still make one rebuild.
-const SETTLE: Duration = Duration::from_millis(25);
+const SETTLE: Duration = Duration::from_millis(15);
 
 /// Start watching the site and rebuilding on changes, on a thread of its own.
 pub fn spawn(builder: Builder, shared: Arc<Shared>) -> notify::Result<()> {
