@@ -40,7 +40,9 @@ fn parse_args() -> Args {
             "--runs" => args.runs = it.next().expect("--runs N").parse().expect("--runs N"),
             "--file" => args.file = Some(it.next().expect("--file content/x.md")),
             "-h" | "--help" => {
-                eprintln!("usage: serve_latency [--bin PATH] [--runs N] [--file content/x.md] SITE");
+                eprintln!(
+                    "usage: serve_latency [--bin PATH] [--runs N] [--file content/x.md] SITE"
+                );
                 std::process::exit(0);
             }
             _ => args.site = a.into(),
@@ -73,14 +75,32 @@ fn main() {
             copy_tree(&from, &copy.join(part));
         }
     }
-    eprintln!("copied {} to {} in {:?}", args.site.display(), copy.display(), started.elapsed());
-    let file = args.file.clone().unwrap_or_else(|| first_page(&copy.join("content")));
+    eprintln!(
+        "copied {} to {} in {:?}",
+        args.site.display(),
+        copy.display(),
+        started.elapsed()
+    );
+    let file = args
+        .file
+        .clone()
+        .unwrap_or_else(|| first_page(&copy.join("content")));
     let target = copy.join(&file);
 
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let started = Instant::now();
     let mut child = Command::new(&args.bin)
-        .args(["serve", "--root", copy.to_str().unwrap(), "--port", &port.to_string()])
+        .args([
+            "serve",
+            "--root",
+            copy.to_str().unwrap(),
+            "--port",
+            &port.to_string(),
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -90,10 +110,20 @@ fn main() {
     let url = BufReader::new(stdout)
         .lines()
         .map_while(Result::ok)
-        .find_map(|l| l.find("http://").map(|at| l[at..].split_whitespace().next().unwrap().to_string()))
+        .find_map(|l| {
+            l.find("http://")
+                .map(|at| l[at..].split_whitespace().next().unwrap().to_string())
+        })
         .expect("serve printed no URL");
-    let addr = url["http://".len()..].split('/').next().unwrap().to_string();
-    eprintln!("serving {url} after {:?} (initial build); editing {file}", started.elapsed());
+    let addr = url["http://".len()..]
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    eprintln!(
+        "serving {url} after {:?} (initial build); editing {file}",
+        started.elapsed()
+    );
 
     let mut events = Events::connect(&addr);
     let hello = events.next(Duration::from_secs(10)).expect("no hello");
@@ -103,7 +133,10 @@ fn main() {
     for run in 1..=args.runs {
         let word = format!(" latency{run}");
         let t0 = Instant::now();
-        let mut f = std::fs::OpenOptions::new().append(true).open(&target).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&target)
+            .unwrap();
         f.write_all(word.as_bytes()).unwrap();
         drop(f);
         loop {
@@ -119,7 +152,10 @@ fn main() {
         }
         let took = t0.elapsed();
         let build_ms = status_field(&addr, "elapsed_ms");
-        println!("run {run:2}: {:7.1} ms (server build {build_ms} ms)", took.as_secs_f64() * 1000.0);
+        println!(
+            "run {run:2}: {:7.1} ms (server build {build_ms} ms)",
+            took.as_secs_f64() * 1000.0
+        );
         times.push(took);
         // Let the watcher go quiet so runs do not merge.
         std::thread::sleep(Duration::from_millis(300));
@@ -159,7 +195,10 @@ fn copy_tree(from: &Path, to: &Path) {
 /// The first Markdown page (not `_index.md`) under `content/`, as `content/...`.
 fn first_page(content: &Path) -> String {
     fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         entries.sort();
         for p in entries {
             if p.is_dir() {
@@ -184,13 +223,22 @@ struct Events {
 impl Events {
     fn connect(addr: &str) -> Events {
         let mut s = TcpStream::connect(addr).unwrap();
-        write!(s, "GET /__explainer/events HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
-        Events { reader: BufReader::new(s) }
+        write!(
+            s,
+            "GET /__explainer/events HTTP/1.0\r\nHost: {addr}\r\n\r\n"
+        )
+        .unwrap();
+        Events {
+            reader: BufReader::new(s),
+        }
     }
 
     /// The next `data:` payload.
     fn next(&mut self, within: Duration) -> Option<String> {
-        self.reader.get_ref().set_read_timeout(Some(within)).unwrap();
+        self.reader
+            .get_ref()
+            .set_read_timeout(Some(within))
+            .unwrap();
         let mut line = String::new();
         loop {
             line.clear();
@@ -207,7 +255,11 @@ impl Events {
 /// A number from `/__explainer/status`.
 fn status_field(addr: &str, field: &str) -> String {
     let mut s = TcpStream::connect(addr).unwrap();
-    write!(s, "GET /__explainer/status HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET /__explainer/status HTTP/1.0\r\nHost: {addr}\r\n\r\n"
+    )
+    .unwrap();
     let mut body = String::new();
     let _ = s.read_to_string(&mut body);
     let key = format!("\"{field}\":");

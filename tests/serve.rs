@@ -419,6 +419,12 @@ fn serves_pages_with_types_404_head_and_only_get() {
         Some(get.body.len().to_string().as_str())
     );
 
+    let head = request(&s.addr, "HEAD", "/__explainer/events", "");
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("content-type"), Some("text/event-stream"));
+    let status = request(&s.addr, "HEAD", "/__explainer/status", "");
+    assert_eq!(status.status, 200);
+    assert!(status.body.is_empty());
     for method in ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"] {
         let r = request(&s.addr, method, "/hello/", "Content-Length: 0\r\n");
         assert_eq!(r.status, 405, "{method}");

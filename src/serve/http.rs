@@ -109,6 +109,11 @@ fn respond(shared: &Arc<Shared>, req: &Request) -> Response {
         }
     };
     match path.as_str() {
+        EVENTS_PATH if req.method() == Method::HEAD => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/event-stream")],
+        )
+            .into_response(),
         EVENTS_PATH => events(shared.clone()),
         STATUS_PATH => status(&shared.snapshot()),
         _ => site_file(&shared.snapshot(), raw, &path, req.uri().query()),

@@ -90,8 +90,10 @@ impl Builder {
                 Contents::Copy(src) => std::fs::read(&src)
                     .map(|b| (f.path, Bytes::from(b)))
                     .map_err(|e| {
-                        Box::new(Diagnostic::error("serve", format!("cannot read: {e}"))
-                            .in_file(src.strip_prefix(&self.root).unwrap_or(&src)))
+                        Box::new(
+                            Diagnostic::error("serve", format!("cannot read: {e}"))
+                                .in_file(src.strip_prefix(&self.root).unwrap_or(&src)),
+                        )
                     }),
             })
             .collect();
