@@ -463,6 +463,46 @@ fn an_edit_is_served_within_a_second_and_reloads_tabs() {
 }
 
 #[test]
+fn a_config_edit_rebuilds_and_a_base_path_change_moves_the_site() {
+    let site = Fixture::new("https://example.org/");
+    let s = Server::start(&site.root(), &[]);
+    assert!(s.get("/").text().contains("<title>Serve fixture</title>"));
+    // Replaced the way editors do it: write a temp file, rename it over.
+    let config = site.root().join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let renamed = text.replace("Serve fixture", "Renamed fixture");
+    std::fs::write(site.root().join(".config.toml.tmp"), &renamed).unwrap();
+    std::fs::rename(site.root().join(".config.toml.tmp"), &config).unwrap();
+    s.wait_until(Duration::from_secs(3), "the new title", |s| {
+        s.get("/").text().contains("<title>Renamed fixture</title>")
+    });
+    // And again: the watch survives the replaced file.
+    std::fs::write(
+        &config,
+        renamed.replace("https://example.org/", "https://example.org/moved/"),
+    )
+    .unwrap();
+    s.wait_until(Duration::from_secs(3), "the site under /moved/", |s| {
+        s.get("/moved/").status == 200
+    });
+    assert_eq!(s.get("/").header("location"), Some("/moved/"));
+    assert!(s.log().contains("/moved/"), "{}", s.log());
+}
+
+#[test]
+fn drafts_are_served_only_with_drafts() {
+    let site = Fixture::new("https://example.org/");
+    site.write(
+        "site/content/draft.md",
+        "+++\ntitle = \"Draft\"\ndraft = true\n+++\nNot yet.\n",
+    );
+    let s = Server::start(&site.root(), &[]);
+    assert_eq!(s.get("/draft/").status, 404);
+    let s = Server::start(&site.root(), &["--drafts"]);
+    assert!(s.get("/draft/").text().contains("Not yet."));
+}
+
+#[test]
 fn an_editor_save_makes_one_rebuild() {
     let site = Fixture::new("https://example.org/");
     let s = Server::start(&site.root(), &[]);

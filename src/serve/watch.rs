@@ -127,6 +127,12 @@ pub fn rebuild(builder: &Builder, shared: &Shared, sources: &BTreeSet<PathBuf>) 
                 }
                 return;
             }
+            if built.site.base_path != previous.site.base_path {
+                eprintln!(
+                    "base_url changed: the site is now at {}{}",
+                    builder.origin, built.site.base_path
+                );
+            }
             let n = built.changed.len();
             eprintln!(
                 "rebuilt in {elapsed_ms} ms: {n} file{} changed ({what})",
