@@ -250,6 +250,7 @@ fn events(shared: Arc<Shared>) -> Response {
         let snap = shared.snapshot();
         Event::default().retry(Duration::from_millis(500)).data(
             Message::Hello {
+                server: live::server_id(),
                 build: snap.site.build,
                 errors: &snap.errors,
             }

@@ -18,6 +18,7 @@ pub enum Message<'a> {
     /// First message of every connection: the build being served and the
     /// current errors (empty when the last build succeeded).
     Hello {
+        server: u64,
         build: u64,
         errors: &'a [Diagnostic],
     },
@@ -38,16 +39,28 @@ impl Message<'_> {
     }
 }
 
+/// Tells this server process from an earlier one, so tabs reload after a restart.
+pub fn server_id() -> u64 {
+    static ID: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *ID.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        // Small enough to be exact as a JavaScript number.
+        (nanos ^ u64::from(std::process::id()).rotate_left(32)) & ((1 << 52) - 1)
+    })
+}
+
 /// The script, as a `<script>` element; `build` is the build the page is from.
 pub fn script(build: u64) -> String {
-    format!(
-        "<script data-explainer-live>{}</script>",
-        SCRIPT.replace("__BUILD__", &build.to_string())
-    )
+    let script = SCRIPT
+        .replace("__BUILD__", &build.to_string())
+        .replace("__SERVER__", &server_id().to_string());
+    format!("<script data-explainer-live>{script}</script>")
 }
 
 const SCRIPT: &str = r#"(()=>{"use strict";
-let build=__BUILD__,box=null;
+let build=__BUILD__,box=null;const server=__SERVER__;
 const es=new EventSource("/__explainer/events");
 const el=(tag,text,css)=>{const e=document.createElement(tag);if(text!=null)e.textContent=text;if(css)e.style.cssText=css;return e;};
 function hide(){if(box){box.remove();box=null;}}
@@ -65,7 +78,7 @@ box.append(s);}
 document.body.append(box);}
 function css(files){for(const l of document.querySelectorAll('link[rel~="stylesheet"]')){const u=new URL(l.href,location.href);if(u.origin!==location.origin||!files.some(f=>u.pathname.endsWith("/"+f)))continue;u.searchParams.set("__explainer",String(build));const n=l.cloneNode();n.href=u.href;n.onload=()=>l.remove();n.onerror=()=>l.remove();l.after(n);}}
 es.onmessage=(m)=>{let e;try{e=JSON.parse(m.data);}catch(_){return;}
-if(e.kind==="hello"){if(e.build>0&&e.build!==build){location.reload();return;}if(e.errors.length)show(e.errors);else hide();}
+if(e.kind==="hello"){if(e.build>0&&(e.build!==build||e.server!==server)){location.reload();return;}if(e.errors.length)show(e.errors);else hide();}
 else if(e.kind==="reload"){if(e.build!==build||box)location.reload();}
 else if(e.kind==="css"){build=e.build;hide();css(e.files);}
 else if(e.kind==="error"){show(e.errors);}};
