@@ -52,7 +52,12 @@ pub fn spawn(builder: Builder, shared: Arc<Shared>) -> notify::Result<()> {
                         }
                     }
                 }
-                rebuild(&builder, &shared, &changed);
+                let run = std::panic::AssertUnwindSafe(|| rebuild(&builder, &shared, &changed));
+                if std::panic::catch_unwind(run).is_err() {
+                    eprintln!(
+                        "internal error: the rebuild panicked; still serving the last good build"
+                    );
+                }
             }
         })
         .map_err(|e| notify::Error::generic(&e.to_string()))?;
@@ -105,9 +110,15 @@ pub fn rebuild(builder: &Builder, shared: &Shared, sources: &BTreeSet<PathBuf>) 
     let started = std::time::Instant::now();
     match builder.rebuild(&previous.site) {
         Ok(built) => {
-            print_report(&built.report);
-            let elapsed_ms = built.elapsed.as_millis();
             let had_errors = !previous.errors.is_empty();
+            // Warnings again only when they changed, so a rebuild log stays one line.
+            let shown = |ds: &[crate::diagnostics::Diagnostic]| {
+                ds.iter().map(|d| d.to_string()).collect::<Vec<_>>()
+            };
+            if had_errors || shown(&built.report.diagnostics) != shown(&previous.warnings) {
+                print_report(&built.report);
+            }
+            let elapsed_ms = built.elapsed.as_millis();
             if had_errors {
                 eprintln!("fixed: the site builds again");
             }
