@@ -106,10 +106,11 @@ pub fn split(text: &str) -> Result<Split<'_>, (String, usize)> {
                 body_offset,
             });
         }
-        if pos + line.len() >= text.len() {
-            break;
+        // Step past the `\n`: a lone `\r` is not a line ending, so it must not stall the scan.
+        match text[pos..].find('\n') {
+            Some(i) => pos += i + 1,
+            None => break,
         }
-        pos += line.len() + newline_len(text, pos + line.len());
     }
     Err((
         format!(
@@ -282,6 +283,24 @@ mod tests {
     #[test]
     fn unclosed_header_is_an_error() {
         assert!(split("---\ntitle: a\nbody\n").is_err());
+    }
+
+    /// Found by fuzzing: a bare `\r` with no `\n` after it in an unclosed header
+    /// made the scan for the closing fence loop forever.
+    #[test]
+    fn lone_carriage_return_in_unclosed_header_does_not_hang() {
+        for text in [
+            "+++\n\r",
+            "+++\r",
+            "---\r\n\r",
+            "+++\ntitle = 1\r\n\u{fffd}\r",
+            "\u{feff}+++ \r",
+        ] {
+            assert!(split(text).is_err(), "{text:?}");
+        }
+        let s = split("+++\r\nx = 1\r\n+++\r").unwrap();
+        assert_eq!(s.header, "x = 1\r\n");
+        assert_eq!(s.body, "\r");
     }
 
     #[test]
