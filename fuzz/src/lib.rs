@@ -1,0 +1,211 @@
+//! What each fuzz target does with its input, shared by the libFuzzer binaries
+//! in `fuzz_targets/` and by `run_corpus`, which replays inputs on stable Rust.
+//!
+//! Every target must return normally for every input: a panic (including a
+//! failed invariant `assert!` below) is a crash that libFuzzer saves to
+//! `artifacts/<target>/`.
+
+use explainer::content::{Content, Document, Kind};
+use explainer::diagnostics::{Diagnostic, Report};
+use explainer::editorial::{Archive, Registry};
+use explainer::frontmatter;
+use explainer::markdown::{self, LinkContext, MarkdownOptions, Rendered, TocEntry};
+use explainer::verify::{Verifier, closest_passage, normalise};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+/// The fuzz targets by name, for `run_corpus`.
+pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+    ("front_matter", front_matter),
+    ("markdown", markdown),
+    ("citations", citations),
+];
+
+/// A content file the way the loader sees it: text, or the valid part of it.
+fn text_of(data: &[u8]) -> String {
+    String::from_utf8_lossy(data).into_owned()
+}
+
+/// `front_matter`: split a whole content file and parse its header.
+pub fn front_matter(data: &[u8]) {
+    let text = text_of(data);
+    let split = match frontmatter::split(&text) {
+        Ok(s) => s,
+        Err((message, at)) => {
+            assert!(at <= text.len());
+            let _ = Diagnostic::error("front-matter", message)
+                .in_file("content/fuzz.md")
+                .at_offset(&text, at)
+                .to_string();
+            return;
+        }
+    };
+    assert_eq!(&text[split.body_offset..], split.body);
+    assert!(text[split.header_offset..].starts_with(split.header));
+    match frontmatter::parse(&text, &split) {
+        Ok(meta) => {
+            for date in [&meta.date, &meta.updated].into_iter().flatten() {
+                // A date that parsed once parses again to the same day.
+                let again =
+                    frontmatter::Date::parse(&date.text).expect("normalised date re-parses");
+                assert_eq!(again.day, date.day);
+            }
+        }
+        Err(d) => {
+            let _ = d.in_file("content/fuzz.md").to_string();
+        }
+    }
+}
+
+/// Knows `.md` files whose name starts with a letter, and sources with an even-length id.
+struct AnySite;
+
+impl LinkContext for AnySite {
+    fn content_url(&self, content_path: &str) -> Option<String> {
+        let name = content_path.rsplit('/').next().unwrap_or("");
+        (content_path.ends_with(".md") && name.starts_with(|c: char| c.is_ascii_alphabetic()))
+            .then(|| format!("/{}/", content_path.trim_end_matches(".md")))
+    }
+
+    fn citation(&self, id: &str) -> Option<(String, String)> {
+        id.len()
+            .is_multiple_of(2)
+            .then(|| (format!("/sources/#src-{id}"), format!("<{id}> & \"co\"")))
+    }
+}
+
+/// `markdown`: render a body (with citations, `@/` links, code); the first byte picks options.
+pub fn markdown(data: &[u8]) {
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    let body = text_of(rest);
+    let opts = MarkdownOptions {
+        highlight_code: flags & 1 == 1,
+    };
+    let rendered = markdown::render(&body, &AnySite, opts);
+    check_rendered(&body, &rendered);
+    let _ = markdown::render_snippet(&body, flags & 2 == 2);
+}
+
+/// What every rendering satisfies, whatever the input.
+pub fn check_rendered(body: &str, r: &Rendered) {
+    let ids: HashSet<&str> = r.heading_ids.iter().map(String::as_str).collect();
+    assert_eq!(ids.len(), r.heading_ids.len(), "duplicate heading ids");
+    let mut toc_ids = Vec::new();
+    flatten(&r.toc, &mut toc_ids);
+    assert_eq!(toc_ids, r.heading_ids, "toc and heading ids disagree");
+    for l in &r.links {
+        assert!(l.offset <= body.len());
+    }
+    for (i, c) in r.citations.iter().enumerate() {
+        assert!(c.offset <= body.len());
+        assert!(!c.source.is_empty() && !c.source.contains(char::is_whitespace));
+        assert_eq!(c.anchor, format!("cite-{}-{}", c.source, i + 1));
+    }
+}
+
+fn flatten<'a>(toc: &'a [TocEntry], out: &mut Vec<&'a str>) {
+    for e in toc {
+        assert!((1..=6).contains(&e.level));
+        out.push(&e.id);
+        flatten(&e.children, out);
+    }
+}
+
+/// Cites the sources the registry declares, and knows the one page.
+struct RegistryLinks<'a>(&'a Registry);
+
+impl LinkContext for RegistryLinks<'_> {
+    fn content_url(&self, content_path: &str) -> Option<String> {
+        (content_path == "page.md").then(|| "https://example.org/e/page/".to_string())
+    }
+
+    fn citation(&self, id: &str) -> Option<(String, String)> {
+        let s = self.0.source(id)?;
+        Some((
+            format!("https://example.org/e/sources/#src-{id}"),
+            s.item.title.clone(),
+        ))
+    }
+}
+
+/// `citations`: a content file, an archived source text and a quotation, separated by
+/// NUL bytes. The quotation and archive go through `normalise` and `closest_passage`;
+/// the file's declarations go through the registry and every `verify` check, with the
+/// archive text standing in for every source's archive file.
+pub fn citations(data: &[u8]) {
+    let mut parts = data.splitn(3, |&b| b == 0);
+    let page = text_of(parts.next().unwrap_or_default());
+    let archive = text_of(parts.next().unwrap_or_default());
+    let quotation = text_of(parts.next().unwrap_or_default());
+
+    let _ = closest_passage(&archive, &quotation);
+    let (hay, needle) = (normalise(&archive), normalise(&quotation));
+    assert_eq!(normalise(&hay), hay, "normalise is idempotent");
+    let _ = closest_passage(&hay, &needle);
+
+    let Ok(split) = frontmatter::split(&page) else {
+        return;
+    };
+    let Ok(mut meta) = frontmatter::parse(&page, &split) else {
+        return;
+    };
+    let body_offset = split.body_offset;
+    // No file is ever read: archives come from the input, not from paths it names.
+    let with_archive: Vec<String> = meta
+        .sources
+        .iter_mut()
+        .filter_map(|s| s.archive.take().map(|_| s.id.clone()))
+        .collect();
+    let doc = Document {
+        kind: Kind::Page,
+        source: PathBuf::from("content/page.md"),
+        content_path: "page.md".into(),
+        text: page.clone(),
+        body_offset,
+        meta,
+        path: "page/".into(),
+        slug: "page".into(),
+        parent: None,
+        pages: Vec::new(),
+        subsections: Vec::new(),
+        assets: Vec::new(),
+    };
+    let content = Content {
+        root: PathBuf::from("/nonexistent/explainer-fuzz"),
+        docs: vec![doc],
+        by_content_path: HashMap::from([("page.md".to_string(), 0)]),
+        by_url_path: HashMap::from([("page/".to_string(), 0)]),
+    };
+    let mut report = Report::default();
+    let mut registry = Registry::collect(&content, &mut report);
+    for id in with_archive {
+        registry.archives.insert(
+            id,
+            Archive {
+                path: PathBuf::from("content/archive.txt"),
+                text: archive.clone(),
+            },
+        );
+    }
+    let rendered = markdown::render(
+        content.docs[0].body(),
+        &RegistryLinks(&registry),
+        MarkdownOptions {
+            highlight_code: false,
+        },
+    );
+    check_rendered(content.docs[0].body(), &rendered);
+    let verifier = Verifier {
+        content: &content,
+        registry: &registry,
+        markdown: std::slice::from_ref(&rendered),
+        static_files: &[],
+        base_url: "https://example.org/e/",
+    };
+    let (found, _stats) = verifier.run();
+    for d in report.diagnostics.iter().chain(&found.diagnostics) {
+        let _ = d.to_string();
+    }
+}
