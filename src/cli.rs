@@ -4,11 +4,13 @@
 //! Exit codes: 0 success, 1 build or check errors, 2 bad usage, 130 interrupted.
 
 use crate::diagnostics::Report;
-use crate::pipeline::{self, Options};
+use crate::pipeline::{self, Hooks, Options};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::time::{Duration, Instant};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -75,7 +77,7 @@ pub struct BuildArgs {
     /// Print only errors.
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Print each stage's timing.
+    /// Print each stage's timing and every file written or removed.
     #[arg(short, long)]
     pub verbose: bool,
 }
@@ -133,19 +135,88 @@ pub fn main() -> i32 {
     }
 }
 
-/// Set while the output folder is being synced: an interrupt then waits for the sync to finish.
-static SYNCING: AtomicBool = AtomicBool::new(false);
+/// Where a build stands, for the interrupt handler: before staging an
+/// interrupt exits at once; while staging the build stops and removes what it
+/// staged; while committing the commit finishes first.
+static STATE: AtomicU8 = AtomicU8::new(LOADING);
+const LOADING: u8 = 0;
+const STAGING: u8 = 1;
+const COMMITTING: u8 = 2;
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 fn install_interrupt_handler() {
     let _ = ctrlc::set_handler(|| {
-        if SYNCING.load(Ordering::SeqCst) {
-            INTERRUPTED.store(true, Ordering::SeqCst);
-        } else {
+        INTERRUPTED.store(true, Ordering::SeqCst);
+        if STATE.load(Ordering::SeqCst) == LOADING {
             eprintln!("interrupted: the output folder was not touched");
             std::process::exit(130);
         }
     });
+}
+
+/// Builds shorter than this show no progress bar.
+const PROGRESS_AFTER: Duration = Duration::from_millis(500);
+
+/// The CLI's side of a build: interrupt states and the progress bar.
+struct BuildHooks {
+    bar: ProgressBar,
+    started: Instant,
+    /// The bar may be drawn (stderr is a terminal and output is not quiet).
+    may_show: bool,
+    shown: AtomicBool,
+}
+
+impl BuildHooks {
+    fn new(may_show: bool) -> BuildHooks {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} rendering {pos}/{len} documents {wide_bar} {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        BuildHooks {
+            bar,
+            started: Instant::now(),
+            may_show,
+            shown: AtomicBool::new(false),
+        }
+    }
+
+    /// Draw the bar once the build has run long enough to deserve one.
+    fn reveal(&self) {
+        if self.may_show
+            && self.started.elapsed() >= PROGRESS_AFTER
+            && !self.shown.swap(true, Ordering::SeqCst)
+        {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    }
+}
+
+impl Hooks for BuildHooks {
+    fn staging(&self) {
+        STATE.store(STAGING, Ordering::SeqCst);
+    }
+
+    fn rendering(&self, docs: usize) {
+        self.bar.set_length(docs as u64);
+        self.reveal();
+    }
+
+    fn tick(&self) {
+        self.bar.inc(1);
+        self.reveal();
+    }
+
+    fn before_commit(&self) {
+        STATE.store(COMMITTING, Ordering::SeqCst);
+        self.bar.finish_and_clear();
+    }
+
+    fn cancelled(&self) -> bool {
+        INTERRUPTED.load(Ordering::SeqCst)
+    }
 }
 
 fn build(args: BuildArgs) -> i32 {
@@ -165,10 +236,24 @@ fn build(args: BuildArgs) -> i32 {
         .output_dir
         .clone()
         .unwrap_or_else(|| args.site.root.join("public"));
-    let result = pipeline::build(&opts, &out, &|| SYNCING.store(true, Ordering::SeqCst));
-    SYNCING.store(false, Ordering::SeqCst);
+    let hooks = BuildHooks::new(!args.quiet && interactive());
+    let result = pipeline::build(&opts, &out, &hooks);
+    hooks.bar.finish_and_clear();
+    let committing = STATE.swap(LOADING, Ordering::SeqCst) == COMMITTING;
+    if result.is_err() && !committing && INTERRUPTED.load(Ordering::SeqCst) {
+        eprintln!("interrupted: the output folder was not touched");
+        return 130;
+    }
     let code = match result {
         Ok(built) => {
+            if args.verbose {
+                for p in &built.sync.written_paths {
+                    eprintln!("wrote {p}");
+                }
+                for p in &built.sync.removed_paths {
+                    eprintln!("removed {p}");
+                }
+            }
             if !args.quiet {
                 print_report(&built.rendered.report);
                 eprintln!(

@@ -5,6 +5,7 @@
 
 use crate::diagnostics::{Diagnostic, Report};
 use crate::frontmatter::{self, FrontMatter, SortBy};
+use crate::stamp::{self, Stamp, Stat};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -28,10 +29,17 @@ pub struct Document {
     pub source: PathBuf,
     /// Path relative to `content/` with `/` separators (`parties/russia.md`).
     pub content_path: String,
-    /// The whole file.
-    pub text: String,
-    /// Where the Markdown body starts in `text`.
+    /// The file's front matter with its fences: the text up to the body, so
+    /// offsets into it are offsets into the file. The body is read when rendering.
+    pub front: String,
+    /// Where the Markdown body starts in the file (the length of `front`).
     pub body_offset: usize,
+    /// The file's stat and content hash (zeroes for a section without `_index.md`).
+    pub stamp: Stamp,
+    /// Whether there is a file at all (a folder without `_index.md` has none).
+    pub has_file: bool,
+    /// Whether the body has an `@`, so may hold `[@id]` citations; true when unread.
+    pub may_cite: bool,
     pub meta: FrontMatter,
     /// URL path below the base URL, `""` for the home page, else ending in `/`.
     pub path: String,
@@ -47,9 +55,21 @@ pub struct Document {
 }
 
 impl Document {
-    /// The Markdown body.
-    pub fn body(&self) -> &str {
-        &self.text[self.body_offset..]
+    /// Read the Markdown body from the file; an error if the file changed since it was loaded.
+    pub fn read_body(&self, root: &Path) -> Result<String, Diagnostic> {
+        if !self.has_file {
+            return Ok(String::new());
+        }
+        let text = read_text(&root.join(&self.source), &self.source)?;
+        if text.len() as u64 != self.stamp.stat.size || !text.starts_with(&self.front) {
+            return Err(Diagnostic::error(
+                "content",
+                "the file changed while the site was being built",
+            )
+            .in_file(&self.source)
+            .note("build again"));
+        }
+        Ok(text[self.body_offset..].to_string())
     }
 
     /// The title, or the file's slug when none is given.
@@ -89,6 +109,12 @@ impl Content {
             .filter(|(_, d)| d.kind == Kind::Section)
     }
 
+    /// The whole text of a document's file, for locating a diagnostic in its body
+    /// (its front matter when the file cannot be read).
+    pub fn text_of(&self, doc: &Document) -> String {
+        std::fs::read_to_string(self.root.join(&doc.source)).unwrap_or_else(|_| doc.front.clone())
+    }
+
     /// Look a document up by content path, with or without `@/` and `content/`.
     pub fn by_path(&self, path: &str) -> Option<&Document> {
         let p = path
@@ -100,18 +126,81 @@ impl Content {
 }
 
 /// A file found under `content/`, before parsing.
-struct Found {
-    abs: PathBuf,
-    rel: String,
+pub struct Found {
+    pub abs: PathBuf,
+    /// Path relative to `content/`, `/`-separated.
+    pub rel: String,
+    /// The file's stat when it was found (none if it vanished).
+    pub stat: Option<Stat>,
+}
+
+/// Every file and folder under `content/`, with stats, before anything is read.
+#[derive(Default)]
+pub struct Scan {
+    pub markdown: Vec<Found>,
+    pub others: Vec<Found>,
+    pub dirs: Vec<String>,
+    pub report: Report,
+}
+
+/// What an earlier build remembers of content files, so unchanged ones need not be read.
+pub trait Memory: Sync {
+    /// The stamp and front matter `rel` had when last read, if `stat` shows it unchanged since.
+    fn front(&self, rel: &str, stat: &Stat) -> Option<(Stamp, &str)>;
+}
+
+/// Remembers nothing: every file is read.
+pub struct Forgetful;
+
+impl Memory for Forgetful {
+    fn front(&self, _: &str, _: &Stat) -> Option<(Stamp, &str)> {
+        None
+    }
+}
+
+/// Walk `ROOT/content` and stat every file (in parallel).
+pub fn scan(root: &Path) -> Scan {
+    let mut report = Report::default();
+    let content_dir = root.join(CONTENT_DIR);
+    let (mut markdown, mut others, dirs) = walk(root, &content_dir, &mut report);
+    let stat_all = |files: &mut Vec<Found>| {
+        files
+            .par_iter_mut()
+            .for_each(|f| f.stat = Stat::read(&f.abs));
+    };
+    stat_all(&mut markdown);
+    stat_all(&mut others);
+    Scan {
+        markdown,
+        others,
+        dirs,
+        report,
+    }
 }
 
 /// Load every document under `ROOT/content`, leaving out drafts unless `drafts`.
 pub fn load(root: &Path, drafts: bool) -> Result<Content, Report> {
-    let mut report = Report::default();
-    let content_dir = root.join(CONTENT_DIR);
-    let (markdown, others, dirs) = walk(root, &content_dir, &mut report);
-    let parsed: Vec<Result<Document, Diagnostic>> =
-        markdown.par_iter().map(read_document).collect();
+    load_scanned(root, scan(root), drafts, &Forgetful)
+}
+
+/// Load the documents of a [`scan`], taking the front matter of files `memory`
+/// knows to be unchanged from it instead of reading them.
+pub fn load_scanned(
+    root: &Path,
+    scan: Scan,
+    drafts: bool,
+    memory: &dyn Memory,
+) -> Result<Content, Report> {
+    let Scan {
+        markdown,
+        others,
+        dirs,
+        mut report,
+    } = scan;
+    let parsed: Vec<Result<Document, Diagnostic>> = markdown
+        .par_iter()
+        .map(|f| read_document(f, memory))
+        .collect();
     let mut docs = Vec::with_capacity(parsed.len() + 1);
     for r in parsed {
         match r {
@@ -182,6 +271,7 @@ fn walk(
         let found = Found {
             abs: entry.path().to_path_buf(),
             rel: rel.clone(),
+            stat: None,
         };
         if entry.file_type().is_dir() {
             dirs.push(rel);
@@ -252,26 +342,43 @@ fn relative_slash_path(base: &Path, path: &Path) -> String {
         .join("/")
 }
 
-/// Read, split and parse one Markdown file.
-fn read_document(found: &Found) -> Result<Document, Diagnostic> {
-    let source = PathBuf::from(CONTENT_DIR).join(&found.rel);
-    let bytes = std::fs::read(&found.abs).map_err(|e| {
-        Diagnostic::error("content", format!("cannot read file: {e}")).in_file(&source)
+/// Read a content file as UTF-8 text.
+fn read_text(abs: &Path, source: &Path) -> Result<String, Diagnostic> {
+    let bytes = std::fs::read(abs).map_err(|e| {
+        Diagnostic::error("content", format!("cannot read file: {e}")).in_file(source)
     })?;
-    let text = String::from_utf8(bytes).map_err(|e| {
+    String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
         Diagnostic::error("content", "file is not valid UTF-8")
-            .in_file(&source)
+            .in_file(source)
             .at_offset(&prefix, valid)
             .note("save the file as UTF-8")
-    })?;
+    })
+}
+
+/// Read, split and parse one Markdown file, or only its remembered front matter.
+fn read_document(found: &Found, memory: &dyn Memory) -> Result<Document, Diagnostic> {
+    let source = PathBuf::from(CONTENT_DIR).join(&found.rel);
+    let stat = found.stat.unwrap_or_default();
+    let (text, stamp, remembered) = match memory.front(&found.rel, &stat) {
+        Some((stamp, front)) => (front.to_string(), stamp, true),
+        None => {
+            let text = read_text(&found.abs, &source)?;
+            let stamp = Stamp {
+                stat,
+                hash: stamp::hash(text.as_bytes()),
+            };
+            (text, stamp, false)
+        }
+    };
     let split = frontmatter::split(&text).map_err(|(msg, at)| {
         Diagnostic::error("front-matter", msg)
             .in_file(&source)
             .at_offset(&text, at)
     })?;
     let body_offset = split.body_offset;
+    let may_cite = remembered || split.body.contains('@');
     let meta = frontmatter::parse(&text, &split).map_err(|d| d.in_file(&source))?;
     let is_section = found.rel == "_index.md" || found.rel.ends_with("/_index.md");
     let kind = if is_section {
@@ -282,12 +389,17 @@ fn read_document(found: &Found) -> Result<Document, Diagnostic> {
     if kind == Kind::Page {
         check_section_only_keys(&meta, &text).map_err(|d| d.in_file(&source))?;
     }
+    let mut front = text;
+    front.truncate(body_offset);
     Ok(Document {
         kind,
         source,
         content_path: found.rel.clone(),
-        text,
+        front,
         body_offset,
+        stamp,
+        has_file: true,
+        may_cite,
         meta,
         path: String::new(),
         slug: String::new(),
@@ -337,8 +449,11 @@ fn add_implicit_sections(docs: &mut Vec<Document>, dirs: &[String]) {
             kind: Kind::Section,
             source: PathBuf::from(CONTENT_DIR).join(&content_path),
             content_path,
-            text: String::new(),
+            front: String::new(),
             body_offset: 0,
+            stamp: Stamp::default(),
+            has_file: false,
+            may_cite: false,
             meta: FrontMatter::default(),
             path: String::new(),
             slug: String::new(),
@@ -350,8 +465,9 @@ fn add_implicit_sections(docs: &mut Vec<Document>, dirs: &[String]) {
     }
     // Root section first, then everything in content-path order: stable indexes.
     docs.sort_by(|a, b| {
-        let key = |d: &Document| (d.content_path != "_index.md", d.content_path.clone());
-        key(a).cmp(&key(b))
+        (a.content_path != "_index.md")
+            .cmp(&(b.content_path != "_index.md"))
+            .then_with(|| a.content_path.cmp(&b.content_path))
     });
 }
 

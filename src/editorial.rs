@@ -282,7 +282,8 @@ impl Registry {
     pub fn collect(content: &Content, report: &mut Report) -> Registry {
         let mut reg = Registry::default();
         for (doc_index, doc) in content.docs.iter().enumerate() {
-            let text = &doc.text;
+            // Declarations live in the front matter: never search the body.
+            let text = &doc.front;
             let m = &doc.meta;
             let origins = |key: &str, n: usize| table_offsets(text, key, n);
             push_all(
@@ -407,6 +408,9 @@ fn push_all<T: Clone>(into: &mut Vec<Located<T>>, items: &[T], doc: usize, offse
 /// TOML `[[key]]` headers and YAML list items under `key:` are found; where a
 /// table cannot be found, the array's key itself is used.
 fn table_offsets(text: &str, key: &str, n: usize) -> Vec<usize> {
+    if n == 0 {
+        return Vec::new();
+    }
     let toml_header = format!("[[{key}]]");
     let mut found: Vec<usize> = text.match_indices(&toml_header).map(|(i, _)| i).collect();
     if found.len() < n {
@@ -470,13 +474,13 @@ fn index_by_id<T>(
 pub fn locate(content: &Content, origin: Origin, needle: &str) -> Diagnostic {
     let doc = &content.docs[origin.doc];
     let quoted = format!("\"{needle}\"");
-    let offset = find_from(&doc.text, &quoted, origin.offset)
+    let offset = find_from(&doc.front, &quoted, origin.offset)
         .map(|o| o + 1)
-        .or_else(|| find_from(&doc.text, needle, origin.offset))
+        .or_else(|| find_from(&doc.front, needle, origin.offset))
         .unwrap_or(origin.offset);
     Diagnostic::error("editorial", "")
         .in_file(&doc.source)
-        .at_offset(&doc.text, offset)
+        .at_offset(&doc.front, offset)
 }
 
 trait WithMessage {

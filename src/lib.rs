@@ -9,6 +9,7 @@
 // Diagnostics are returned by value on the error path only; boxing them buys nothing measurable.
 #![allow(clippy::result_large_err)]
 
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod content;
@@ -16,11 +17,13 @@ pub mod diagnostics;
 pub mod editorial;
 pub mod frontmatter;
 pub mod highlight;
+pub mod listing;
 pub mod markdown;
 pub mod output;
 pub mod pipeline;
 pub mod render;
 pub mod serve;
+pub mod stamp;
 pub mod starter;
 pub mod templates;
 pub mod urls;

@@ -8,7 +8,7 @@ use crate::highlight;
 use pulldown_cmark::{
     BrokenLink, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// What the renderer needs to know about the rest of the site.
@@ -20,7 +20,7 @@ pub trait LinkContext {
 }
 
 /// One heading in a page's table of contents.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TocEntry {
     pub level: u8,
     pub id: String,
@@ -30,7 +30,7 @@ pub struct TocEntry {
 }
 
 /// A link found in the Markdown, for the link checker.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FoundLink {
     pub dest: String,
     /// Byte offset in the Markdown body.
@@ -38,7 +38,7 @@ pub struct FoundLink {
 }
 
 /// A `[@source]` citation found in the Markdown.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FoundCitation {
     pub source: String,
     pub offset: usize,
@@ -50,6 +50,13 @@ pub struct FoundCitation {
 #[derive(Debug, Clone, Default)]
 pub struct Rendered {
     pub html: String,
+    pub facts: Facts,
+}
+
+/// What rendering a body found: all that listings and the checks need, and a
+/// function of the body alone, so it can be kept between builds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Facts {
     pub toc: Vec<TocEntry>,
     pub heading_ids: Vec<String>,
     pub word_count: usize,
@@ -90,11 +97,13 @@ pub fn render(body: &str, ctx: &dyn LinkContext, opts: MarkdownOptions) -> Rende
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
     Rendered {
         html,
-        toc: nest_toc(state.headings),
-        heading_ids: state.ids_in_order,
-        word_count: state.word_count,
-        links: state.links,
-        citations: state.citations,
+        facts: Facts {
+            toc: nest_toc(state.headings),
+            heading_ids: state.ids_in_order,
+            word_count: state.word_count,
+            links: state.links,
+            citations: state.citations,
+        },
     }
 }
 
@@ -379,48 +388,64 @@ fn insert_toc(list: &mut Vec<TocEntry>, entry: TocEntry) {
 /// Typographic punctuation for prose: dashes, ellipses and apostrophes.
 ///
 /// Text between quotation marks (straight or curly) is left exactly as written,
-/// so smart punctuation can never alter the words of a quotation.
+/// so smart punctuation can never alter the words of a quotation. Text that
+/// needs no change is returned as is, without copying.
 pub fn smarten<'a>(text: CowStr<'a>, in_quotation: &mut bool) -> CowStr<'a> {
-    if !text.contains(['-', '.', '\'', '"', '“', '”']) {
+    /// Bytes that can start something `smarten` acts on (0xE2 leads `“` and `”`).
+    const fn interesting(b: u8) -> bool {
+        matches!(b, b'-' | b'.' | b'\'' | b'"' | 0xE2)
+    }
+    let s: &str = &text;
+    let b = s.as_bytes();
+    let Some(first) = b.iter().position(|&c| interesting(c)) else {
+        return text;
+    };
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut i = first;
+    while i < b.len() {
+        if !interesting(b[i]) {
+            i += 1;
+            continue;
+        }
+        let (replacement, len) = match b[i] {
+            b'"' => {
+                *in_quotation = !*in_quotation;
+                (None, 1)
+            }
+            0xE2 if b[i + 1..].starts_with(&[0x80, 0x9C]) => {
+                *in_quotation = true;
+                (None, 3)
+            }
+            0xE2 if b[i + 1..].starts_with(&[0x80, 0x9D]) => {
+                *in_quotation = false;
+                (None, 3)
+            }
+            _ if *in_quotation => (None, 1),
+            b'-' if b[i + 1..].starts_with(b"--") => (Some("—"), 3),
+            b'-' if b[i + 1..].starts_with(b"-") => (Some("–"), 2),
+            b'.' if b[i + 1..].starts_with(b"..") => (Some("…"), 3),
+            b'\''
+                if s[..i]
+                    .chars()
+                    .next_back()
+                    .is_some_and(char::is_alphanumeric) =>
+            {
+                (Some("’"), 1)
+            }
+            _ => (None, 1),
+        };
+        if let Some(r) = replacement {
+            out.push_str(&s[copied..i]);
+            out.push_str(r);
+            copied = i + len;
+        }
+        i += len;
+    }
+    if copied == 0 {
         return text;
     }
-    let mut out = String::with_capacity(text.len());
-    let chars: Vec<char> = text.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        match c {
-            '"' => {
-                *in_quotation = !*in_quotation;
-                out.push(c);
-            }
-            '“' => {
-                *in_quotation = true;
-                out.push(c);
-            }
-            '”' => {
-                *in_quotation = false;
-                out.push(c);
-            }
-            _ if *in_quotation => out.push(c),
-            '-' if chars.get(i + 1) == Some(&'-') => {
-                if chars.get(i + 2) == Some(&'-') {
-                    out.push('—');
-                    i += 2;
-                } else {
-                    out.push('–');
-                    i += 1;
-                }
-            }
-            '.' if chars.get(i + 1) == Some(&'.') && chars.get(i + 2) == Some(&'.') => {
-                out.push('…');
-                i += 2;
-            }
-            '\'' if i > 0 && chars[i - 1].is_alphanumeric() => out.push('’'),
-            _ => out.push(c),
-        }
-        i += 1;
-    }
+    out.push_str(&s[copied..]);
     out.into()
 }
 
@@ -488,24 +513,24 @@ mod tests {
         assert!(r.html.contains("<h1 id=\"intro\">"), "{}", r.html);
         assert!(r.html.contains("<h2 id=\"intro-1\">"), "{}", r.html);
         assert!(r.html.contains("<h2 id=\"custom\">"), "{}", r.html);
-        assert_eq!(r.toc.len(), 1);
-        assert_eq!(r.toc[0].children.len(), 2);
+        assert_eq!(r.facts.toc.len(), 1);
+        assert_eq!(r.facts.toc[0].children.len(), 2);
     }
 
     #[test]
     fn citations_become_links_and_are_recorded() {
         let r = md("Russia said so [@bbc].\n");
         assert!(r.html.contains("<cite class=\"citation\" id=\"cite-bbc-1\"><a href=\"/sources/#src-bbc\">BBC News</a></cite>"), "{}", r.html);
-        assert_eq!(r.citations[0].source, "bbc");
-        assert_eq!(r.citations[0].offset, 15);
+        assert_eq!(r.facts.citations[0].source, "bbc");
+        assert_eq!(r.facts.citations[0].offset, 15);
     }
 
     #[test]
     fn content_links_resolve_and_are_recorded() {
         let r = md("[A](@/a.md#x) and [B](@/missing.md)\n");
         assert!(r.html.contains("href=\"/a/#x\""), "{}", r.html);
-        assert_eq!(r.links.len(), 2);
-        assert_eq!(r.links[1].dest, "@/missing.md");
+        assert_eq!(r.facts.links.len(), 2);
+        assert_eq!(r.facts.links[1].dest, "@/missing.md");
     }
 
     #[test]
@@ -514,6 +539,59 @@ mod tests {
         assert!(r.html.contains("It’s 1–2…"), "{}", r.html);
         assert!(r.html.contains("\"don't -- stop...\""), "{}", r.html);
         assert!(r.html.contains("“it’s -- fine”"), "{}", r.html);
+    }
+
+    /// The straightforward char-by-char version `smarten` must agree with.
+    fn smarten_reference(text: &str, in_quotation: &mut bool) -> String {
+        let chars: Vec<char> = text.chars().collect();
+        let mut out = String::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            match c {
+                '"' => {
+                    *in_quotation = !*in_quotation;
+                    out.push(c);
+                }
+                '“' => {
+                    *in_quotation = true;
+                    out.push(c);
+                }
+                '”' => {
+                    *in_quotation = false;
+                    out.push(c);
+                }
+                _ if *in_quotation => out.push(c),
+                '-' if chars.get(i + 1) == Some(&'-') => {
+                    if chars.get(i + 2) == Some(&'-') {
+                        out.push('—');
+                        i += 2;
+                    } else {
+                        out.push('–');
+                        i += 1;
+                    }
+                }
+                '.' if chars.get(i + 1) == Some(&'.') && chars.get(i + 2) == Some(&'.') => {
+                    out.push('…');
+                    i += 2;
+                }
+                '\'' if i > 0 && chars[i - 1].is_alphanumeric() => out.push('’'),
+                _ => out.push(c),
+            }
+            i += 1;
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn smarten_matches_the_reference(text in "[a-zé1 .'\"“”—-]{0,40}", start: bool) {
+            let (mut a, mut b) = (start, start);
+            let fast = smarten(CowStr::from(text.as_str()), &mut a).to_string();
+            let slow = smarten_reference(&text, &mut b);
+            proptest::prop_assert_eq!(fast, slow);
+            proptest::prop_assert_eq!(a, b);
+        }
     }
 
     #[test]

@@ -1,27 +1,52 @@
-//! Output stage: syncs rendered files into the output folder — writes only what
-//! changed (atomically), removes what the build no longer produces, and refuses
-//! any folder the tool did not create.
+//! Output stage: stages rendered files that differ from what the output folder
+//! holds, then commits them (renames them into place), removes what the build
+//! no longer produces, and refuses any folder the tool did not create.
 //!
+//! A manifest from the previous build (size, mtime and hash of every file)
+//! tells which files are unchanged without reading them; a file whose stat no
+//! longer matches is compared byte for byte. Until the commit, the only change
+//! to the output folder is a hidden staging folder, removed on failure.
 //! This is the only module that deletes files, and it never leaves the output folder.
 
 use crate::diagnostics::Diagnostic;
-use crate::render::{Contents, OutputFile};
+use crate::render::{Contents, OutputFile, Sink};
+use crate::stamp::{self, Hash, Stat};
 use rayon::prelude::*;
-use std::collections::HashSet;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// The file that marks a folder as `explainer` output, so it may be synced.
 pub const MARKER: &str = ".explainer-output";
 
+/// The folder inside the output folder where a build stages changed files.
+pub const STAGING: &str = ".explainer-staging";
+
 /// What a sync did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SyncStats {
     pub written: usize,
     pub unchanged: usize,
     pub removed: usize,
+    /// The files written and removed, sorted.
+    pub written_paths: Vec<String>,
+    pub removed_paths: Vec<String>,
 }
+
+/// What the manifest records of one output file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub stat: Stat,
+    pub hash: Hash,
+    /// The inputs it was built from, when known.
+    pub fingerprint: Option<Hash>,
+}
+
+/// Every file of a build's output, by path.
+pub type Manifest = HashMap<String, Entry>;
 
 /// Refuse output folders whose contents the tool must not touch.
 pub fn check_output_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
@@ -99,55 +124,260 @@ fn absolute(p: &Path) -> PathBuf {
     resolved
 }
 
-/// Make the output folder hold exactly `files`, touching only what differs.
-pub fn sync(out: &Path, files: &[OutputFile]) -> Result<SyncStats, Diagnostic> {
-    fs::create_dir_all(out).map_err(|e| io_error(out, "cannot create the output folder", e))?;
-    let results: Vec<Result<bool, Diagnostic>> =
-        files.par_iter().map(|f| write_if_changed(out, f)).collect();
-    let mut stats = SyncStats::default();
-    for r in results {
-        if r? {
-            stats.written += 1;
-        } else {
-            stats.unchanged += 1;
+/// Whether every file of `manifest` is still in `out` as it was written.
+pub fn intact(out: &Path, manifest: &Manifest) -> bool {
+    out.join(MARKER).is_file()
+        && manifest
+            .par_iter()
+            .all(|(path, e)| Stat::read(&out.join(path)) == Some(e.stat))
+}
+
+/// What staging has gathered so far.
+#[derive(Default)]
+struct Gathered {
+    entries: Manifest,
+    staged: Vec<String>,
+    errors: Vec<Diagnostic>,
+}
+
+/// A sink that stages changed files in `OUT/.explainer-staging` and keeps unchanged ones.
+pub struct Staging {
+    out: PathBuf,
+    dir: PathBuf,
+    /// The output folder did not exist: it goes again if the build fails.
+    created_out: bool,
+    /// The output folder held nothing (but perhaps the marker): nothing can be stale.
+    was_empty: bool,
+    previous: Option<Manifest>,
+    gathered: Mutex<Gathered>,
+    finished: bool,
+}
+
+impl Staging {
+    /// Prepare to stage into `out`; `previous` is the manifest of the last build into it.
+    pub fn begin(out: &Path, previous: Option<Manifest>) -> Result<Staging, Diagnostic> {
+        let created_out = !out.exists();
+        fs::create_dir_all(out).map_err(|e| io_error(out, "cannot create the output folder", e))?;
+        let was_empty = fs::read_dir(out).is_ok_and(|mut d| {
+            d.all(|e| e.is_ok_and(|e| e.file_name() == MARKER || e.file_name() == STAGING))
+        });
+        let dir = out.join(STAGING);
+        if dir.exists() {
+            fs::remove_dir_all(&dir)
+                .map_err(|e| io_error(&dir, "cannot remove old staging folder", e))?;
+        }
+        fs::create_dir(&dir).map_err(|e| io_error(&dir, "cannot create", e))?;
+        Ok(Staging {
+            out: out.to_path_buf(),
+            dir,
+            created_out,
+            was_empty,
+            previous,
+            gathered: Mutex::new(Gathered::default()),
+            finished: false,
+        })
+    }
+
+    fn gathered(&self) -> std::sync::MutexGuard<'_, Gathered> {
+        self.gathered.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn record(&self, path: String, entry: Entry, staged: bool) {
+        let mut g = self.gathered();
+        if staged {
+            g.staged.push(path.clone());
+        }
+        g.entries.insert(path, entry);
+    }
+
+    /// Keep the file in place, stage it, or record why it could not be.
+    fn stage(&self, file: OutputFile) -> Result<(), Diagnostic> {
+        let bytes = match file.contents {
+            Contents::Bytes(b) => b,
+            Contents::Copy(src) => fs::read(&src).map_err(|e| io_error(&src, "cannot read", e))?,
+        };
+        let hash = stamp::hash(&bytes);
+        let dest = self.out.join(&file.path);
+        let dest_stat = Stat::read(&dest);
+        let previous = self.previous.as_ref().and_then(|m| m.get(&file.path));
+        let unchanged = match (previous, dest_stat) {
+            (Some(p), Some(s)) if p.stat == s => p.hash == hash,
+            (_, Some(s)) => {
+                s.size == bytes.len() as u64 && fs::read(&dest).is_ok_and(|old| old == bytes)
+            }
+            (_, None) => false,
+        };
+        if let (true, Some(stat)) = (unchanged, dest_stat) {
+            let entry = Entry {
+                stat,
+                hash,
+                fingerprint: file.fingerprint,
+            };
+            self.record(file.path, entry, false);
+            return Ok(());
+        }
+        let staged = self.dir.join(&file.path);
+        let stat = write_new(&staged, &bytes)?;
+        let entry = Entry {
+            stat,
+            hash,
+            fingerprint: file.fingerprint,
+        };
+        self.record(file.path, entry, true);
+        Ok(())
+    }
+
+    /// Move every staged file into place, remove stale files, and return what
+    /// happened and the new manifest. Interrupts must wait while this runs.
+    pub fn commit(mut self) -> Result<(SyncStats, Manifest), Diagnostic> {
+        let gathered = std::mem::take(&mut *self.gathered());
+        if let Some(e) = gathered.errors.into_iter().next() {
+            return Err(e);
+        }
+        merge(&self.dir, &self.out)?;
+        let _ = fs::remove_dir_all(&self.dir);
+        self.finished = true;
+        let removed_paths = match &self.previous {
+            _ if self.was_empty => Vec::new(),
+            Some(previous) => remove_listed(&self.out, previous, &gathered.entries)?,
+            None => remove_stale(&self.out, &gathered.entries)?,
+        };
+        let marker = self.out.join(MARKER);
+        if !marker.exists() {
+            fs::write(&marker, "This folder is written by `explainer build`; files in it may be replaced or removed.\n")
+                .map_err(|e| io_error(&marker, "cannot write", e))?;
+        }
+        let mut written_paths = gathered.staged;
+        written_paths.sort();
+        let stats = SyncStats {
+            written: written_paths.len(),
+            unchanged: gathered.entries.len() - written_paths.len(),
+            removed: removed_paths.len(),
+            written_paths,
+            removed_paths,
+        };
+        Ok((stats, gathered.entries))
+    }
+
+    /// Drop everything staged: the output folder is as it was.
+    pub fn abort(mut self) {
+        self.clean_up();
+    }
+
+    fn clean_up(&mut self) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        let _ = fs::remove_dir_all(&self.dir);
+        if self.created_out {
+            let _ = fs::remove_dir(&self.out);
         }
     }
-    let keep: HashSet<PathBuf> = files.iter().map(|f| out.join(&f.path)).collect();
-    stats.removed = remove_stale(out, &keep)?;
-    let marker = out.join(MARKER);
-    if !marker.exists() {
-        fs::write(&marker, "This folder is written by `explainer build`; files in it may be replaced or removed.\n")
-            .map_err(|e| io_error(&marker, "cannot write", e))?;
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        self.clean_up();
     }
-    Ok(stats)
+}
+
+impl Sink for Staging {
+    fn put(&self, file: OutputFile) {
+        if let Err(d) = self.stage(file) {
+            self.gathered().errors.push(d);
+        }
+    }
+
+    fn keep(&self, path: &str, fingerprint: &Hash) -> bool {
+        let Some(e) = self.previous.as_ref().and_then(|m| m.get(path)) else {
+            return false;
+        };
+        if e.fingerprint != Some(*fingerprint) || Stat::read(&self.out.join(path)) != Some(e.stat) {
+            return false;
+        }
+        self.record(path.to_string(), *e, false);
+        true
+    }
+}
+
+/// Write a new file (creating its folder) and return its stat.
+fn write_new(path: &Path, bytes: &[u8]) -> Result<Stat, Diagnostic> {
+    let create = || fs::File::create(path);
+    let mut f = match create() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let dir = path.parent().unwrap_or(Path::new("."));
+            fs::create_dir_all(dir).map_err(|e| io_error(dir, "cannot create folder", e))?;
+            create()
+        }
+        r => r,
+    }
+    .map_err(|e| io_error(path, "cannot write", e))?;
+    f.write_all(bytes)
+        .map_err(|e| io_error(path, "cannot write", e))?;
+    let meta = f
+        .metadata()
+        .map_err(|e| io_error(path, "cannot write", e))?;
+    Ok(Stat::of(&meta))
+}
+
+/// Move the staged tree `from` into `to`: whole folders where `to` has none, else file by file.
+fn merge(from: &Path, to: &Path) -> Result<(), Diagnostic> {
+    let entries = fs::read_dir(from).map_err(|e| io_error(from, "cannot read", e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| io_error(from, "cannot read", e))?;
+        let src = entry.path();
+        let dest = to.join(entry.file_name());
+        let src_is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        let dest_meta = fs::symlink_metadata(&dest).ok();
+        match dest_meta {
+            Some(m) if src_is_dir && m.is_dir() => merge(&src, &dest)?,
+            Some(m) if m.is_dir() => {
+                fs::remove_dir_all(&dest)
+                    .map_err(|e| io_error(&dest, "cannot replace folder", e))?;
+                rename(&src, &dest)?;
+            }
+            Some(_) if src_is_dir => {
+                fs::remove_file(&dest).map_err(|e| io_error(&dest, "cannot replace file", e))?;
+                rename(&src, &dest)?;
+            }
+            _ => rename(&src, &dest)?,
+        }
+    }
+    Ok(())
+}
+
+fn rename(from: &Path, to: &Path) -> Result<(), Diagnostic> {
+    fs::rename(from, to).map_err(|e| io_error(to, "cannot write", e))
+}
+
+/// Remove the files of the previous build that this one did not produce, and their empty folders.
+fn remove_listed(
+    out: &Path,
+    previous: &Manifest,
+    produced: &Manifest,
+) -> Result<Vec<String>, Diagnostic> {
+    let mut removed: Vec<String> = Vec::new();
+    for path in previous.keys().filter(|p| !produced.contains_key(*p)) {
+        let abs = out.join(path);
+        if fs::symlink_metadata(&abs).is_ok_and(|m| m.is_file()) {
+            fs::remove_file(&abs).map_err(|e| io_error(&abs, "cannot remove stale file", e))?;
+            removed.push(path.clone());
+        }
+        let mut dir = abs.parent();
+        while let Some(d) = dir.filter(|d| *d != out) {
+            if fs::remove_dir(d).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+    }
+    removed.sort();
+    Ok(removed)
 }
 
 fn io_error(path: &Path, what: &str, e: std::io::Error) -> Diagnostic {
     Diagnostic::error("output", format!("{what} {}: {e}", path.display()))
-}
-
-/// Write one file unless its bytes are already there; true when written.
-fn write_if_changed(out: &Path, file: &OutputFile) -> Result<bool, Diagnostic> {
-    let dest = out.join(&file.path);
-    let bytes = match &file.contents {
-        Contents::Bytes(b) => std::borrow::Cow::Borrowed(b.as_slice()),
-        Contents::Copy(src) => {
-            std::borrow::Cow::Owned(fs::read(src).map_err(|e| io_error(src, "cannot read", e))?)
-        }
-    };
-    if let Ok(meta) = fs::symlink_metadata(&dest) {
-        if meta.is_file()
-            && meta.len() == bytes.len() as u64
-            && fs::read(&dest).is_ok_and(|old| old == *bytes)
-        {
-            return Ok(false);
-        }
-        if meta.is_dir() {
-            fs::remove_dir_all(&dest).map_err(|e| io_error(&dest, "cannot replace folder", e))?;
-        }
-    }
-    write_atomically(&dest, &bytes)?;
-    Ok(true)
 }
 
 /// Write to a temporary file beside `dest`, then rename it into place.
@@ -172,8 +402,9 @@ pub fn write_atomically(dest: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
 }
 
 /// Remove files in `out` that are not in `keep`, then empty folders; never follows symlinks.
-fn remove_stale(out: &Path, keep: &HashSet<PathBuf>) -> Result<usize, Diagnostic> {
-    let mut removed = 0;
+fn remove_stale(out: &Path, keep: &Manifest) -> Result<Vec<String>, Diagnostic> {
+    let keep: HashSet<PathBuf> = keep.keys().map(|p| out.join(p)).collect();
+    let mut removed = Vec::new();
     let mut dirs = Vec::new();
     for entry in walkdir::WalkDir::new(out).follow_links(false).min_depth(1) {
         let entry = entry
@@ -187,12 +418,18 @@ fn remove_stale(out: &Path, keep: &HashSet<PathBuf>) -> Result<usize, Diagnostic
             continue;
         }
         fs::remove_file(path).map_err(|e| io_error(path, "cannot remove stale file", e))?;
-        removed += 1;
+        removed.push(
+            path.strip_prefix(out)
+                .unwrap_or(path)
+                .to_string_lossy()
+                .replace('\\', "/"),
+        );
     }
     dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
     for d in dirs {
         // Only empty folders go; a non-empty one fails harmlessly.
         let _ = fs::remove_dir(&d);
     }
+    removed.sort();
     Ok(removed)
 }

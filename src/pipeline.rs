@@ -1,22 +1,31 @@
 //! The build pipeline: load → render → verify → write, shared by `build`,
 //! `check` and `serve`.
 //!
-//! Each stage takes the previous stage's value; only [`build`] touches the disk,
-//! and only after every stage has succeeded.
+//! Each stage takes the previous stage's value. Only [`build`] touches the
+//! output folder: it stages changed files while rendering and commits them
+//! only after every stage has succeeded. With the cache of the previous build
+//! it skips what did not change: nothing at all when no input changed, else
+//! every file whose inputs are the same.
 
+use crate::cache::{self, BuildCache, DocMemo};
 use crate::config::{Config, normalise_base_url};
-use crate::content::{self, Content};
+use crate::content::{self, Content, Forgetful, Memory};
 use crate::diagnostics::{Diagnostic, Report};
 use crate::editorial::Registry;
-use crate::output::{self, SyncStats};
-use crate::render::{self, MemorySink, OutputFile, RenderJob, Sink, SiteLinks};
-use crate::templates::Templates;
+use crate::listing;
+use crate::markdown::{Facts, FoundCitation};
+use crate::output::{self, Staging, SyncStats};
+use crate::render::{self, OutputFile, RenderJob, Sink, SiteLinks};
+use crate::stamp::{self, Fingerprint, Hash};
+use crate::templates::{Lookup, Templates};
 use crate::urls::Urls;
 use crate::verify::{Stats, Verifier};
 use crate::view::ViewBuilder;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
+use tracing::debug;
 
 /// What to build and how.
 #[derive(Debug, Clone, Default)]
@@ -72,12 +81,63 @@ fn one(d: Diagnostic) -> Report {
     r
 }
 
+/// What the caller of a build hears about, and can say, while it runs.
+pub trait Hooks: Sync {
+    /// The output folder now holds a staging folder: an interrupt must go through [`Hooks::cancelled`].
+    fn staging(&self) {}
+    /// `docs` documents are about to be rendered.
+    fn rendering(&self, _docs: usize) {}
+    /// One more document was rendered (or kept).
+    fn tick(&self) {}
+    /// Everything checked out: the output folder is about to change.
+    fn before_commit(&self) {}
+    /// Whether to stop and leave the output folder as it was.
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+/// Hooks that hear nothing and never cancel.
+pub struct NoHooks;
+
+impl Hooks for NoHooks {}
+
+/// A rendered site, and what the next build needs to remember of it.
+struct Done {
+    rendered: Rendered,
+    memos: Vec<DocMemo>,
+}
+
 /// Load, verify and render the whole site into `sink`. Errors of every stage
 /// that could run are reported together.
 pub fn render_site(opts: &Options, sink: &dyn Sink) -> Result<Rendered, Report> {
+    let scan = content::scan(&opts.root);
+    render_into(opts, scan, None, sink, &NoHooks).map(|d| d.rendered)
+}
+
+/// Log how long a stage took (shown with `build -v`).
+fn lap(stage: &str, since: &mut Instant) {
+    debug!("{stage}: {:.1} ms", since.elapsed().as_secs_f64() * 1e3);
+    *since = Instant::now();
+}
+
+/// Render everything into `sink`; `prior` is what the last build remembered.
+fn render_into(
+    opts: &Options,
+    scan: content::Scan,
+    mut prior: Option<&mut BuildCache>,
+    sink: &dyn Sink,
+    hooks: &dyn Hooks,
+) -> Result<Done, Report> {
+    let mut clock = Instant::now();
     let config = load_config(opts)?;
     let (static_files, hashes) = render::scan_static(&opts.root)?;
-    let content = content::load(&opts.root, opts.drafts)?;
+    let memory: &dyn Memory = match &prior {
+        Some(p) => &**p,
+        None => &Forgetful,
+    };
+    let content = content::load_scanned(&opts.root, scan, opts.drafts, memory)?;
+    lap("load", &mut clock);
     let mut report = Report::default();
     let registry = Registry::collect(&content, &mut report);
     let urls = Urls::new(&config.base_url, hashes);
@@ -86,35 +146,136 @@ pub fn render_site(opts: &Options, sink: &dyn Sink) -> Result<Rendered, Report> 
         registry: &registry,
         urls: &urls,
     };
-    let markdown = render::render_markdown(
-        &content,
-        &SiteLinks {
-            content: &content,
-            view: &view,
-        },
-        &config,
+    let mut known: Vec<Option<Facts>> = content
+        .docs
+        .iter()
+        .map(|d| {
+            prior
+                .as_deref_mut()
+                .and_then(|p| p.take_facts(&d.content_path, &d.stamp.hash))
+        })
+        .collect();
+    let lookup = Arc::new(Lookup {
+        urls: urls.clone(),
+        permalinks: content
+            .docs
+            .iter()
+            .map(|d| (d.content_path.clone(), urls.permalink(&d.path)))
+            .collect(),
+        docs: OnceLock::new(),
+    });
+    let mut templates = Templates::load(&opts.root, lookup.clone()).map_err(|mut r| {
+        r.extend(report.diagnostics.clone());
+        r
+    })?;
+    let looks_up = templates.mention("get_page") || templates.mention("get_section");
+    let links = SiteLinks {
+        content: &content,
+        view: &view,
+    };
+    report.extend(
+        render::scan_facts(&content, &links, &mut known, |d| looks_up || d.may_cite).diagnostics,
     );
+    let mut global = inputs_fingerprint(&config, &templates, &urls);
+    if looks_up {
+        let facts: Vec<Facts> = known
+            .iter()
+            .map(|k| k.clone().unwrap_or_default())
+            .collect();
+        let _ = lookup
+            .docs
+            .set(listing::all_values(&content, &facts, &urls));
+        global = global.bytes(&every_document(&content));
+    }
+    if templates.mention("get_url") {
+        global = global.bytes(&every_url(&content));
+    }
+    let prose: Vec<(usize, Vec<FoundCitation>)> = known
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            (
+                i,
+                k.as_ref().map(|f| f.citations.clone()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let explainer = view.explainer(&prose);
+    global = global.str(&serde_json::to_string(&explainer).unwrap_or_default());
+    set_globals(&mut templates, &config, &explainer);
+    lap("prepare", &mut clock);
+    hooks.rendering(content.docs.len());
+    let job = RenderJob {
+        config: &config,
+        content: &content,
+        view: &view,
+        templates: &templates,
+        static_files: &static_files,
+        global: global.finish(),
+        tick: &|| hooks.tick(),
+        cancelled: &|| hooks.cancelled(),
+    };
+    let pass = job.run(known, sink);
+    report.extend(pass.report.diagnostics);
+    lap("render", &mut clock);
     let (findings, stats) = Verifier {
         content: &content,
         registry: &registry,
-        markdown: &markdown,
+        facts: &pass.facts,
         static_files: &static_files,
         base_url: &config.base_url,
     }
     .run();
     report.extend(findings.diagnostics);
-    let listings = render::listing_values(&content, &markdown, &urls);
-    let mut templates =
-        Templates::load(&opts.root, render::lookup(&urls, &listings)).map_err(|mut r| {
-            r.extend(report.diagnostics.clone());
-            r
-        })?;
-    let prose: Vec<_> = markdown
+    lap("verify", &mut clock);
+    report.sort();
+    if report.has_errors() {
+        return Err(report);
+    }
+    let memos = remember(&content, pass.facts);
+    Ok(Done {
+        rendered: summary(&content, stats, report, &config),
+        memos,
+    })
+}
+
+/// What every output depends on besides its own document: the binary, the
+/// config as used, every template and every static file's hash.
+fn inputs_fingerprint(config: &Config, templates: &Templates, urls: &Urls) -> Fingerprint {
+    let mut statics: Vec<(&String, &String)> = urls.static_hashes.iter().collect();
+    statics.sort();
+    statics.into_iter().fold(
+        Fingerprint::new("global")
+            .bytes(&stamp::binary_identity())
+            .str(&serde_json::to_string(config).unwrap_or_default())
+            .bytes(&templates.fingerprint()),
+        |f, (path, hash)| f.str(path).str(hash),
+    )
+}
+
+/// A fingerprint of every document's contents and URL, for templates that look documents up.
+fn every_document(content: &Content) -> Hash {
+    content
+        .docs
         .iter()
-        .enumerate()
-        .map(|(i, m)| (i, m.citations.clone()))
-        .collect();
-    let explainer = view.explainer(&prose);
+        .fold(Fingerprint::new("documents"), |f, d| {
+            f.str(&d.content_path).bytes(&d.stamp.hash).str(&d.path)
+        })
+        .finish()
+}
+
+/// A fingerprint of every document's URL, for `get_url(path="@/…")`.
+fn every_url(content: &Content) -> Hash {
+    content
+        .docs
+        .iter()
+        .fold(Fingerprint::new("urls"), |f, d| {
+            f.str(&d.content_path).str(&d.path)
+        })
+        .finish()
+}
+
+fn set_globals(templates: &mut Templates, config: &Config, explainer: &crate::view::ExplainerView) {
     let globals = templates.tera.global_context();
     globals.insert(
         "config",
@@ -126,23 +287,23 @@ pub fn render_site(opts: &Options, sink: &dyn Sink) -> Result<Rendered, Report> 
             extra: &config.extra,
         },
     );
-    globals.insert("explainer", &explainer);
-    let job = RenderJob {
-        config: &config,
-        content: &content,
-        registry: &registry,
-        view: &view,
-        markdown: &markdown,
-        listings: &listings,
-        templates: &templates,
-        static_files: &static_files,
-    };
-    report.extend(job.run(sink).diagnostics);
-    report.sort();
-    if report.has_errors() {
-        return Err(report);
-    }
-    Ok(summary(&content, stats, report, &config))
+    globals.insert("explainer", explainer);
+}
+
+/// What the cache keeps of each content file.
+fn remember(content: &Content, facts: Vec<Facts>) -> Vec<DocMemo> {
+    content
+        .docs
+        .iter()
+        .zip(facts)
+        .filter(|(d, _)| d.has_file)
+        .map(|(d, facts)| DocMemo {
+            content_path: d.content_path.clone(),
+            stamp: d.stamp,
+            front: d.front.clone(),
+            facts,
+        })
+        .collect()
 }
 
 fn summary(content: &Content, stats: Stats, report: Report, config: &Config) -> Rendered {
@@ -163,20 +324,82 @@ pub struct Built {
     pub elapsed: std::time::Duration,
 }
 
-/// Build the site into `out`: render everything in memory, then sync.
-pub fn build(opts: &Options, out: &Path, before_sync: &dyn Fn()) -> Result<Built, Report> {
+/// Build the site into `out`: render, check, and commit only what changed.
+pub fn build(opts: &Options, out: &Path, hooks: &dyn Hooks) -> Result<Built, Report> {
     let started = Instant::now();
+    let started_ns = stamp::now_ns();
     output::check_output_dir(&opts.root, out).map_err(one)?;
-    let sink = MemorySink::default();
-    let rendered = render_site(opts, &sink)?;
-    let files: Vec<OutputFile> = sink.into_files();
-    before_sync();
-    let sync = output::sync(out, &files).map_err(one)?;
+    let cache_path = cache::path(opts, out);
+    let (mut prior, scan) = rayon::join(|| cache::load(&cache_path), || content::scan(&opts.root));
+    let (inputs, newest) = cache::inputs(opts, out, &scan);
+    if let Some(p) = &prior
+        && unchanged(p, inputs, newest, &scan, out)
+    {
+        debug!("no input changed since the last build");
+        return Ok(nothing_to_do(p, started));
+    }
+    let previous = prior.as_mut().map(|p| std::mem::take(&mut p.outputs));
+    let staging = Staging::begin(out, previous).map_err(one)?;
+    hooks.staging();
+    let done = match render_into(opts, scan, prior.as_mut(), &staging, hooks) {
+        Ok(d) if !hooks.cancelled() => d,
+        Ok(_) => {
+            return Err(one(Diagnostic::error(
+                "interrupted",
+                "the build was interrupted",
+            )));
+        }
+        Err(r) => return Err(r),
+    };
+    drop(prior);
+    hooks.before_commit();
+    let mut clock = Instant::now();
+    let (sync, manifest) = staging.commit().map_err(one)?;
+    lap("commit", &mut clock);
+    let mut cache = BuildCache::new(started_ns, inputs, done.memos, manifest);
+    cache.clean = done.rendered.report.diagnostics.is_empty();
+    cache.pages = done.rendered.pages;
+    cache.sections = done.rendered.sections;
+    cache.base_url = done.rendered.base_url.clone();
+    cache::save(&cache_path, &cache);
+    lap("save cache", &mut clock);
     Ok(Built {
-        rendered,
+        rendered: done.rendered,
         sync,
         elapsed: started.elapsed(),
     })
+}
+
+/// Whether nothing changed since the build that left `prior`: no input's stat
+/// (files too recent to trust by stat have the same contents), and every
+/// output file as it was written.
+fn unchanged(
+    prior: &BuildCache,
+    inputs: Hash,
+    newest: i64,
+    scan: &content::Scan,
+    out: &Path,
+) -> bool {
+    prior.clean
+        && prior.inputs == inputs
+        && prior.settled(scan, newest)
+        && output::intact(out, &prior.outputs)
+}
+
+fn nothing_to_do(prior: &BuildCache, started: Instant) -> Built {
+    Built {
+        rendered: Rendered {
+            pages: prior.pages,
+            sections: prior.sections,
+            base_url: prior.base_url.clone(),
+            ..Rendered::default()
+        },
+        sync: SyncStats {
+            unchanged: prior.outputs.len(),
+            ..SyncStats::default()
+        },
+        elapsed: started.elapsed(),
+    }
 }
 
 /// A sink that drops every file: `check` renders without writing.

@@ -1,21 +1,24 @@
 //! Render stage: turns loaded content into the bytes of every output file —
 //! Markdown bodies, templated pages, static files, sitemap, feed and robots.txt.
 //!
+//! Every page goes through one parallel pass (read body → Markdown → template →
+//! bytes → sink), keeping only its small [`Facts`]; sections follow, listing
+//! pages from those facts. A sink that still has a file built from the same
+//! inputs (equal fingerprint) keeps it, and the file is not rendered at all.
 //! Nothing here touches the output folder; files go to a [`Sink`].
 
 use crate::config::Config;
 use crate::content::{Content, Document, Kind};
 use crate::diagnostics::{Diagnostic, Report};
-use crate::editorial::Registry;
-use crate::markdown::{self, LinkContext, MarkdownOptions, Rendered};
-use crate::templates::{Lookup, Templates};
-use crate::urls::{Urls, relativize_html};
+use crate::listing;
+use crate::markdown::{self, Facts, LinkContext, MarkdownOptions};
+use crate::stamp::{Fingerprint, Hash};
+use crate::templates::Templates;
+use crate::urls::relativize_html;
 use crate::view::ViewBuilder;
 use rayon::prelude::*;
-use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use tera::Value;
 
 /// The folder copied to the output as is.
@@ -27,6 +30,8 @@ pub struct OutputFile {
     /// Path relative to the output folder, `/`-separated.
     pub path: String,
     pub contents: Contents,
+    /// What the file was built from: equal fingerprints mean equal bytes.
+    pub fingerprint: Option<Hash>,
 }
 
 /// The bytes of an output file, or the file to copy them from.
@@ -39,6 +44,12 @@ pub enum Contents {
 /// Where rendered files go: memory, a staging folder, or nowhere (`check`).
 pub trait Sink: Sync {
     fn put(&self, file: OutputFile);
+
+    /// Whether the sink still has `path` as built from inputs with `fingerprint`.
+    /// A sink that says yes keeps that file, and it is not rendered again.
+    fn keep(&self, _path: &str, _fingerprint: &Hash) -> bool {
+        false
+    }
 }
 
 /// A sink that keeps every file in memory.
@@ -171,137 +182,74 @@ impl LinkContext for SiteLinks<'_> {
     }
 }
 
-/// Render the Markdown body of every document, in parallel; indexed like `content.docs`.
-pub fn render_markdown(content: &Content, links: &SiteLinks<'_>, config: &Config) -> Vec<Rendered> {
+/// Facts of the documents that lack them, found by rendering their bodies without
+/// highlighting (for the `explainer` object and `get_page`, which need them first).
+/// `needed` says which documents to scan.
+pub fn scan_facts(
+    content: &Content,
+    links: &SiteLinks<'_>,
+    known: &mut [Option<Facts>],
+    needed: impl Fn(&Document) -> bool + Sync,
+) -> Report {
     let opts = MarkdownOptions {
-        highlight_code: config.markdown.highlight_code,
+        highlight_code: false,
     };
-    content
+    let found: Vec<Result<Option<Facts>, Diagnostic>> = content
         .docs
         .par_iter()
-        .map(|d| markdown::render(d.body(), links, opts))
-        .collect()
-}
-
-/// A page or section as listed by others (no `content`).
-#[derive(Debug, Serialize)]
-struct Summary<'a> {
-    kind: &'static str,
-    title: &'a str,
-    description: Option<&'a str>,
-    date: Option<&'a str>,
-    updated: Option<&'a str>,
-    permalink: String,
-    path: String,
-    slug: &'a str,
-    content_path: &'a str,
-    word_count: usize,
-    reading_time: usize,
-    weight: Option<i64>,
-    draft: bool,
-    extra: serde_json::Value,
-    toc: &'a [markdown::TocEntry],
-}
-
-fn summary<'a>(doc: &'a Document, md: &'a Rendered, urls: &Urls) -> Summary<'a> {
-    let permalink = urls.permalink(&doc.path);
-    Summary {
-        kind: if doc.kind == Kind::Page {
-            "page"
-        } else {
-            "section"
-        },
-        title: doc.title(),
-        description: doc.meta.description.as_deref(),
-        date: doc.meta.date.as_ref().map(|d| d.text.as_str()),
-        updated: doc.meta.updated.as_ref().map(|d| d.text.as_str()),
-        path: format!(
-            "/{}",
-            crate::config::base_path_of(&permalink).trim_start_matches('/')
-        ),
-        permalink,
-        slug: &doc.slug,
-        content_path: &doc.content_path,
-        word_count: md.word_count,
-        reading_time: md.word_count.div_ceil(200).max(1),
-        weight: doc.meta.weight,
-        draft: doc.meta.draft,
-        extra: doc
-            .meta
-            .extra
-            .clone()
-            .unwrap_or_else(|| serde_json::Value::Object(Default::default())),
-        toc: &md.toc,
-    }
-}
-
-fn toc_with_permalinks(toc: &[markdown::TocEntry], permalink: &str) -> Vec<markdown::TocEntry> {
-    toc.iter()
-        .map(|t| markdown::TocEntry {
-            permalink: format!("{permalink}#{}", t.id),
-            children: toc_with_permalinks(&t.children, permalink),
-            ..t.clone()
-        })
-        .collect()
-}
-
-/// Page and section objects for listings and `get_page`/`get_section`, by content path.
-pub fn listing_values(content: &Content, md: &[Rendered], urls: &Urls) -> HashMap<String, Value> {
-    let page_values: Vec<Value> = content
-        .docs
-        .par_iter()
-        .zip(md.par_iter())
-        .map(|(d, m)| {
-            let toc = toc_with_permalinks(&m.toc, &urls.permalink(&d.path));
-            let mut s = summary(d, m, urls);
-            s.toc = &toc;
-            Value::from_serializable(&s)
+        .zip(known.par_iter())
+        .map(|(d, k)| {
+            if k.is_some() || !needed(d) {
+                return Ok(None);
+            }
+            let body = d.read_body(&content.root)?;
+            Ok(Some(markdown::render(&body, links, opts).facts))
         })
         .collect();
-    let mut out = HashMap::new();
-    for (i, doc) in content.docs.iter().enumerate() {
-        let mut value = page_values[i].clone();
-        if doc.kind == Kind::Section {
-            value = with_listing(value, doc, &page_values, content);
+    let mut report = Report::default();
+    for (k, f) in known.iter_mut().zip(found) {
+        match f {
+            Ok(Some(facts)) => *k = Some(facts),
+            Ok(None) => {}
+            Err(d) => report.push(d),
         }
-        out.insert(doc.content_path.clone(), value);
     }
-    out
+    report
 }
 
-/// Add `pages` and `subsections` to a section object.
-fn with_listing(value: Value, doc: &Document, values: &[Value], content: &Content) -> Value {
-    let mut map = value.into_map().unwrap_or_default();
-    let pages: Vec<Value> = doc.pages.iter().map(|&p| values[p].clone()).collect();
-    let subsections: Vec<Value> = doc
-        .subsections
-        .iter()
-        .map(|&s| {
-            let mut sub = values[s].clone().into_map().unwrap_or_default();
-            let sub_pages: Vec<Value> = content.docs[s]
-                .pages
-                .iter()
-                .map(|&p| values[p].clone())
-                .collect();
-            sub.insert("pages".into(), Value::from(sub_pages));
-            Value::from(sub)
-        })
-        .collect();
-    map.insert("pages".into(), Value::from(pages));
-    map.insert("subsections".into(), Value::from(subsections));
-    Value::from(map)
-}
-
-/// Everything the template pass needs.
+/// Everything the render pass needs.
 pub struct RenderJob<'a> {
     pub config: &'a Config,
     pub content: &'a Content,
-    pub registry: &'a Registry,
     pub view: &'a ViewBuilder<'a>,
-    pub markdown: &'a [Rendered],
-    pub listings: &'a HashMap<String, Value>,
     pub templates: &'a Templates,
     pub static_files: &'a [StaticFile],
+    /// Fingerprint of what every output depends on: binary, config, templates,
+    /// static files, the editorial data and, where templates look them up, all documents.
+    pub global: Hash,
+    /// Called once per document rendered or kept.
+    pub tick: &'a (dyn Fn() + Sync),
+    /// Whether to stop (an interrupt arrived); checked before each document.
+    pub cancelled: &'a (dyn Fn() -> bool + Sync),
+}
+
+/// What the render pass leaves behind.
+pub struct Pass {
+    /// The facts of every document, indexed like `content.docs`.
+    pub facts: Vec<Facts>,
+    /// Template and read errors.
+    pub report: Report,
+}
+
+/// What the first pass made of one document.
+#[derive(Default)]
+struct First {
+    facts: Facts,
+    /// The body's HTML, kept for sections still to render and for the feed.
+    html: Option<String>,
+    /// A section whose template is still to render, with its fingerprint.
+    section: Option<Hash>,
+    error: Option<Diagnostic>,
 }
 
 /// The template a document renders with, and where that choice was written.
@@ -325,52 +273,170 @@ fn template_for(content: &Content, doc: &Document) -> (String, Option<&'static s
     }
 }
 
+/// The part of a fingerprint that stands for a document's summary in listings.
+fn summary_part(f: Fingerprint, d: &Document) -> Fingerprint {
+    f.bytes(&d.stamp.hash)
+        .str(&d.path)
+        .str(&d.slug)
+        .str(&d.content_path)
+}
+
 impl RenderJob<'_> {
-    /// Render every document, static file and site file into `sink`.
-    pub fn run(&self, sink: &dyn Sink) -> Report {
-        let results: Vec<Result<(), Diagnostic>> = (0..self.content.docs.len())
+    /// Render every document, static file and site file into `sink`. `known`
+    /// holds facts of documents whose file is unchanged since they were found.
+    pub fn run(&self, known: Vec<Option<Facts>>, sink: &dyn Sink) -> Pass {
+        let feed = self.feed_docs();
+        let mut firsts: Vec<First> = known
             .into_par_iter()
-            .map(|i| self.render_document(i, sink))
+            .enumerate()
+            .map(|(i, k)| {
+                let first = self.first_pass(i, k, sink, feed.contains(&i));
+                (self.tick)();
+                first
+            })
             .collect();
         let mut report = Report::default();
-        report.extend(results.into_iter().filter_map(Result::err));
-        for f in self.static_files {
-            sink.put(OutputFile {
-                path: f.rel.clone(),
-                contents: Contents::Copy(f.abs.clone()),
-            });
-        }
-        for doc in &self.content.docs {
-            self.put_assets(doc, sink);
-        }
-        if let Err(d) = self.render_site_files(sink) {
+        report.extend(firsts.iter_mut().filter_map(|f| f.error.take()));
+        let facts: Vec<Facts> = firsts
+            .iter_mut()
+            .map(|f| std::mem::take(&mut f.facts))
+            .collect();
+        report.extend(self.render_sections(&mut firsts, &facts, sink).diagnostics);
+        self.put_copies(sink);
+        let feed_html: HashMap<usize, String> = feed
+            .iter()
+            .filter_map(|&i| Some((i, firsts[i].html.take()?)))
+            .collect();
+        drop(firsts);
+        if let Err(d) = self.render_site_files(&feed, feed_html, sink) {
             report.push(d);
         }
-        report
+        Pass { facts, report }
     }
 
-    fn render_document(&self, i: usize, sink: &dyn Sink) -> Result<(), Diagnostic> {
-        let doc = &self.content.docs[i];
-        let (template, key) = template_for(self.content, doc);
-        if !self.templates.has(&template) {
-            let d = Diagnostic::error(
-                "template",
-                format!("template {template:?} not found in templates/"),
-            )
-            .in_file(&doc.source);
-            let d = match key.and_then(|k| doc.text.find(k)) {
-                Some(at) => d.at_offset(&doc.text, at),
-                None => d,
+    /// Markdown for every document; the template too for pages. Documents a sink
+    /// keeps are skipped (their known facts stand).
+    fn first_pass(&self, i: usize, known: Option<Facts>, sink: &dyn Sink, in_feed: bool) -> First {
+        if (self.cancelled)() {
+            return First {
+                error: Some(Diagnostic::error(
+                    "interrupted",
+                    "the build was interrupted",
+                )),
+                ..First::default()
             };
-            return Err(d);
         }
-        let mut value = self.listings[&doc.content_path]
-            .clone()
-            .into_map()
-            .unwrap_or_default();
-        let md = &self.markdown[i];
-        value.insert("content".into(), Value::safe_string(&md.html));
-        value.insert("template".into(), Value::from(template.as_str()));
+        let doc = &self.content.docs[i];
+        if let Some(facts) = known {
+            let fp = self.fingerprint(i, &facts);
+            if sink.keep(&doc.output_file(), &fp) {
+                return First {
+                    facts,
+                    ..First::default()
+                };
+            }
+        }
+        let body = match doc.read_body(&self.content.root) {
+            Ok(b) => b,
+            Err(d) => {
+                return First {
+                    error: Some(d),
+                    ..First::default()
+                };
+            }
+        };
+        let links = SiteLinks {
+            content: self.content,
+            view: self.view,
+        };
+        let opts = MarkdownOptions {
+            highlight_code: self.config.markdown.highlight_code,
+        };
+        let rendered = markdown::render(&body, &links, opts);
+        drop(body);
+        let fp = self.fingerprint(i, &rendered.facts);
+        if doc.kind == Kind::Section {
+            return First {
+                facts: rendered.facts,
+                html: Some(rendered.html),
+                section: Some(fp),
+                error: None,
+            };
+        }
+        let error = self
+            .render_page(i, &rendered.html, &rendered.facts, fp, sink)
+            .err();
+        First {
+            facts: rendered.facts,
+            html: in_feed.then_some(rendered.html),
+            section: None,
+            error,
+        }
+    }
+
+    /// What a document's output is built from, besides the global inputs.
+    fn fingerprint(&self, i: usize, facts: &Facts) -> Hash {
+        let doc = &self.content.docs[i];
+        let (template, _) = template_for(self.content, doc);
+        let mut f =
+            summary_part(Fingerprint::new("document").bytes(&self.global), doc).str(&template);
+        for link in &facts.links {
+            if let Some(rest) = link.dest.strip_prefix("@/") {
+                let path = rest.split('#').next().unwrap_or("");
+                f = f.str(self.content.by_path(path).map_or("\0", |d| d.path.as_str()));
+            }
+        }
+        if doc.kind == Kind::Section {
+            for d in listing::listed(doc, self.content) {
+                f = summary_part(f, &self.content.docs[d]);
+            }
+        }
+        f.finish()
+    }
+
+    fn check_template(&self, doc: &Document) -> Result<String, Diagnostic> {
+        let (template, key) = template_for(self.content, doc);
+        if self.templates.has(&template) {
+            return Ok(template);
+        }
+        let d = Diagnostic::error(
+            "template",
+            format!("template {template:?} not found in templates/"),
+        )
+        .in_file(&doc.source);
+        Err(match key.and_then(|k| doc.front.find(k)) {
+            Some(at) => d.at_offset(&doc.front, at),
+            None => d,
+        })
+    }
+
+    fn render_page(
+        &self,
+        i: usize,
+        html: &str,
+        facts: &Facts,
+        fp: Hash,
+        sink: &dyn Sink,
+    ) -> Result<(), Diagnostic> {
+        let doc = &self.content.docs[i];
+        let template = self.check_template(doc)?;
+        let value = listing::summary(doc, facts, self.view.urls);
+        self.render_document(i, value, html, &template, fp, sink)
+    }
+
+    fn render_document(
+        &self,
+        i: usize,
+        summary: Value,
+        html: &str,
+        template: &str,
+        fp: Hash,
+        sink: &dyn Sink,
+    ) -> Result<(), Diagnostic> {
+        let doc = &self.content.docs[i];
+        let mut value = summary.into_map().unwrap_or_default();
+        value.insert("content".into(), Value::safe_string(html));
+        value.insert("template".into(), Value::from(template));
         let items = self.view.doc_items(i);
         for (k, v) in Value::from_serializable(&items)
             .into_map()
@@ -386,12 +452,44 @@ impl RenderJob<'_> {
         };
         ctx.insert_value(name, Value::from(value));
         ctx.insert("current_path", &doc.path);
-        let out = self.templates.render(&template, &ctx, &doc.source)?;
+        let out = self.templates.render(template, &ctx, &doc.source)?;
         sink.put(OutputFile {
             path: doc.output_file(),
             contents: Contents::Bytes(self.finish_html(out, &doc.path).into_bytes()),
+            fingerprint: Some(fp),
         });
         Ok(())
+    }
+
+    /// Render the sections the first pass left, listing their pages from `facts`.
+    fn render_sections(&self, firsts: &mut [First], facts: &[Facts], sink: &dyn Sink) -> Report {
+        let todo: Vec<(usize, Hash, String)> = firsts
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, f)| {
+                let fp = f.section.take()?;
+                Some((i, fp, f.html.take().unwrap_or_default()))
+            })
+            .collect();
+        let mut wanted = vec![false; self.content.docs.len()];
+        for (i, _, _) in &todo {
+            wanted[*i] = true;
+            for d in listing::listed(&self.content.docs[*i], self.content) {
+                wanted[d] = true;
+            }
+        }
+        let values = listing::summaries(self.content, facts, self.view.urls, &wanted);
+        let results: Vec<Result<(), Diagnostic>> = todo
+            .par_iter()
+            .map(|(i, fp, html)| {
+                let template = self.check_template(&self.content.docs[*i])?;
+                let value = listing::with_listing(*i, self.content, &values);
+                self.render_document(*i, value, html, &template, *fp, sink)
+            })
+            .collect();
+        let mut report = Report::default();
+        report.extend(results.into_iter().filter_map(Result::err));
+        report
     }
 
     fn finish_html(&self, html: String, page_path: &str) -> String {
@@ -402,33 +500,60 @@ impl RenderJob<'_> {
         }
     }
 
-    fn put_assets(&self, doc: &Document, sink: &dyn Sink) {
-        let bundle_dir = self
-            .content
-            .root
-            .join(doc.source.parent().unwrap_or(Path::new("")));
-        for asset in &doc.assets {
-            let rel = asset.strip_prefix(&bundle_dir).unwrap_or(asset);
-            let rel = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
-            sink.put(OutputFile {
-                path: format!("{}{rel}", doc.path),
-                contents: Contents::Copy(asset.clone()),
-            });
+    /// Static files and page-bundle assets, copied as they are.
+    fn put_copies(&self, sink: &dyn Sink) {
+        for f in self.static_files {
+            let hash = self.view.urls.static_hashes.get(&f.rel);
+            self.put_copy(sink, f.rel.clone(), &f.abs, hash.map(String::as_str));
+        }
+        for doc in &self.content.docs {
+            let bundle_dir = self
+                .content
+                .root
+                .join(doc.source.parent().unwrap_or(Path::new("")));
+            for asset in &doc.assets {
+                let rel = asset.strip_prefix(&bundle_dir).unwrap_or(asset);
+                let rel = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                self.put_copy(sink, format!("{}{rel}", doc.path), asset, None);
+            }
         }
     }
 
-    fn render_site_files(&self, sink: &dyn Sink) -> Result<(), Diagnostic> {
+    /// Copy `src` to `path`; known by its content hash, else by its stat.
+    fn put_copy(&self, sink: &dyn Sink, path: String, src: &Path, hash: Option<&str>) {
+        let f = Fingerprint::new("copy").str(&src.display().to_string());
+        let fp = match (hash, crate::stamp::Stat::read(src)) {
+            (Some(h), _) => Some(f.str(h).finish()),
+            (None, Some(stat)) => Some(f.stat(stat).finish()),
+            (None, None) => None,
+        };
+        if fp.is_some_and(|fp| sink.keep(&path, &fp)) {
+            return;
+        }
+        sink.put(OutputFile {
+            path,
+            contents: Contents::Copy(src.to_path_buf()),
+            fingerprint: fp,
+        });
+    }
+
+    fn render_site_files(
+        &self,
+        feed: &[usize],
+        feed_html: HashMap<usize, String>,
+        sink: &dyn Sink,
+    ) -> Result<(), Diagnostic> {
         let ctx = tera::Context::new();
         let not_found = self
             .templates
             .render("404.html", &ctx, Path::new("404.html"))?;
         sink.put(bytes("404.html", self.finish_html(not_found, "")));
         sink.put(bytes("sitemap.xml", self.sitemap()));
-        sink.put(bytes("atom.xml", self.feed()));
+        self.put_feed(feed, feed_html, sink)?;
         sink.put(bytes(
             "robots.txt",
             format!(
@@ -437,12 +562,20 @@ impl RenderJob<'_> {
             ),
         ));
         if self.config.markdown.highlight_code {
-            let css = crate::highlight::stylesheet(
-                &self.config.markdown.light_theme,
-                &self.config.markdown.dark_theme,
-            )
-            .map_err(|e| Diagnostic::error("config", e).in_file(crate::config::CONFIG_FILE))?;
-            sink.put(bytes("syntax.css", css));
+            let md = &self.config.markdown;
+            let fp = Fingerprint::new("syntax.css")
+                .bytes(&crate::stamp::binary_identity())
+                .str(&md.light_theme)
+                .str(&md.dark_theme)
+                .finish();
+            if sink.keep("syntax.css", &fp) {
+                return Ok(());
+            }
+            let css = crate::highlight::stylesheet(&md.light_theme, &md.dark_theme)
+                .map_err(|e| Diagnostic::error("config", e).in_file(crate::config::CONFIG_FILE))?;
+            let mut file = bytes("syntax.css", css);
+            file.fingerprint = Some(fp);
+            sink.put(file);
         }
         Ok(())
     }
@@ -466,31 +599,79 @@ impl RenderJob<'_> {
         xml
     }
 
-    /// An Atom feed of the 20 newest dated pages; its `updated` is the newest page date.
-    fn feed(&self) -> String {
+    /// The 20 newest dated pages, newest first: the feed's entries.
+    fn feed_docs(&self) -> Vec<usize> {
         let mut dated: Vec<(usize, &Document)> = self
             .content
             .pages()
             .filter(|(_, d)| d.meta.date.is_some())
             .collect();
+        fn newest(d: &Document) -> Option<&crate::frontmatter::Date> {
+            d.meta.updated.as_ref().or(d.meta.date.as_ref())
+        }
         dated.sort_by(|a, b| {
-            let key = |d: &Document| d.meta.updated.clone().or(d.meta.date.clone());
-            key(b.1)
-                .cmp(&key(a.1))
+            newest(b.1)
+                .cmp(&newest(a.1))
                 .then_with(|| a.1.path.cmp(&b.1.path))
         });
         dated.truncate(20);
+        dated.into_iter().map(|(i, _)| i).collect()
+    }
+
+    /// The Atom feed, unless the sink keeps one built from the same entries.
+    fn put_feed(
+        &self,
+        feed: &[usize],
+        mut html: HashMap<usize, String>,
+        sink: &dyn Sink,
+    ) -> Result<(), Diagnostic> {
+        let fp = feed
+            .iter()
+            .fold(Fingerprint::new("feed").bytes(&self.global), |f, &i| {
+                summary_part(f, &self.content.docs[i])
+            })
+            .finish();
+        if sink.keep("atom.xml", &fp) {
+            return Ok(());
+        }
+        for &i in feed {
+            if let std::collections::hash_map::Entry::Vacant(e) = html.entry(i) {
+                e.insert(self.body_html(i)?);
+            }
+        }
+        let mut file = bytes("atom.xml", self.feed(feed, &html));
+        file.fingerprint = Some(fp);
+        sink.put(file);
+        Ok(())
+    }
+
+    fn body_html(&self, i: usize) -> Result<String, Diagnostic> {
+        let body = self.content.docs[i].read_body(&self.content.root)?;
+        let links = SiteLinks {
+            content: self.content,
+            view: self.view,
+        };
+        let opts = MarkdownOptions {
+            highlight_code: self.config.markdown.highlight_code,
+        };
+        Ok(markdown::render(&body, &links, opts).html)
+    }
+
+    /// An Atom feed of `feed`; its `updated` is the newest page date.
+    fn feed(&self, feed: &[usize], html: &HashMap<usize, String>) -> String {
         let base = &self.config.base_url;
-        let updated = dated
+        let updated = feed
             .first()
-            .and_then(|(_, d)| d.meta.updated.as_ref().or(d.meta.date.as_ref()))
+            .map(|&i| &self.content.docs[i].meta)
+            .and_then(|m| m.updated.as_ref().or(m.date.as_ref()))
             .map_or("1970-01-01T00:00:00Z".to_string(), |d| d.rfc3339.clone());
         let mut xml = format!(
             "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n  <title>{}</title>\n  <link href=\"{base}atom.xml\" rel=\"self\" type=\"application/atom+xml\"/>\n  <link href=\"{base}\"/>\n  <updated>{updated}</updated>\n  <id>{base}atom.xml</id>\n",
             markdown::escape(&self.config.language),
             markdown::escape(&self.config.title),
         );
-        for (i, d) in dated {
+        for &i in feed {
+            let d = &self.content.docs[i];
             let link = self.view.urls.permalink(&d.path);
             let published = d
                 .meta
@@ -516,7 +697,7 @@ impl RenderJob<'_> {
             }
             xml.push_str(&format!(
                 "    <content type=\"html\">{}</content>\n  </entry>\n",
-                markdown::escape(&self.markdown[i].html)
+                markdown::escape(html.get(&i).map_or("", String::as_str))
             ));
         }
         xml.push_str("</feed>\n");
@@ -528,13 +709,6 @@ fn bytes(path: &str, text: String) -> OutputFile {
     OutputFile {
         path: path.to_string(),
         contents: Contents::Bytes(text.into_bytes()),
+        fingerprint: None,
     }
-}
-
-/// Build the lookup the template functions use.
-pub fn lookup(urls: &Urls, listings: &HashMap<String, Value>) -> Arc<Lookup> {
-    Arc::new(Lookup {
-        urls: urls.clone(),
-        docs: listings.clone(),
-    })
 }

@@ -4,10 +4,11 @@
 //! Template errors become diagnostics naming the template file, line and column.
 
 use crate::diagnostics::{Diagnostic, Report};
+use crate::stamp::{Fingerprint, Hash};
 use crate::urls::Urls;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tera::{Kwargs, State, Tera, TeraResult, Value};
 
 /// The folder of templates inside a site.
@@ -24,14 +25,25 @@ const BUILTIN: &[(&str, &str)] = &[
 /// What the template functions look things up in.
 pub struct Lookup {
     pub urls: Urls,
-    /// Page and section objects (without `content`) by content path.
-    pub docs: HashMap<String, Value>,
+    /// Permalinks by content path, for `get_url(path="@/…")`.
+    pub permalinks: HashMap<String, String>,
+    /// Page and section objects (without `content`) by content path, for
+    /// `get_page` and `get_section`: filled only when a template calls them.
+    pub docs: OnceLock<HashMap<String, Value>>,
+}
+
+impl Lookup {
+    fn doc(&self, content_path: &str) -> Option<&Value> {
+        self.docs.get()?.get(content_path)
+    }
 }
 
 /// The loaded templates, with their sources kept for error messages.
 pub struct Templates {
     pub tera: Tera,
     sources: HashMap<String, String>,
+    /// Every template's name and text, built-in fallbacks included, sorted.
+    all: Vec<(String, String)>,
 }
 
 impl Templates {
@@ -54,7 +66,11 @@ impl Templates {
         all.sort();
         let mut tera = Tera::new();
         register(&mut tera, lookup);
-        let mut templates = Templates { tera, sources };
+        let mut templates = Templates {
+            tera,
+            sources,
+            all: Vec::new(),
+        };
         if let Err(e) = templates
             .tera
             .add_raw_templates(all.iter().map(|(n, t)| (n.as_str(), t.as_str())))
@@ -62,7 +78,21 @@ impl Templates {
             report.push(templates.diagnostic(&e, None));
             return Err(report);
         }
+        templates.all = all;
         Ok(templates)
+    }
+
+    /// Whether any template's text mentions `name` (a function, say).
+    pub fn mention(&self, name: &str) -> bool {
+        self.all.iter().any(|(_, text)| text.contains(name))
+    }
+
+    /// A fingerprint of every template's name and text.
+    pub fn fingerprint(&self) -> Hash {
+        self.all
+            .iter()
+            .fold(Fingerprint::new("templates"), |f, (n, t)| f.str(n).str(t))
+            .finish()
     }
 
     pub fn has(&self, name: &str) -> bool {
@@ -164,14 +194,9 @@ fn register(tera: &mut Tera, lookup: Arc<Lookup>) {
                 let (p, frag) = content_path
                     .split_once('#')
                     .map_or((content_path, None), |(p, f)| (p, Some(f)));
-                let doc = l.docs.get(p).ok_or_else(|| {
+                let permalink = l.permalinks.get(p).cloned().ok_or_else(|| {
                     tera::Error::message(format!("get_url: no content file {p:?}"))
                 })?;
-                let permalink = doc
-                    .get_from_path("permalink")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("")
-                    .to_string();
                 return Ok(match frag {
                     Some(f) => format!("{permalink}#{f}"),
                     None => permalink,
@@ -186,8 +211,7 @@ fn register(tera: &mut Tera, lookup: Arc<Lookup>) {
         move |kwargs: Kwargs, _: &State| -> TeraResult<Value> {
             let path: String = kwargs.must_get("path")?;
             let key = path.trim_start_matches("@/");
-            l.docs
-                .get(key)
+            l.doc(key)
                 .filter(|v| v.get_from_path("kind").and_then(|k| k.as_str()) == Some("page"))
                 .cloned()
                 .ok_or_else(|| tera::Error::message(format!("get_page: no page at {path:?}")))
@@ -206,8 +230,7 @@ fn register(tera: &mut Tera, lookup: Arc<Lookup>) {
                     .trim_start_matches('/')
                     .to_string()
             };
-            l.docs
-                .get(&key)
+            l.doc(&key)
                 .filter(|v| v.get_from_path("kind").and_then(|k| k.as_str()) == Some("section"))
                 .cloned()
                 .ok_or_else(|| tera::Error::message(format!("get_section: no section at {path:?}")))

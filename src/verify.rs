@@ -6,9 +6,11 @@
 use crate::content::Content;
 use crate::diagnostics::{Diagnostic, Report};
 use crate::editorial::{Origin, Registry, StatementKind, Status, located};
-use crate::markdown::Rendered;
+use crate::markdown::Facts;
 use crate::render::StaticFile;
+use rayon::prelude::*;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 /// What the checks counted, for the summary line.
@@ -37,7 +39,8 @@ const GENERATED: &[&str] = &[
 pub struct Verifier<'a> {
     pub content: &'a Content,
     pub registry: &'a Registry,
-    pub markdown: &'a [Rendered],
+    /// The facts of every document's body, indexed like `content.docs`.
+    pub facts: &'a [Facts],
     pub static_files: &'a [StaticFile],
     pub base_url: &'a str,
 }
@@ -168,7 +171,7 @@ impl Verifier<'_> {
                 ));
             }
         }
-        for (doc, md) in self.markdown.iter().enumerate() {
+        for (doc, md) in self.facts.iter().enumerate() {
             for c in &md.citations {
                 stats.citations += 1;
                 if reg.source(&c.source).is_none() {
@@ -176,7 +179,7 @@ impl Verifier<'_> {
                     let mut diag =
                         Diagnostic::error("citation", format!("unknown source `{}`", c.source))
                             .in_file(&d.source)
-                            .at_offset(&d.text, d.body_offset + c.offset);
+                            .at_offset(&self.content.text_of(d), d.body_offset + c.offset);
                     diag = match closest(&c.source, reg.source_ids()) {
                         Some(b) => diag.note(format!("did you mean `{b}`?")),
                         None => diag,
@@ -348,7 +351,7 @@ impl Verifier<'_> {
         cited.extend(reg.events.iter().map(|e| e.item.source.as_str()));
         cited.extend(reg.sources.iter().filter_map(|s| s.item.via.as_deref()));
         cited.extend(
-            self.markdown
+            self.facts
                 .iter()
                 .flat_map(|m| m.citations.iter().map(|c| c.source.as_str())),
         );
@@ -367,14 +370,18 @@ impl Verifier<'_> {
     }
 
     /// Anchors each document has: headings, declared items and citations.
-    fn anchors(&self) -> Vec<HashSet<String>> {
-        let mut anchors: Vec<HashSet<String>> = self
-            .markdown
-            .iter()
+    fn anchors(&self) -> Vec<HashSet<Cow<'_, str>>> {
+        let mut anchors: Vec<HashSet<Cow<'_, str>>> = self
+            .facts
+            .par_iter()
             .map(|m| {
-                let mut set: HashSet<String> = m.heading_ids.iter().cloned().collect();
-                set.extend(m.citations.iter().map(|c| c.anchor.clone()));
-                set.insert("main".into());
+                let mut set: HashSet<Cow<'_, str>> = m
+                    .heading_ids
+                    .iter()
+                    .map(|h| Cow::Borrowed(h.as_str()))
+                    .collect();
+                set.extend(m.citations.iter().map(|c| Cow::Borrowed(c.anchor.as_str())));
+                set.insert(Cow::Borrowed("main"));
                 set
             })
             .collect();
@@ -404,7 +411,7 @@ impl Verifier<'_> {
                     .map(|q| (q.origin, format!("q-{}", q.item.id))),
             );
         for (origin, anchor) in items {
-            anchors[origin.doc].insert(anchor);
+            anchors[origin.doc].insert(Cow::Owned(anchor));
         }
         anchors
     }
@@ -432,12 +439,12 @@ impl Verifier<'_> {
             })
             .collect();
         let base_path = crate::config::base_path_of(self.base_url);
-        for (i, md) in self.markdown.iter().enumerate() {
+        for (i, md) in self.facts.iter().enumerate() {
             let doc = &self.content.docs[i];
             for link in &md.links {
                 let at = |d: Diagnostic| {
                     d.in_file(&doc.source)
-                        .at_offset(&doc.text, doc.body_offset + link.offset)
+                        .at_offset(&self.content.text_of(doc), doc.body_offset + link.offset)
                 };
                 let result = classify(&link.dest, self.base_url);
                 match result {
@@ -543,7 +550,7 @@ impl Verifier<'_> {
 
     fn check_anchor(
         &self,
-        anchors: &HashSet<String>,
+        anchors: &HashSet<Cow<'_, str>>,
         frag: Option<&str>,
         dest: &str,
         target: &str,
@@ -560,7 +567,7 @@ impl Verifier<'_> {
                     "broken anchor in {dest:?}: {target} has no heading or item with id `{frag}`"
                 ),
             );
-            let d = match closest(frag, anchors.iter().map(String::as_str)) {
+            let d = match closest(frag, anchors.iter().map(|a| a.as_ref())) {
                 Some(b) => d.note(format!("did you mean `#{b}`?")),
                 None => d,
             };

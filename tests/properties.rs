@@ -451,29 +451,34 @@ fn flatten(toc: &[TocEntry], out: &mut Vec<String>) {
 
 /// What every rendering must satisfy, whatever the input.
 fn check_rendered(body: &str, r: &Rendered) {
-    let ids: HashSet<&str> = r.heading_ids.iter().map(String::as_str).collect();
+    let ids: HashSet<&str> = r.facts.heading_ids.iter().map(String::as_str).collect();
     assert_eq!(
         ids.len(),
-        r.heading_ids.len(),
+        r.facts.heading_ids.len(),
         "duplicate heading ids: {:?}",
-        r.heading_ids
+        r.facts.heading_ids
     );
     let mut toc_ids = Vec::new();
-    flatten(&r.toc, &mut toc_ids);
+    flatten(&r.facts.toc, &mut toc_ids);
     assert_eq!(
-        toc_ids, r.heading_ids,
+        toc_ids, r.facts.heading_ids,
         "the toc lists every heading, in order"
     );
-    for l in &r.links {
+    for l in &r.facts.links {
         assert!(l.offset <= body.len());
     }
-    let anchors: HashSet<&str> = r.citations.iter().map(|c| c.anchor.as_str()).collect();
+    let anchors: HashSet<&str> = r
+        .facts
+        .citations
+        .iter()
+        .map(|c| c.anchor.as_str())
+        .collect();
     assert_eq!(
         anchors.len(),
-        r.citations.len(),
+        r.facts.citations.len(),
         "citation anchors are unique"
     );
-    for (i, c) in r.citations.iter().enumerate() {
+    for (i, c) in r.facts.citations.iter().enumerate() {
         assert!(c.offset <= body.len());
         assert!(!c.source.is_empty());
         assert!(!c.source.contains(char::is_whitespace));
@@ -483,18 +488,20 @@ fn check_rendered(body: &str, r: &Rendered) {
 
 fn same_output(a: &Rendered, b: &Rendered) {
     assert_eq!(a.html, b.html);
-    assert_eq!(a.toc, b.toc);
-    assert_eq!(a.heading_ids, b.heading_ids);
-    assert_eq!(a.word_count, b.word_count);
+    assert_eq!(a.facts.toc, b.facts.toc);
+    assert_eq!(a.facts.heading_ids, b.facts.heading_ids);
+    assert_eq!(a.facts.word_count, b.facts.word_count);
     let links = |r: &Rendered| {
-        r.links
+        r.facts
+            .links
             .iter()
             .map(|l| (l.dest.clone(), l.offset))
             .collect::<Vec<_>>()
     };
     assert_eq!(links(a), links(b));
     let cites = |r: &Rendered| {
-        r.citations
+        r.facts
+            .citations
             .iter()
             .map(|c| (c.source.clone(), c.offset, c.anchor.clone()))
             .collect::<Vec<_>>()
@@ -576,9 +583,9 @@ proptest! {
     fn heading_ids_are_unique_and_url_safe(hs in headings()) {
         let body = headings_body(&hs);
         let r = render(&body, false);
-        prop_assert_eq!(r.heading_ids.len(), hs.len(), "one id per heading in {:?}", body);
+        prop_assert_eq!(r.facts.heading_ids.len(), hs.len(), "one id per heading in {:?}", body);
         check_rendered(&body, &r);
-        for ((_, text, explicit), id) in hs.iter().zip(&r.heading_ids) {
+        for ((_, text, explicit), id) in hs.iter().zip(&r.facts.heading_ids) {
             prop_assert!(r.html.contains(&format!(" id=\"{id}\"")), "{} not in {}", id, r.html);
             match explicit {
                 // Explicit ids are kept as written, suffixed only on a clash.

@@ -1,0 +1,210 @@
+//! What a build remembers for the next one, in `ROOT/.explainer-cache/`: the
+//! stamp, front matter and [`Facts`] of every content file, the output
+//! manifest, and a fingerprint of every input's stat for the no-op check.
+//!
+//! One file per output folder and option set. A cache written by another
+//! binary, or unreadable, is ignored: the build then starts from nothing.
+
+use crate::content::{self, Memory};
+use crate::markdown::Facts;
+use crate::output::Manifest;
+use crate::pipeline::Options;
+use crate::stamp::{Fingerprint, Hash, Stamp, Stat, binary_identity};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// The folder, inside the site folder, that holds caches.
+pub const CACHE_DIR: &str = ".explainer-cache";
+
+/// What is remembered of one content file.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DocMemo {
+    pub content_path: String,
+    pub stamp: Stamp,
+    /// The front matter with its fences.
+    pub front: String,
+    pub facts: Facts,
+}
+
+/// The state a build leaves for the next.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct BuildCache {
+    pub binary: Hash,
+    /// When the build that wrote this started; files modified later are not trusted by stat.
+    pub started_ns: i64,
+    /// Fingerprint of every input's path and stat (see [`inputs`]).
+    pub inputs: Hash,
+    /// The build reported nothing (no warnings), so a no-op rebuild has nothing to repeat.
+    pub clean: bool,
+    pub pages: usize,
+    pub sections: usize,
+    pub base_url: String,
+    pub docs: Vec<DocMemo>,
+    pub outputs: Manifest,
+    #[serde(skip)]
+    index: HashMap<String, usize>,
+}
+
+impl BuildCache {
+    pub fn new(started_ns: i64, inputs: Hash, docs: Vec<DocMemo>, outputs: Manifest) -> BuildCache {
+        BuildCache {
+            binary: binary_identity(),
+            started_ns,
+            inputs,
+            clean: true,
+            pages: 0,
+            sections: 0,
+            base_url: String::new(),
+            docs,
+            outputs,
+            index: HashMap::new(),
+        }
+    }
+
+    fn memo(&self, content_path: &str) -> Option<&DocMemo> {
+        self.index.get(content_path).map(|&i| &self.docs[i])
+    }
+
+    /// Whether every file of `scan` modified too recently for its stat to be
+    /// trusted still has the contents this cache remembers; `newest_other` is the
+    /// newest mtime among the inputs that are not Markdown (those are not hashed).
+    pub fn settled(&self, scan: &content::Scan, newest_other: i64) -> bool {
+        let trusted = |mtime_ns| Stat { size: 0, mtime_ns }.trusted_since(self.started_ns);
+        trusted(newest_other)
+            && scan.markdown.iter().all(|f| {
+                let stat = f.stat.unwrap_or_default();
+                stat.trusted_since(self.started_ns)
+                    || self.memo(&f.rel).is_some_and(|m| {
+                        m.stamp.stat == stat
+                            && std::fs::read(&f.abs)
+                                .is_ok_and(|b| crate::stamp::hash(&b) == m.stamp.hash)
+                    })
+            })
+    }
+
+    /// Take the facts of `content_path` if its contents still hash to `hash`.
+    pub fn take_facts(&mut self, content_path: &str, hash: &Hash) -> Option<Facts> {
+        let &i = self.index.get(content_path)?;
+        let memo = &mut self.docs[i];
+        (memo.stamp.hash == *hash).then(|| std::mem::take(&mut memo.facts))
+    }
+}
+
+impl Memory for BuildCache {
+    fn front(&self, rel: &str, stat: &Stat) -> Option<(Stamp, &str)> {
+        self.memo(rel)
+            .filter(|m| m.stamp.stat == *stat && stat.trusted_since(self.started_ns))
+            .map(|m| (m.stamp, m.front.as_str()))
+    }
+}
+
+/// The cache file for building the site at `opts.root` into `out` with `opts`.
+pub fn path(opts: &Options, out: &Path) -> PathBuf {
+    let out = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
+    let key = options(opts).str(&out.display().to_string()).finish();
+    let hex: String = key[..8].iter().map(|b| format!("{b:02x}")).collect();
+    opts.root.join(CACHE_DIR).join(format!("build-{hex}.bin"))
+}
+
+fn options(opts: &Options) -> Fingerprint {
+    Fingerprint::new("options")
+        .u64(opts.drafts as u64)
+        .u64(opts.relative as u64)
+        .str(opts.base_url.as_deref().unwrap_or("\0"))
+}
+
+/// Read a cache; `None` when missing, unreadable or written by another binary.
+pub fn load(path: &Path) -> Option<BuildCache> {
+    let bytes = std::fs::read(path).ok()?;
+    let mut cache: BuildCache = bincode::deserialize(&bytes).ok()?;
+    if cache.binary != binary_identity() {
+        return None;
+    }
+    cache.index = cache
+        .docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.content_path.clone(), i))
+        .collect();
+    Some(cache)
+}
+
+/// Write a cache (atomically); failing to is not an error, only a slower next build.
+pub fn save(path: &Path, cache: &BuildCache) {
+    let Some(dir) = path.parent() else { return };
+    let result = (|| -> Result<(), Box<dyn std::error::Error>> {
+        std::fs::create_dir_all(dir)?;
+        let tag = dir.join("CACHEDIR.TAG");
+        if !tag.exists() {
+            std::fs::write(
+                &tag,
+                "Signature: 8a477f597d28d172789f06886806bc55\n# explainer's build cache; safe to delete.\n",
+            )?;
+        }
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, bincode::serialize(cache)?)?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        tracing::warn!("cannot write the build cache {}: {e}", path.display());
+    }
+}
+
+/// A fingerprint of every input's path and stat (config, templates, static
+/// files, content, the binary and the options), and the newest mtime among
+/// the inputs other than Markdown files.
+pub fn inputs(opts: &Options, out: &Path, scan: &content::Scan) -> (Hash, i64) {
+    let out = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
+    let mut f = options(opts)
+        .bytes(&binary_identity())
+        .str(&out.display().to_string());
+    let mut newest = 0;
+    let mut add = |f: Fingerprint, rel: &str, stat: Option<Stat>| {
+        let stat = stat.unwrap_or_default();
+        newest = newest.max(stat.mtime_ns);
+        f.str(rel).stat(stat)
+    };
+    f = add(
+        f,
+        "config.toml",
+        Stat::read(&opts.root.join(crate::config::CONFIG_FILE)),
+    );
+    for dir in [crate::templates::TEMPLATES_DIR, crate::render::STATIC_DIR] {
+        for (rel, stat) in walk_stats(&opts.root.join(dir)) {
+            f = add(f, &format!("{dir}/{rel}"), Some(stat));
+        }
+    }
+    for found in &scan.others {
+        f = add(f, &found.rel, found.stat);
+    }
+    for found in &scan.markdown {
+        f = f.str(&found.rel).stat(found.stat.unwrap_or_default());
+    }
+    for dir in &scan.dirs {
+        f = f.str(dir);
+    }
+    (f.finish(), newest)
+}
+
+/// Every file under `dir` (following symlinks) with its stat, sorted.
+fn walk_stats(dir: &Path) -> Vec<(String, Stat)> {
+    walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| {
+            let stat = Stat::of(&e.metadata().ok()?);
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .ok()?
+                .to_string_lossy()
+                .replace('\\', "/");
+            Some((rel, stat))
+        })
+        .collect()
+}

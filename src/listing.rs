@@ -1,0 +1,262 @@
+//! Page and section objects as templates see them in listings (`section.pages`,
+//! `section.subsections`, `get_page`, `get_section`): built from a document's
+//! front matter and the [`Facts`] of its body, never from its HTML.
+
+use crate::content::{Content, Document, Kind};
+use crate::markdown::{Facts, TocEntry};
+use crate::urls::Urls;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::HashMap;
+use tera::Value;
+
+/// A page or section as listed by others (no `content`).
+#[derive(Serialize)]
+struct Summary<'a> {
+    kind: &'static str,
+    title: &'a str,
+    description: Option<&'a str>,
+    date: Option<&'a str>,
+    updated: Option<&'a str>,
+    permalink: &'a str,
+    path: String,
+    slug: &'a str,
+    content_path: &'a str,
+    word_count: usize,
+    reading_time: usize,
+    weight: Option<i64>,
+    draft: bool,
+    extra: &'a serde_json::Value,
+    toc: Toc<'a>,
+}
+
+/// Table-of-contents entries with absolute permalinks, serialized without copying the entries.
+struct Toc<'a> {
+    entries: &'a [TocEntry],
+    permalink: &'a str,
+}
+
+impl Serialize for Toc<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeSeq, SerializeStruct};
+        let mut seq = s.serialize_seq(Some(self.entries.len()))?;
+        for t in self.entries {
+            struct Entry<'b>(&'b TocEntry, &'b str);
+            impl Serialize for Entry<'_> {
+                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    let (t, permalink) = (self.0, self.1);
+                    let mut m = s.serialize_struct("TocEntry", 5)?;
+                    m.serialize_field("level", &t.level)?;
+                    m.serialize_field("id", &t.id)?;
+                    m.serialize_field("title", &t.title)?;
+                    m.serialize_field("permalink", &format!("{permalink}#{}", t.id))?;
+                    m.serialize_field(
+                        "children",
+                        &Toc {
+                            entries: &t.children,
+                            permalink,
+                        },
+                    )?;
+                    m.end()
+                }
+            }
+            seq.serialize_element(&Entry(t, self.permalink))?;
+        }
+        seq.end()
+    }
+}
+
+static EMPTY_OBJECT: std::sync::LazyLock<serde_json::Value> =
+    std::sync::LazyLock::new(|| serde_json::Value::Object(Default::default()));
+
+/// The summary object of one document.
+pub fn summary(doc: &Document, facts: &Facts, urls: &Urls) -> Value {
+    let permalink = urls.permalink(&doc.path);
+    let s = Summary {
+        kind: if doc.kind == Kind::Page {
+            "page"
+        } else {
+            "section"
+        },
+        title: doc.title(),
+        description: doc.meta.description.as_deref(),
+        date: doc.meta.date.as_ref().map(|d| d.text.as_str()),
+        updated: doc.meta.updated.as_ref().map(|d| d.text.as_str()),
+        path: format!(
+            "/{}",
+            crate::config::base_path_of(&permalink).trim_start_matches('/')
+        ),
+        permalink: &permalink,
+        slug: &doc.slug,
+        content_path: &doc.content_path,
+        word_count: facts.word_count,
+        reading_time: facts.word_count.div_ceil(200).max(1),
+        weight: doc.meta.weight,
+        draft: doc.meta.draft,
+        extra: doc.meta.extra.as_ref().unwrap_or(&EMPTY_OBJECT),
+        toc: Toc {
+            entries: &facts.toc,
+            permalink: &permalink,
+        },
+    };
+    Value::from_serializable(&s)
+}
+
+/// Summaries of the documents `wanted` marks, built in parallel; `None` for the rest.
+pub fn summaries(
+    content: &Content,
+    facts: &[Facts],
+    urls: &Urls,
+    wanted: &[bool],
+) -> Vec<Option<Value>> {
+    content
+        .docs
+        .par_iter()
+        .zip(facts.par_iter())
+        .zip(wanted.par_iter())
+        .map(|((d, f), &w)| w.then(|| summary(d, f, urls)))
+        .collect()
+}
+
+/// Add `pages` and `subsections` to a section's summary object.
+pub fn with_listing(section: usize, content: &Content, values: &[Option<Value>]) -> Value {
+    let doc = &content.docs[section];
+    let value_of = |i: usize| values[i].clone().unwrap_or_else(Value::none);
+    let mut map = value_of(section).into_map().unwrap_or_default();
+    let pages: Vec<Value> = doc.pages.iter().map(|&p| value_of(p)).collect();
+    let subsections: Vec<Value> = doc
+        .subsections
+        .iter()
+        .map(|&s| {
+            let mut sub = value_of(s).into_map().unwrap_or_default();
+            let sub_pages: Vec<Value> =
+                content.docs[s].pages.iter().map(|&p| value_of(p)).collect();
+            sub.insert("pages".into(), Value::from(sub_pages));
+            Value::from(sub)
+        })
+        .collect();
+    map.insert("pages".into(), Value::from(pages));
+    map.insert("subsections".into(), Value::from(subsections));
+    Value::from(map)
+}
+
+/// The documents a section's listing shows: itself, its pages, its subsections and their pages.
+pub fn listed(section: &Document, content: &Content) -> Vec<usize> {
+    let mut out = section.pages.clone();
+    for &s in &section.subsections {
+        out.push(s);
+        out.extend(&content.docs[s].pages);
+    }
+    out
+}
+
+/// Page and section objects for `get_page`/`get_section`, by content path.
+pub fn all_values(content: &Content, facts: &[Facts], urls: &Urls) -> HashMap<String, Value> {
+    let values = summaries(content, facts, urls, &vec![true; content.docs.len()]);
+    content
+        .docs
+        .iter()
+        .enumerate()
+        .map(|(i, doc)| {
+            let v = match doc.kind {
+                Kind::Section => with_listing(i, content, &values),
+                Kind::Page => values[i].clone().unwrap_or_else(Value::none),
+            };
+            (doc.content_path.clone(), v)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The serde shape the summary object had before it was built by hand.
+    #[derive(Serialize)]
+    struct Reference<'a> {
+        kind: &'static str,
+        title: &'a str,
+        description: Option<&'a str>,
+        date: Option<&'a str>,
+        updated: Option<&'a str>,
+        permalink: &'a str,
+        path: &'a str,
+        slug: &'a str,
+        content_path: &'a str,
+        word_count: usize,
+        reading_time: usize,
+        weight: Option<i64>,
+        draft: bool,
+        extra: serde_json::Value,
+        toc: Vec<TocEntry>,
+    }
+
+    #[test]
+    fn summary_matches_its_serde_shape() {
+        let mut doc = crate::content::Document {
+            kind: Kind::Page,
+            source: "content/a/b.md".into(),
+            content_path: "a/b.md".into(),
+            front: String::new(),
+            body_offset: 0,
+            stamp: Default::default(),
+            has_file: true,
+            may_cite: false,
+            meta: Default::default(),
+            path: "a/b/".into(),
+            slug: "b".into(),
+            parent: None,
+            pages: vec![],
+            subsections: vec![],
+            assets: vec![],
+        };
+        doc.meta.title = Some("B".into());
+        doc.meta.weight = Some(3);
+        doc.meta.extra = Some(serde_json::json!({"k": [1, "x"]}));
+        let leaf = TocEntry {
+            level: 2,
+            id: "two".into(),
+            title: "Two".into(),
+            permalink: "#two".into(),
+            children: vec![],
+        };
+        let facts = Facts {
+            toc: vec![TocEntry {
+                level: 1,
+                id: "one".into(),
+                title: "One".into(),
+                permalink: "#one".into(),
+                children: vec![leaf.clone()],
+            }],
+            word_count: 401,
+            ..Facts::default()
+        };
+        let urls = Urls::new("https://x.org/sub/", HashMap::new());
+        let with_link = |t: &TocEntry, children| TocEntry {
+            permalink: format!("https://x.org/sub/a/b/#{}", t.id),
+            children,
+            ..t.clone()
+        };
+        let reference = Reference {
+            kind: "page",
+            title: "B",
+            description: None,
+            date: None,
+            updated: None,
+            permalink: "https://x.org/sub/a/b/",
+            path: "/sub/a/b/",
+            slug: "b",
+            content_path: "a/b.md",
+            word_count: 401,
+            reading_time: 3,
+            weight: Some(3),
+            draft: false,
+            extra: serde_json::json!({"k": [1, "x"]}),
+            toc: vec![with_link(&facts.toc[0], vec![with_link(&leaf, vec![])])],
+        };
+        assert_eq!(
+            summary(&doc, &facts, &urls),
+            Value::from_serializable(&reference)
+        );
+    }
+}

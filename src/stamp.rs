@@ -1,0 +1,122 @@
+//! File identities shared by the stages that skip unchanged work: a file's
+//! size and modification time, its content hash, and fingerprints of inputs.
+//!
+//! A stat is only trusted for files last modified before the build that
+//! recorded it started; anything newer is read and hashed again.
+
+use serde::{Deserialize, Serialize};
+use std::fs::Metadata;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A 128-bit content hash or fingerprint (truncated BLAKE3).
+pub type Hash = [u8; 16];
+
+/// Files modified less than this before a build started may have changed
+/// again within the file system's timestamp granularity: their stat is not trusted.
+const RACY: Duration = Duration::from_secs(2);
+
+/// Size and modification time of a file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Stat {
+    pub size: u64,
+    /// Nanoseconds since the Unix epoch.
+    pub mtime_ns: i64,
+}
+
+impl Stat {
+    pub fn of(meta: &Metadata) -> Stat {
+        Stat {
+            size: meta.len(),
+            mtime_ns: meta.modified().map_or(0, nanos),
+        }
+    }
+
+    /// The stat of the file at `path` (following symlinks), if it is a file.
+    pub fn read(path: &Path) -> Option<Stat> {
+        std::fs::metadata(path)
+            .ok()
+            .filter(Metadata::is_file)
+            .map(|m| Stat::of(&m))
+    }
+
+    /// Whether this stat can stand for the file's contents, for a build that started at `started_ns`.
+    pub fn trusted_since(&self, started_ns: i64) -> bool {
+        self.mtime_ns < started_ns - RACY.as_nanos() as i64
+    }
+}
+
+/// Nanoseconds since the Unix epoch.
+pub fn nanos(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// Now, in nanoseconds since the Unix epoch.
+pub fn now_ns() -> i64 {
+    nanos(SystemTime::now())
+}
+
+/// The hash of some bytes.
+pub fn hash(bytes: &[u8]) -> Hash {
+    let mut out = [0; 16];
+    out.copy_from_slice(&blake3::hash(bytes).as_bytes()[..16]);
+    out
+}
+
+/// Builds a fingerprint from the parts it depends on; every part is length-prefixed.
+/// Parts are gathered and hashed once, which is cheaper for many small parts.
+#[derive(Default, Clone)]
+pub struct Fingerprint(Vec<u8>);
+
+impl Fingerprint {
+    pub fn new(domain: &str) -> Fingerprint {
+        Fingerprint(Vec::with_capacity(256)).str(domain)
+    }
+
+    pub fn str(self, s: &str) -> Self {
+        self.bytes(s.as_bytes())
+    }
+
+    pub fn bytes(mut self, b: &[u8]) -> Self {
+        self.0.extend_from_slice(&(b.len() as u32).to_le_bytes());
+        self.0.extend_from_slice(b);
+        self
+    }
+
+    pub fn u64(mut self, n: u64) -> Self {
+        self.0.extend_from_slice(&n.to_le_bytes());
+        self
+    }
+
+    pub fn stat(self, s: Stat) -> Self {
+        self.u64(s.size).u64(s.mtime_ns as u64)
+    }
+
+    pub fn finish(&self) -> Hash {
+        hash(&self.0)
+    }
+}
+
+/// What identifies the running binary: a rebuilt `explainer` renders afresh.
+pub fn binary_identity() -> Hash {
+    static ID: std::sync::OnceLock<Hash> = std::sync::OnceLock::new();
+    *ID.get_or_init(identify_binary)
+}
+
+fn identify_binary() -> Hash {
+    let exe = std::env::current_exe().ok();
+    let stat = exe.as_deref().and_then(Stat::read).unwrap_or_default();
+    Fingerprint::new("explainer binary")
+        .str(env!("CARGO_PKG_VERSION"))
+        .str(&exe.map(|p| p.display().to_string()).unwrap_or_default())
+        .stat(stat)
+        .finish()
+}
+
+/// A file's stat and the hash of the contents it had then.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub stat: Stat,
+    pub hash: Hash,
+}

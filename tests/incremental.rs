@@ -1,0 +1,239 @@
+//! Incremental builds: a no-op rebuild writes nothing, a one-page edit writes
+//! only the files that change, and config or template changes invalidate the
+//! cache kept in `ROOT/.explainer-cache`.
+
+mod common;
+use common::*;
+use std::time::{Duration, SystemTime};
+
+/// A site with a section whose template lists its pages' titles.
+fn site() -> Site {
+    Site::basic()
+        .file("content/notes/_index.md", "+++\ntitle = \"Notes\"\nsort_by = \"title\"\n+++\n")
+        .file("content/notes/a.md", "+++\ntitle = \"Alpha\"\n+++\nFirst note.\n")
+        .file("content/notes/b.md", "+++\ntitle = \"Bravo\"\n+++\nSecond note.\n")
+        .file(
+            "templates/section.html",
+            "<h1>{{ section.title }}</h1>{% for p in section.pages %}<li>{{ p.title }}</li>{% endfor %}\n",
+        )
+}
+
+/// The files a `build -v` says it wrote, sorted.
+fn written(run: &Run) -> Vec<String> {
+    let mut w: Vec<String> = run
+        .stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("wrote "))
+        .map(str::to_string)
+        .collect();
+    w.sort();
+    w
+}
+
+/// Date every file of the site an hour back, as if edited long before the build.
+fn age_inputs(site: &Site) {
+    let hour_ago = SystemTime::now() - Duration::from_secs(3600);
+    for e in walkdir::WalkDir::new(site.root()) {
+        let e = e.unwrap();
+        if e.file_type().is_file() && !e.path().starts_with(site.path("public")) {
+            let f = std::fs::File::options().write(true).open(e.path()).unwrap();
+            f.set_modified(hour_ago).unwrap();
+        }
+    }
+}
+
+#[test]
+fn no_op_rebuild_writes_nothing_and_skips_rendering() {
+    let site = site();
+    age_inputs(&site);
+    let first = site.run(&["build", "-v"]).ok();
+    assert!(written(&first).contains(&"notes/a/index.html".to_string()));
+    let page = site.path("public/notes/a/index.html");
+    let mtime = std::fs::metadata(&page).unwrap().modified().unwrap();
+    let again = site.run(&["build", "-v"]).ok();
+    assert_eq!(written(&again), Vec::<String>::new());
+    again.stderr_has(&["0 files written", "no input changed since the last build"]);
+    assert_eq!(std::fs::metadata(&page).unwrap().modified().unwrap(), mtime);
+}
+
+#[test]
+fn no_op_rebuild_of_just_written_files_still_writes_nothing() {
+    let site = site();
+    site.build().ok();
+    let again = site.run(&["build", "-v"]).ok();
+    assert_eq!(written(&again), Vec::<String>::new());
+    again.stderr_has(&["0 files written"]);
+}
+
+#[test]
+fn one_page_edit_writes_only_that_page() {
+    let site = site();
+    age_inputs(&site);
+    site.build().ok();
+    site.write(
+        "content/notes/a.md",
+        "+++\ntitle = \"Alpha\"\n+++\nFirst note, now longer.\n",
+    );
+    let run = site.run(&["build", "-v"]).ok();
+    assert_eq!(written(&run), vec!["notes/a/index.html"]);
+    assert!(site.output("notes/a/index.html").contains("now longer"));
+}
+
+#[test]
+fn a_changed_title_rewrites_the_page_and_the_listing_that_shows_it() {
+    let site = site();
+    site.build().ok();
+    site.write(
+        "content/notes/b.md",
+        "+++\ntitle = \"Beta\"\n+++\nSecond note.\n",
+    );
+    let run = site.run(&["build", "-v"]).ok();
+    assert_eq!(
+        written(&run),
+        vec!["notes/b/index.html", "notes/index.html"]
+    );
+    assert!(site.output("notes/index.html").contains("<li>Beta</li>"));
+}
+
+#[test]
+fn a_new_page_is_written_and_listed_and_a_removed_one_is_removed() {
+    let site = site();
+    site.build().ok();
+    site.write(
+        "content/notes/c.md",
+        "+++\ntitle = \"Charlie\"\n+++\nThird.\n",
+    );
+    std::fs::remove_file(site.path("content/notes/a.md")).unwrap();
+    let run = site.run(&["build", "-v"]).ok();
+    let w = written(&run);
+    assert!(w.contains(&"notes/c/index.html".to_string()), "{w:?}");
+    assert!(w.contains(&"notes/index.html".to_string()), "{w:?}");
+    assert!(w.contains(&"sitemap.xml".to_string()), "{w:?}");
+    run.stderr_has(&["removed notes/a/index.html", "1 removed"]);
+    assert!(!site.has_output("notes/a/index.html"));
+    assert_eq!(
+        site.output("notes/index.html"),
+        "<h1>Notes</h1><li>Bravo</li><li>Charlie</li>\n"
+    );
+}
+
+#[test]
+fn a_template_change_invalidates_the_cache() {
+    let site = site();
+    age_inputs(&site);
+    site.build().ok();
+    site.write(
+        "templates/page.html",
+        "<!doctype html><title>{{ page.title }}</title><article>{{ page.content | safe }}</article>\n",
+    );
+    let run = site.run(&["build", "-v"]).ok();
+    let w = written(&run);
+    for page in [
+        "about/index.html",
+        "notes/a/index.html",
+        "notes/b/index.html",
+    ] {
+        assert!(w.contains(&page.to_string()), "{page} not rewritten: {w:?}");
+        assert!(site.output(page).contains("<article>"), "{page}");
+    }
+    assert!(
+        !w.contains(&"notes/index.html".to_string()),
+        "the section's bytes did not change"
+    );
+}
+
+#[test]
+fn a_config_change_invalidates_the_cache() {
+    let site = site();
+    age_inputs(&site);
+    site.build().ok();
+    assert!(
+        site.output("index.html")
+            .contains("<title>Test site</title>")
+    );
+    site.write(
+        "config.toml",
+        "base_url = \"https://example.org/\"\ntitle = \"Renamed site\"\n",
+    );
+    let run = site.run(&["build", "-v"]).ok();
+    assert!(written(&run).contains(&"index.html".to_string()));
+    assert!(
+        site.output("index.html")
+            .contains("<title>Renamed site</title>")
+    );
+    site.write(
+        "config.toml",
+        "base_url = \"https://example.net/\"\ntitle = \"Renamed site\"\n",
+    );
+    let run = site.run(&["build", "-v"]).ok();
+    assert!(written(&run).contains(&"sitemap.xml".to_string()));
+    assert!(
+        site.output("sitemap.xml")
+            .contains("https://example.net/notes/a/")
+    );
+}
+
+#[test]
+fn an_output_file_changed_by_hand_is_restored() {
+    let site = site();
+    age_inputs(&site);
+    site.build().ok();
+    let good = site.output("notes/a/index.html");
+    std::fs::remove_file(site.path("public/notes/b/index.html")).unwrap();
+    std::fs::write(site.path("public/notes/a/index.html"), "tampered").unwrap();
+    let run = site.run(&["build", "-v"]).ok();
+    assert_eq!(
+        written(&run),
+        vec!["notes/a/index.html", "notes/b/index.html"]
+    );
+    assert_eq!(site.output("notes/a/index.html"), good);
+}
+
+#[test]
+fn a_deleted_cache_rebuilds_without_rewriting_unchanged_files() {
+    let site = site();
+    site.build().ok();
+    std::fs::remove_dir_all(site.path(".explainer-cache")).unwrap();
+    let run = site.run(&["build", "-v"]).ok();
+    assert_eq!(written(&run), Vec::<String>::new());
+    assert!(
+        site.path(".explainer-cache").is_dir(),
+        "the cache is written again"
+    );
+}
+
+#[test]
+fn a_failed_build_leaves_no_staging_folder_and_keeps_the_cache_usable() {
+    let site = site();
+    site.build().ok();
+    site.write(
+        "content/notes/a.md",
+        "+++\ntitle = \"Alpha\"\n+++\n[broken](@/nowhere.md)\n",
+    );
+    site.build().fails();
+    assert!(!site.path("public/.explainer-staging").exists());
+    site.write(
+        "content/notes/a.md",
+        "+++\ntitle = \"Alpha\"\n+++\nFixed.\n",
+    );
+    let run = site.run(&["build", "-v"]).ok();
+    assert_eq!(written(&run), vec!["notes/a/index.html"]);
+}
+
+#[test]
+fn a_failed_first_build_creates_no_output_folder() {
+    let site = site().file(
+        "content/notes/a.md",
+        "+++\ntitle = \"Alpha\"\n+++\n[x](@/nowhere.md)\n",
+    );
+    site.build().fails();
+    assert!(!site.path("public").exists());
+}
+
+#[test]
+fn no_progress_bar_when_stderr_is_not_a_terminal() {
+    let site = site();
+    let run = site.build().ok();
+    assert!(!run.stderr.contains("rendering"), "{}", run.stderr);
+    assert!(!run.stderr.contains('\r'), "{:?}", run.stderr);
+}
