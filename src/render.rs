@@ -308,7 +308,7 @@ impl RenderJob<'_> {
             .filter_map(|&i| Some((i, firsts[i].html.take()?)))
             .collect();
         drop(firsts);
-        if let Err(d) = self.render_site_files(&feed, feed_html, sink) {
+        if let Err(d) = self.render_site_files(&feed, feed_html, &facts, sink) {
             report.push(d);
         }
         Pass { facts, report }
@@ -545,6 +545,7 @@ impl RenderJob<'_> {
         &self,
         feed: &[usize],
         feed_html: HashMap<usize, String>,
+        facts: &[Facts],
         sink: &dyn Sink,
     ) -> Result<(), Diagnostic> {
         let ctx = tera::Context::new();
@@ -553,7 +554,7 @@ impl RenderJob<'_> {
             .render("404.html", &ctx, Path::new("404.html"))?;
         sink.put(bytes("404.html", self.finish_html(not_found, "")));
         sink.put(bytes("sitemap.xml", self.sitemap()));
-        self.put_feed(feed, feed_html, sink)?;
+        self.put_feed(feed, feed_html, facts, sink)?;
         sink.put(bytes(
             "robots.txt",
             format!(
@@ -623,12 +624,14 @@ impl RenderJob<'_> {
         &self,
         feed: &[usize],
         mut html: HashMap<usize, String>,
+        facts: &[Facts],
         sink: &dyn Sink,
     ) -> Result<(), Diagnostic> {
+        // Each entry's fingerprint covers its body and the URLs its links resolve to.
         let fp = feed
             .iter()
             .fold(Fingerprint::new("feed").bytes(&self.global), |f, &i| {
-                summary_part(f, &self.content.docs[i])
+                f.bytes(&self.fingerprint(i, &facts[i]))
             })
             .finish();
         if sink.keep("atom.xml", &fp) {

@@ -237,3 +237,34 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
     assert!(!run.stderr.contains("rendering"), "{}", run.stderr);
     assert!(!run.stderr.contains('\r'), "{:?}", run.stderr);
 }
+
+#[test]
+fn a_moved_link_target_updates_the_pages_and_the_feed_that_link_to_it() {
+    let site = site().file(
+        "content/x.md",
+        "+++\ntitle = \"X\"\ndate = 2023-05-05\n+++\nSee [b](@/notes/b.md).\n",
+    );
+    site.build().ok();
+    assert!(
+        site.output("atom.xml")
+            .contains("https://example.org/notes/b/")
+    );
+    site.write(
+        "content/notes/b.md",
+        "+++\ntitle = \"Bravo\"\nslug = \"bee\"\n+++\nSecond note.\n",
+    );
+    let run = site.run(&["build", "-v"]).ok();
+    let w = written(&run);
+    for file in ["x/index.html", "atom.xml", "notes/bee/index.html"] {
+        assert!(w.contains(&file.to_string()), "{file} not written: {w:?}");
+    }
+    assert!(
+        site.output("x/index.html")
+            .contains("https://example.org/notes/bee/")
+    );
+    assert!(
+        site.output("atom.xml")
+            .contains("https://example.org/notes/bee/")
+    );
+    assert!(!site.has_output("notes/b/index.html"));
+}
