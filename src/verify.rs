@@ -476,7 +476,7 @@ impl Verifier<'_> {
                                 &anchors[target],
                                 frag.as_deref(),
                                 &link.dest,
-                                &self.content.docs[target].source.display().to_string(),
+                                &self.content.docs[target].source,
                                 report,
                                 &at,
                             ),
@@ -512,7 +512,7 @@ impl Verifier<'_> {
                                         &anchors[t],
                                         frag,
                                         &link.dest,
-                                        &self.content.docs[t].source.display().to_string(),
+                                        &self.content.docs[t].source,
                                         report,
                                         &at,
                                     );
@@ -538,7 +538,7 @@ impl Verifier<'_> {
                             &anchors[i],
                             Some(&frag),
                             &link.dest,
-                            &doc.source.display().to_string(),
+                            &doc.source,
                             report,
                             &at,
                         );
@@ -553,7 +553,7 @@ impl Verifier<'_> {
         anchors: &HashSet<Cow<'_, str>>,
         frag: Option<&str>,
         dest: &str,
-        target: &str,
+        target: &std::path::Path,
         report: &mut Report,
         at: &dyn Fn(Diagnostic) -> Diagnostic,
     ) {
@@ -564,7 +564,8 @@ impl Verifier<'_> {
             let d = Diagnostic::error(
                 "link",
                 format!(
-                    "broken anchor in {dest:?}: {target} has no heading or item with id `{frag}`"
+                    "broken anchor in {dest:?}: {} has no heading or item with id `{frag}`",
+                    target.display()
                 ),
             );
             let d = match closest(frag, anchors.iter().map(|a| a.as_ref())) {
