@@ -14,8 +14,11 @@ use explainer::verify::{Verifier, closest_passage, normalise};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
+/// A fuzz target: takes any bytes, and returns normally or panics.
+pub type Target = fn(&[u8]);
+
 /// The fuzz targets by name, for `run_corpus`.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("front_matter", front_matter),
     ("markdown", markdown),
     ("citations", citations),

@@ -20,7 +20,7 @@ fn fuzz_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn target(name: &str) -> Option<fn(&[u8])> {
+fn target(name: &str) -> Option<explainer_fuzz::Target> {
     explainer_fuzz::TARGETS
         .iter()
         .find(|(n, _)| *n == name)
@@ -43,7 +43,7 @@ fn inputs(path: &Path) -> Vec<PathBuf> {
 }
 
 /// Run one input; `Err` carries the panic message.
-fn run_one(f: fn(&[u8]), data: &[u8]) -> Result<(), String> {
+fn run_one(f: explainer_fuzz::Target, data: &[u8]) -> Result<(), String> {
     panic::catch_unwind(AssertUnwindSafe(|| f(data))).map_err(|e| {
         e.downcast_ref::<String>()
             .cloned()
