@@ -10,6 +10,7 @@ use explainer::diagnostics::{Diagnostic, Report};
 use explainer::editorial::{Archive, Registry};
 use explainer::frontmatter;
 use explainer::markdown::{self, LinkContext, MarkdownOptions, Rendered, TocEntry};
+use explainer::stamp::Stamp;
 use explainer::verify::{Verifier, closest_passage, normalise};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -92,7 +93,8 @@ pub fn markdown(data: &[u8]) {
 }
 
 /// What every rendering satisfies, whatever the input.
-pub fn check_rendered(body: &str, r: &Rendered) {
+pub fn check_rendered(body: &str, rendered: &Rendered) {
+    let r = &rendered.facts;
     let ids: HashSet<&str> = r.heading_ids.iter().map(String::as_str).collect();
     assert_eq!(ids.len(), r.heading_ids.len(), "duplicate heading ids");
     let mut toc_ids = Vec::new();
@@ -155,6 +157,7 @@ pub fn citations(data: &[u8]) {
         return;
     };
     let body_offset = split.body_offset;
+    let body = &page[body_offset..];
     // No file is ever read: archives come from the input, not from paths it names.
     let with_archive: Vec<String> = meta
         .sources
@@ -165,8 +168,11 @@ pub fn citations(data: &[u8]) {
         kind: Kind::Page,
         source: PathBuf::from("content/page.md"),
         content_path: "page.md".into(),
-        text: page.clone(),
+        front: page[..body_offset].to_string(),
         body_offset,
+        stamp: Stamp::default(),
+        has_file: true,
+        may_cite: body.contains('@'),
         meta,
         path: "page/".into(),
         slug: "page".into(),
@@ -193,17 +199,17 @@ pub fn citations(data: &[u8]) {
         );
     }
     let rendered = markdown::render(
-        content.docs[0].body(),
+        body,
         &RegistryLinks(&registry),
         MarkdownOptions {
             highlight_code: false,
         },
     );
-    check_rendered(content.docs[0].body(), &rendered);
+    check_rendered(body, &rendered);
     let verifier = Verifier {
         content: &content,
         registry: &registry,
-        markdown: std::slice::from_ref(&rendered),
+        facts: std::slice::from_ref(&rendered.facts),
         static_files: &[],
         base_url: "https://example.org/e/",
     };
