@@ -25,6 +25,8 @@ pub struct DocMemo {
     /// The front matter with its fences.
     pub front: String,
     pub facts: Facts,
+    /// The listing digest, and the fingerprint of the global inputs it was computed under.
+    pub digest: (Hash, Hash),
 }
 
 /// The state a build leaves for the next.
@@ -81,6 +83,14 @@ impl BuildCache {
                                 .is_ok_and(|b| crate::stamp::hash(&b) == m.stamp.hash)
                     })
             })
+    }
+
+    /// The listing digest of `content_path` if its contents still hash to `hash`
+    /// and the global inputs are still `global`.
+    pub fn digest(&self, content_path: &str, hash: &Hash, global: &Hash) -> Option<Hash> {
+        self.memo(content_path)
+            .filter(|m| m.stamp.hash == *hash && m.digest.0 == *global)
+            .map(|m| m.digest.1)
     }
 
     /// Take the facts of `content_path` if its contents still hash to `hash`.

@@ -4,15 +4,72 @@
 
 use crate::content::{Content, Document, Kind};
 use crate::markdown::{Facts, TocEntry};
+use crate::stamp::Hash;
 use crate::urls::Urls;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
 use tera::Value;
 
-/// A page or section as listed by others (no `content`).
-#[derive(Serialize)]
+/// The fields of page and section objects, in the order templates see them.
+const FIELD_NAMES: [&str; 15] = [
+    "kind",
+    "title",
+    "description",
+    "date",
+    "updated",
+    "permalink",
+    "path",
+    "slug",
+    "content_path",
+    "word_count",
+    "reading_time",
+    "weight",
+    "draft",
+    "extra",
+    "toc",
+];
+
+/// Which fields page and section objects carry: those the templates name.
+///
+/// An object holds only named fields, so what a listing renders depends only
+/// on them, and a listing whose listed pages changed elsewhere (their body,
+/// say) is known to be unchanged without rendering it. `kind` is always there
+/// (`get_page` and `get_section` read it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fields(u16);
+
+impl Fields {
+    /// Every field: for templates that read fields by computed names.
+    pub const ALL: Fields = Fields(u16::MAX);
+
+    /// The fields whose names `named` accepts.
+    pub fn named(named: impl Fn(&str) -> bool) -> Fields {
+        let bits = FIELD_NAMES
+            .iter()
+            .enumerate()
+            .filter(|(i, name)| *i == 0 || named(name))
+            .fold(0u16, |bits, (i, _)| bits | (1 << i));
+        Fields(bits)
+    }
+
+    fn has(self, name: &str) -> bool {
+        FIELD_NAMES
+            .iter()
+            .position(|n| *n == name)
+            .is_some_and(|i| self.0 & (1 << i) != 0)
+    }
+
+    fn count(self) -> usize {
+        (0..FIELD_NAMES.len())
+            .filter(|i| self.0 & (1 << i) != 0)
+            .count()
+    }
+}
+
+/// A page or section as listed by others (no `content`), with the fields in `fields`.
 struct Summary<'a> {
+    fields: Fields,
     kind: &'static str,
     title: &'a str,
     description: Option<&'a str>,
@@ -28,6 +85,36 @@ struct Summary<'a> {
     draft: bool,
     extra: &'a serde_json::Value,
     toc: Toc<'a>,
+}
+
+impl Serialize for Summary<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("Summary", self.fields.count())?;
+        macro_rules! field {
+            ($name:ident) => {
+                if self.fields.has(stringify!($name)) {
+                    m.serialize_field(stringify!($name), &self.$name)?;
+                }
+            };
+        }
+        field!(kind);
+        field!(title);
+        field!(description);
+        field!(date);
+        field!(updated);
+        field!(permalink);
+        field!(path);
+        field!(slug);
+        field!(content_path);
+        field!(word_count);
+        field!(reading_time);
+        field!(weight);
+        field!(draft);
+        field!(extra);
+        field!(toc);
+        m.end()
+    }
 }
 
 /// Table-of-contents entries with absolute permalinks, serialized without copying the entries.
@@ -69,10 +156,28 @@ impl Serialize for Toc<'_> {
 static EMPTY_OBJECT: std::sync::LazyLock<serde_json::Value> =
     std::sync::LazyLock::new(|| serde_json::Value::Object(Default::default()));
 
-/// The summary object of one document.
-pub fn summary(doc: &Document, facts: &Facts, urls: &Urls) -> Value {
+/// The summary object of one document, with `fields`.
+pub fn summary(doc: &Document, facts: &Facts, urls: &Urls, fields: Fields) -> Value {
+    with_summary(doc, facts, urls, fields, |s| Value::from_serializable(s))
+}
+
+/// A hash of the summary object of one document: equal hashes, equal objects.
+pub fn digest(doc: &Document, facts: &Facts, urls: &Urls, fields: Fields) -> Hash {
+    with_summary(doc, facts, urls, fields, |s| {
+        crate::stamp::hash(&serde_json::to_vec(s).unwrap_or_default())
+    })
+}
+
+fn with_summary<T>(
+    doc: &Document,
+    facts: &Facts,
+    urls: &Urls,
+    fields: Fields,
+    then: impl FnOnce(&Summary<'_>) -> T,
+) -> T {
     let permalink = urls.permalink(&doc.path);
     let s = Summary {
+        fields,
         kind: if doc.kind == Kind::Page {
             "page"
         } else {
@@ -99,7 +204,7 @@ pub fn summary(doc: &Document, facts: &Facts, urls: &Urls) -> Value {
             permalink: &permalink,
         },
     };
-    Value::from_serializable(&s)
+    then(&s)
 }
 
 /// Summaries of the documents `wanted` marks, built in parallel; `None` for the rest.
@@ -107,6 +212,7 @@ pub fn summaries(
     content: &Content,
     facts: &[Facts],
     urls: &Urls,
+    fields: Fields,
     wanted: &[bool],
 ) -> Vec<Option<Value>> {
     content
@@ -114,7 +220,7 @@ pub fn summaries(
         .par_iter()
         .zip(facts.par_iter())
         .zip(wanted.par_iter())
-        .map(|((d, f), &w)| w.then(|| summary(d, f, urls)))
+        .map(|((d, f), &w)| w.then(|| summary(d, f, urls, fields)))
         .collect()
 }
 
@@ -151,8 +257,19 @@ pub fn listed(section: &Document, content: &Content) -> Vec<usize> {
 }
 
 /// Page and section objects for `get_page`/`get_section`, by content path.
-pub fn all_values(content: &Content, facts: &[Facts], urls: &Urls) -> HashMap<String, Value> {
-    let values = summaries(content, facts, urls, &vec![true; content.docs.len()]);
+pub fn all_values(
+    content: &Content,
+    facts: &[Facts],
+    urls: &Urls,
+    fields: Fields,
+) -> HashMap<String, Value> {
+    let values = summaries(
+        content,
+        facts,
+        urls,
+        fields,
+        &vec![true; content.docs.len()],
+    );
     content
         .docs
         .iter()
@@ -255,7 +372,7 @@ mod tests {
             toc: vec![with_link(&facts.toc[0], vec![with_link(&leaf, vec![])])],
         };
         assert_eq!(
-            summary(&doc, &facts, &urls),
+            summary(&doc, &facts, &urls, Fields::ALL),
             Value::from_serializable(&reference)
         );
     }

@@ -182,9 +182,12 @@ fn render_into(
             .iter()
             .map(|k| k.clone().unwrap_or_default())
             .collect();
-        let _ = lookup
-            .docs
-            .set(listing::all_values(&content, &facts, &urls));
+        let _ = lookup.docs.set(listing::all_values(
+            &content,
+            &facts,
+            &urls,
+            templates.fields,
+        ));
         global = global.bytes(&every_document(&content));
     }
     if templates.mention("get_url") {
@@ -203,6 +206,16 @@ fn render_into(
     let explainer = view.explainer(&prose);
     global = global.str(&serde_json::to_string(&explainer).unwrap_or_default());
     set_globals(&mut templates, &config, &explainer);
+    let global = global.finish();
+    let digests: Vec<Option<Hash>> = content
+        .docs
+        .iter()
+        .map(|d| {
+            prior
+                .as_deref()
+                .and_then(|p| p.digest(&d.content_path, &d.stamp.hash, &global))
+        })
+        .collect();
     lap("prepare", &mut clock);
     hooks.rendering(content.docs.len());
     let job = RenderJob {
@@ -211,11 +224,11 @@ fn render_into(
         view: &view,
         templates: &templates,
         static_files: &static_files,
-        global: global.finish(),
+        global,
         tick: &|| hooks.tick(),
         cancelled: &|| hooks.cancelled(),
     };
-    let pass = job.run(known, sink);
+    let pass = job.run(known, digests, sink);
     report.extend(pass.report.diagnostics);
     lap("render", &mut clock);
     let (findings, stats) = Verifier {
@@ -232,7 +245,7 @@ fn render_into(
     if report.has_errors() {
         return Err(report);
     }
-    let memos = remember(&content, pass.facts);
+    let memos = remember(&content, pass.facts, pass.digests, global);
     Ok(Done {
         rendered: summary(&content, stats, report, &config),
         memos,
@@ -290,18 +303,25 @@ fn set_globals(templates: &mut Templates, config: &Config, explainer: &crate::vi
     globals.insert("explainer", explainer);
 }
 
-/// What the cache keeps of each content file.
-fn remember(content: &Content, facts: Vec<Facts>) -> Vec<DocMemo> {
+/// What the cache keeps of each content file; `global` is what the digests were computed under.
+fn remember(
+    content: &Content,
+    facts: Vec<Facts>,
+    digests: Vec<Hash>,
+    global: Hash,
+) -> Vec<DocMemo> {
     content
         .docs
         .iter()
         .zip(facts)
-        .filter(|(d, _)| d.has_file)
-        .map(|(d, facts)| DocMemo {
+        .zip(digests)
+        .filter(|((d, _), _)| d.has_file)
+        .map(|((d, facts), digest)| DocMemo {
             content_path: d.content_path.clone(),
             stamp: d.stamp,
             front: d.front.clone(),
             facts,
+            digest: (global, digest),
         })
         .collect()
 }

@@ -237,6 +237,8 @@ pub struct RenderJob<'a> {
 pub struct Pass {
     /// The facts of every document, indexed like `content.docs`.
     pub facts: Vec<Facts>,
+    /// The digest of every document's listing object (see [`listing::digest`]).
+    pub digests: Vec<Hash>,
     /// Template and read errors.
     pub report: Report,
 }
@@ -247,8 +249,6 @@ struct First {
     facts: Facts,
     /// The body's HTML, kept for sections still to render and for the feed.
     html: Option<String>,
-    /// A section whose template is still to render, with its fingerprint.
-    section: Option<Hash>,
     error: Option<Diagnostic>,
 }
 
@@ -283,8 +283,14 @@ fn summary_part(f: Fingerprint, d: &Document) -> Fingerprint {
 
 impl RenderJob<'_> {
     /// Render every document, static file and site file into `sink`. `known`
-    /// holds facts of documents whose file is unchanged since they were found.
-    pub fn run(&self, known: Vec<Option<Facts>>, sink: &dyn Sink) -> Pass {
+    /// holds facts of documents whose file is unchanged since they were found,
+    /// `digests` their listing digests when the global inputs are unchanged too.
+    pub fn run(
+        &self,
+        known: Vec<Option<Facts>>,
+        digests: Vec<Option<Hash>>,
+        sink: &dyn Sink,
+    ) -> Pass {
         let feed = self.feed_docs();
         let mut firsts: Vec<First> = known
             .into_par_iter()
@@ -296,12 +302,16 @@ impl RenderJob<'_> {
             })
             .collect();
         let mut report = Report::default();
-        report.extend(firsts.iter_mut().filter_map(|f| f.error.take()));
         let facts: Vec<Facts> = firsts
             .iter_mut()
             .map(|f| std::mem::take(&mut f.facts))
             .collect();
-        report.extend(self.render_sections(&mut firsts, &facts, sink).diagnostics);
+        let digests = self.digests(digests, &facts);
+        report.extend(
+            self.render_sections(&mut firsts, &facts, &digests, sink)
+                .diagnostics,
+        );
+        report.extend(firsts.iter_mut().filter_map(|f| f.error.take()));
         self.put_copies(sink);
         let feed_html: HashMap<usize, String> = feed
             .iter()
@@ -311,7 +321,23 @@ impl RenderJob<'_> {
         if let Err(d) = self.render_site_files(&feed, feed_html, &facts, sink) {
             report.push(d);
         }
-        Pass { facts, report }
+        Pass {
+            facts,
+            digests,
+            report,
+        }
+    }
+
+    /// Every document's listing digest: the known ones, the rest computed.
+    fn digests(&self, known: Vec<Option<Hash>>, facts: &[Facts]) -> Vec<Hash> {
+        known
+            .into_par_iter()
+            .zip(facts.par_iter())
+            .zip(self.content.docs.par_iter())
+            .map(|((k, f), d)| {
+                k.unwrap_or_else(|| listing::digest(d, f, self.view.urls, self.templates.fields))
+            })
+            .collect()
     }
 
     /// Markdown for every document; the template too for pages. Documents a sink
@@ -328,6 +354,12 @@ impl RenderJob<'_> {
         }
         let doc = &self.content.docs[i];
         if let Some(facts) = known {
+            if doc.kind == Kind::Section {
+                return First {
+                    facts,
+                    ..First::default()
+                };
+            }
             let fp = self.fingerprint(i, &facts);
             if sink.keep(&doc.output_file(), &fp) {
                 return First {
@@ -354,22 +386,20 @@ impl RenderJob<'_> {
         };
         let rendered = markdown::render(&body, &links, opts);
         drop(body);
-        let fp = self.fingerprint(i, &rendered.facts);
         if doc.kind == Kind::Section {
             return First {
                 facts: rendered.facts,
                 html: Some(rendered.html),
-                section: Some(fp),
                 error: None,
             };
         }
+        let fp = self.fingerprint(i, &rendered.facts);
         let error = self
             .render_page(i, &rendered.html, &rendered.facts, fp, sink)
             .err();
         First {
             facts: rendered.facts,
             html: in_feed.then_some(rendered.html),
-            section: None,
             error,
         }
     }
@@ -386,12 +416,19 @@ impl RenderJob<'_> {
                 f = f.str(self.content.by_path(path).map_or("\0", |d| d.path.as_str()));
             }
         }
-        if doc.kind == Kind::Section {
-            for d in listing::listed(doc, self.content) {
-                f = summary_part(f, &self.content.docs[d]);
-            }
-        }
         f.finish()
+    }
+
+    /// What a section's output is built from: its own inputs and the listing
+    /// digests of the documents it lists.
+    fn section_fingerprint(&self, i: usize, facts: &Facts, digests: &[Hash]) -> Hash {
+        let own = self.fingerprint(i, facts);
+        listing::listed(&self.content.docs[i], self.content)
+            .into_iter()
+            .fold(Fingerprint::new("section").bytes(&own), |f, d| {
+                f.bytes(&digests[d])
+            })
+            .finish()
     }
 
     fn check_template(&self, doc: &Document) -> Result<String, Diagnostic> {
@@ -420,7 +457,7 @@ impl RenderJob<'_> {
     ) -> Result<(), Diagnostic> {
         let doc = &self.content.docs[i];
         let template = self.check_template(doc)?;
-        let value = listing::summary(doc, facts, self.view.urls);
+        let value = listing::summary(doc, facts, self.view.urls, self.templates.fields);
         self.render_document(i, value, html, &template, fp, sink)
     }
 
@@ -461,16 +498,29 @@ impl RenderJob<'_> {
         Ok(())
     }
 
-    /// Render the sections the first pass left, listing their pages from `facts`.
-    fn render_sections(&self, firsts: &mut [First], facts: &[Facts], sink: &dyn Sink) -> Report {
-        let todo: Vec<(usize, Hash, String)> = firsts
-            .iter_mut()
-            .enumerate()
-            .filter_map(|(i, f)| {
-                let fp = f.section.take()?;
-                Some((i, fp, f.html.take().unwrap_or_default()))
-            })
-            .collect();
+    /// Render the sections whose inputs changed, listing their pages from `facts`.
+    fn render_sections(
+        &self,
+        firsts: &mut [First],
+        facts: &[Facts],
+        digests: &[Hash],
+        sink: &dyn Sink,
+    ) -> Report {
+        let mut report = Report::default();
+        let mut todo: Vec<(usize, Hash, String)> = Vec::new();
+        for (i, _) in self.content.sections() {
+            if firsts[i].error.is_some() {
+                continue;
+            }
+            let fp = self.section_fingerprint(i, &facts[i], digests);
+            if sink.keep(&self.content.docs[i].output_file(), &fp) {
+                continue;
+            }
+            match firsts[i].html.take().map_or_else(|| self.body_html(i), Ok) {
+                Ok(html) => todo.push((i, fp, html)),
+                Err(d) => report.push(d),
+            }
+        }
         let mut wanted = vec![false; self.content.docs.len()];
         for (i, _, _) in &todo {
             wanted[*i] = true;
@@ -478,7 +528,13 @@ impl RenderJob<'_> {
                 wanted[d] = true;
             }
         }
-        let values = listing::summaries(self.content, facts, self.view.urls, &wanted);
+        let values = listing::summaries(
+            self.content,
+            facts,
+            self.view.urls,
+            self.templates.fields,
+            &wanted,
+        );
         let results: Vec<Result<(), Diagnostic>> = todo
             .par_iter()
             .map(|(i, fp, html)| {
@@ -487,7 +543,6 @@ impl RenderJob<'_> {
                 self.render_document(*i, value, html, &template, *fp, sink)
             })
             .collect();
-        let mut report = Report::default();
         report.extend(results.into_iter().filter_map(Result::err));
         report
     }

@@ -4,9 +4,10 @@
 //! Template errors become diagnostics naming the template file, line and column.
 
 use crate::diagnostics::{Diagnostic, Report};
+use crate::listing::Fields;
 use crate::stamp::{Fingerprint, Hash};
 use crate::urls::Urls;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use tera::{Kwargs, State, Tera, TeraResult, Value};
@@ -44,6 +45,8 @@ pub struct Templates {
     sources: HashMap<String, String>,
     /// Every template's name and text, built-in fallbacks included, sorted.
     all: Vec<(String, String)>,
+    /// The fields page and section objects carry: those the templates name.
+    pub fields: Fields,
 }
 
 impl Templates {
@@ -70,6 +73,7 @@ impl Templates {
             tera,
             sources,
             all: Vec::new(),
+            fields: named_fields(&all),
         };
         if let Err(e) = templates
             .tera
@@ -140,6 +144,76 @@ impl Templates {
         }
         d
     }
+}
+
+/// The fields of page objects the templates may read: every identifier and
+/// string inside their tags, or all fields when a tag reads fields by a
+/// computed name (`p[key]`, `for k, v in p`, `| values`…).
+fn named_fields(all: &[(String, String)]) -> Fields {
+    let mut words = HashSet::new();
+    for (_, text) in all {
+        for tag in tags(text) {
+            if reads_by_computed_name(tag) {
+                return Fields::ALL;
+            }
+            words.extend(
+                tag.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .filter(|w| !w.is_empty()),
+            );
+        }
+    }
+    Fields::named(|name| words.contains(name))
+}
+
+/// The `{{ … }}` and `{% … %}` tags of a template, delimiters included.
+fn tags(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        let start = [rest.find("{{"), rest.find("{%")]
+            .into_iter()
+            .flatten()
+            .min()?;
+        let close = if rest[start..].starts_with("{{") {
+            "}}"
+        } else {
+            "%}"
+        };
+        let end = rest[start + 2..]
+            .find(close)
+            .map_or(rest.len(), |e| start + 2 + e + 2);
+        let tag = &rest[start..end];
+        rest = &rest[end..];
+        Some(tag)
+    })
+}
+
+/// Whether a tag reads a field whose name is not written in it.
+fn reads_by_computed_name(tag: &str) -> bool {
+    let inner = tag
+        .trim_start_matches(['{', '%', '-'])
+        .trim_end_matches(['}', '%', '-'])
+        .trim();
+    let two_loop_variables = inner
+        .strip_prefix("for ")
+        .and_then(|r| r.split_once(" in "))
+        .is_some_and(|(vars, _)| vars.contains(','));
+    let bytes: Vec<char> = tag.chars().collect();
+    let computed_subscript = bytes.iter().enumerate().any(|(i, &c)| {
+        let before = bytes[..i].iter().rev().find(|c| !c.is_whitespace());
+        let after = bytes[i + 1..].iter().find(|c| !c.is_whitespace());
+        c == '['
+            && before.is_some_and(|b| b.is_alphanumeric() || matches!(b, '_' | ']' | ')'))
+            && !after.is_some_and(|a| a.is_ascii_digit() || matches!(a, '"' | '\'' | '`'))
+    });
+    let map_filter = tag.split('|').skip(1).any(|f| {
+        let name: String = f
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        matches!(name.as_str(), "values" | "keys" | "pairs" | "get")
+    });
+    two_loop_variables || computed_subscript || map_filter
 }
 
 fn read_templates(dir: &Path, report: &mut Report) -> HashMap<String, String> {
@@ -275,4 +349,46 @@ pub fn format_date(value: &str, format: &str) -> Result<String, String> {
         .parse()
         .map_err(|e| format!("date filter: {e}"))?;
     jiff::fmt::strtime::format(format, dt).map_err(|e| format!("date filter: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields_of(text: &str) -> Fields {
+        named_fields(&[("t.html".to_string(), text.to_string())])
+    }
+
+    #[test]
+    fn objects_carry_the_fields_tags_name_and_always_kind() {
+        let expected = Fields::named(|n| ["title", "permalink", "date"].contains(&n));
+        let got = fields_of(
+            "<p>toc word_count</p>{% for p in section.pages | sort(attribute=\"date\") %}<a href=\"{{ p.permalink }}\">{{ p.title }}</a>{% endfor %}",
+        );
+        assert_eq!(got, expected);
+        assert_ne!(got, Fields::ALL);
+        assert_eq!(Fields::named(|_| false), Fields::named(|n| n == "kind"));
+    }
+
+    #[test]
+    fn computed_field_names_mean_every_field() {
+        for text in [
+            "{{ page[key] }}",
+            "{% for k, v in page %}{{ k }}{% endfor %}",
+            "{%- for k,v in page -%}{% endfor %}",
+            "{{ page | values | join(sep=\",\") }}",
+            "{{ page | get(key=name) }}",
+            "{{ section.pages[0][field] }}",
+        ] {
+            assert_eq!(fields_of(text), Fields::ALL, "{text}");
+        }
+        for text in [
+            "{{ section.pages[0].title }}",
+            "{{ page[\"title\"] }}",
+            "{% set xs = [1, 2] %}",
+            "{% for p in section.pages %}{% endfor %}",
+        ] {
+            assert_ne!(fields_of(text), Fields::ALL, "{text}");
+        }
+    }
 }

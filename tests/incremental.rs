@@ -80,6 +80,48 @@ fn one_page_edit_writes_only_that_page() {
 }
 
 #[test]
+fn a_body_edit_rewrites_a_listing_that_shows_word_counts() {
+    let site = site().file(
+        "templates/section.html",
+        "{% for p in section.pages %}<li>{{ p.title }}: {{ p.word_count }} words</li>{% endfor %}\n",
+    );
+    age_inputs(&site);
+    site.build().ok();
+    assert!(site.output("notes/index.html").contains("Alpha: 2 words"));
+    site.write(
+        "content/notes/a.md",
+        "+++\ntitle = \"Alpha\"\n+++\nFirst note, now four.\n",
+    );
+    let run = site.run(&["build", "-v"]).ok();
+    assert_eq!(
+        written(&run),
+        vec!["notes/a/index.html", "notes/index.html"]
+    );
+    assert!(site.output("notes/index.html").contains("Alpha: 4 words"));
+}
+
+#[test]
+fn a_listing_that_reads_fields_by_computed_name_sees_body_edits() {
+    let site = site().file(
+        "templates/section.html",
+        "{% set key = \"word_\" ~ \"count\" %}{% for p in section.pages %}<li>{{ p.title }}: {{ p[key] }}</li>{% endfor %}\n",
+    );
+    age_inputs(&site);
+    site.build().ok();
+    assert!(site.output("notes/index.html").contains("Alpha: 2<"));
+    site.write(
+        "content/notes/a.md",
+        "+++\ntitle = \"Alpha\"\n+++\nFirst note, now four.\n",
+    );
+    let run = site.run(&["build", "-v"]).ok();
+    assert_eq!(
+        written(&run),
+        vec!["notes/a/index.html", "notes/index.html"]
+    );
+    assert!(site.output("notes/index.html").contains("Alpha: 4<"));
+}
+
+#[test]
 fn a_changed_title_rewrites_the_page_and_the_listing_that_shows_it() {
     let site = site();
     site.build().ok();
