@@ -5,7 +5,7 @@
 //! One file per output folder and option set. A cache written by another
 //! binary, or unreadable, is ignored: the build then starts from nothing.
 
-use crate::content::{self, Memory};
+use crate::content::{self, Document, Memory};
 use crate::markdown::Facts;
 use crate::output::Manifest;
 use crate::pipeline::Options;
@@ -13,6 +13,7 @@ use crate::stamp::{Fingerprint, Hash, Stamp, Stat, binary_identity};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The folder, inside the site folder, that holds caches.
 pub const CACHE_DIR: &str = ".explainer-cache";
@@ -24,7 +25,7 @@ pub struct DocMemo {
     pub stamp: Stamp,
     /// The front matter with its fences.
     pub front: String,
-    pub facts: Facts,
+    pub facts: Arc<Facts>,
     /// The listing digest, and the fingerprint of the global inputs it was computed under.
     pub digest: (Hash, Hash),
 }
@@ -46,11 +47,14 @@ pub struct BuildCache {
     pub outputs: Manifest,
     #[serde(skip)]
     index: HashMap<String, usize>,
+    /// Parsed documents by content path, kept between builds in one process.
+    #[serde(skip)]
+    pub parsed: HashMap<String, Document>,
 }
 
 impl BuildCache {
     pub fn new(started_ns: i64, inputs: Hash, docs: Vec<DocMemo>, outputs: Manifest) -> BuildCache {
-        BuildCache {
+        let mut cache = BuildCache {
             binary: binary_identity(),
             started_ns,
             inputs,
@@ -61,7 +65,19 @@ impl BuildCache {
             docs,
             outputs,
             index: HashMap::new(),
-        }
+            parsed: HashMap::new(),
+        };
+        cache.reindex();
+        cache
+    }
+
+    fn reindex(&mut self) {
+        self.index = self
+            .docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.content_path.clone(), i))
+            .collect();
     }
 
     fn memo(&self, content_path: &str) -> Option<&DocMemo> {
@@ -93,11 +109,11 @@ impl BuildCache {
             .map(|m| m.digest.1)
     }
 
-    /// Take the facts of `content_path` if its contents still hash to `hash`.
-    pub fn take_facts(&mut self, content_path: &str, hash: &Hash) -> Option<Facts> {
-        let &i = self.index.get(content_path)?;
-        let memo = &mut self.docs[i];
-        (memo.stamp.hash == *hash).then(|| std::mem::take(&mut memo.facts))
+    /// The facts of `content_path` if its contents still hash to `hash`.
+    pub fn facts(&self, content_path: &str, hash: &Hash) -> Option<Arc<Facts>> {
+        self.memo(content_path)
+            .filter(|m| m.stamp.hash == *hash)
+            .map(|m| m.facts.clone())
     }
 }
 
@@ -106,6 +122,11 @@ impl Memory for BuildCache {
         self.memo(rel)
             .filter(|m| m.stamp.stat == *stat && stat.trusted_since(self.started_ns))
             .map(|m| (m.stamp, m.front.as_str()))
+    }
+
+    fn document(&self, rel: &str, stat: &Stat) -> Option<&Document> {
+        self.front(rel, stat)?;
+        self.parsed.get(rel).filter(|d| d.stamp.stat == *stat)
     }
 }
 
@@ -131,12 +152,7 @@ pub fn load(path: &Path) -> Option<BuildCache> {
     if cache.binary != binary_identity() {
         return None;
     }
-    cache.index = cache
-        .docs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.content_path.clone(), i))
-        .collect();
+    cache.reindex();
     Some(cache)
 }
 

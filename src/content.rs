@@ -147,6 +147,12 @@ pub struct Scan {
 pub trait Memory: Sync {
     /// The stamp and front matter `rel` had when last read, if `stat` shows it unchanged since.
     fn front(&self, rel: &str, stat: &Stat) -> Option<(Stamp, &str)>;
+
+    /// The document `rel` was parsed into when last read, if `stat` shows it
+    /// unchanged since (kept only in memory, by `serve`).
+    fn document(&self, _rel: &str, _stat: &Stat) -> Option<&Document> {
+        None
+    }
 }
 
 /// Remembers nothing: every file is read.
@@ -246,9 +252,10 @@ fn walk(
         return (markdown, others, dirs);
     }
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    // Unsorted: sorting each folder's entries as walkdir can costs more than
+    // sorting the lists once at the end.
     let walker = walkdir::WalkDir::new(content_dir)
         .follow_links(true)
-        .sort_by_file_name()
         .min_depth(1);
     for entry in walker {
         let entry = match entry {
@@ -281,6 +288,9 @@ fn walk(
             others.push(found);
         }
     }
+    markdown.par_sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
+    others.par_sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
+    dirs.sort_unstable();
     (markdown, others, dirs)
 }
 
@@ -336,6 +346,11 @@ fn check_symlink_inside(root: &Path, canonical_root: &Path, link: &Path) -> Resu
 
 fn relative_slash_path(base: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(base).unwrap_or(path);
+    if !cfg!(windows)
+        && let Some(text) = rel.to_str()
+    {
+        return text.to_string();
+    }
     rel.components()
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
@@ -361,6 +376,17 @@ fn read_text(abs: &Path, source: &Path) -> Result<String, Diagnostic> {
 fn read_document(found: &Found, memory: &dyn Memory) -> Result<Document, Diagnostic> {
     let source = PathBuf::from(CONTENT_DIR).join(&found.rel);
     let stat = found.stat.unwrap_or_default();
+    if let Some(doc) = memory.document(&found.rel, &stat) {
+        return Ok(Document {
+            path: String::new(),
+            slug: String::new(),
+            parent: None,
+            pages: Vec::new(),
+            subsections: Vec::new(),
+            assets: Vec::new(),
+            ..doc.clone()
+        });
+    }
     let (text, stamp, remembered) = match memory.front(&found.rel, &stat) {
         Some((stamp, front)) => (front.to_string(), stamp, true),
         None => {
@@ -464,11 +490,16 @@ fn add_implicit_sections(docs: &mut Vec<Document>, dirs: &[String]) {
         });
     }
     // Root section first, then everything in content-path order: stable indexes.
-    docs.sort_by(|a, b| {
-        (a.content_path != "_index.md")
-            .cmp(&(b.content_path != "_index.md"))
-            .then_with(|| a.content_path.cmp(&b.content_path))
+    // Sorted as indexes, then moved once: a Document is too big to shuffle.
+    let mut order: Vec<usize> = (0..docs.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&docs[a].content_path, &docs[b].content_path);
+        (a != "_index.md")
+            .cmp(&(b != "_index.md"))
+            .then_with(|| a.cmp(b))
     });
+    let mut slots: Vec<Option<Document>> = std::mem::take(docs).into_iter().map(Some).collect();
+    docs.extend(order.into_iter().filter_map(|i| slots[i].take()));
 }
 
 /// A folder holding `index.md` is a page bundle, not a section.

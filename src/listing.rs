@@ -9,6 +9,7 @@ use crate::urls::Urls;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 use tera::Value;
 
 /// The fields of page and section objects, in the order templates see them.
@@ -210,7 +211,7 @@ fn with_summary<T>(
 /// Summaries of the documents `wanted` marks, built in parallel; `None` for the rest.
 pub fn summaries(
     content: &Content,
-    facts: &[Facts],
+    facts: &[Arc<Facts>],
     urls: &Urls,
     fields: Fields,
     wanted: &[bool],
@@ -259,7 +260,7 @@ pub fn listed(section: &Document, content: &Content) -> Vec<usize> {
 /// Page and section objects for `get_page`/`get_section`, by content path.
 pub fn all_values(
     content: &Content,
-    facts: &[Facts],
+    facts: &[Arc<Facts>],
     urls: &Urls,
     fields: Fields,
 ) -> HashMap<String, Value> {

@@ -106,6 +106,7 @@ impl Hooks for NoHooks {}
 struct Done {
     rendered: Rendered,
     memos: Vec<DocMemo>,
+    content: Content,
 }
 
 /// Load, verify and render the whole site into `sink`. Errors of every stage
@@ -113,6 +114,36 @@ struct Done {
 pub fn render_site(opts: &Options, sink: &dyn Sink) -> Result<Rendered, Report> {
     let scan = content::scan(&opts.root);
     render_into(opts, scan, None, sink, &NoHooks).map(|d| d.rendered)
+}
+
+/// What a build remembers for the next one in the same process (`serve`):
+/// what `build` keeps on disk, and the parsed documents.
+pub struct Warm(BuildCache);
+
+/// Render the whole site into `sink`, reusing what `warm` remembers of the
+/// last build: unchanged documents are neither parsed nor rendered again, and
+/// a file the sink keeps is not rendered. Returns what the next call reuses.
+pub fn render_warm(
+    opts: &Options,
+    warm: Option<&Warm>,
+    sink: &dyn Sink,
+) -> Result<(Rendered, Warm), Report> {
+    let started_ns = stamp::now_ns();
+    let mut clock = Instant::now();
+    let scan = content::scan(&opts.root);
+    lap("scan", &mut clock);
+    let done = render_into(opts, scan, warm.map(|w| &w.0), sink, &NoHooks)?;
+    clock = Instant::now();
+    let mut cache = BuildCache::new(started_ns, Hash::default(), done.memos, Default::default());
+    cache.parsed = done
+        .content
+        .docs
+        .into_iter()
+        .filter(|d| d.has_file)
+        .map(|d| (d.content_path.clone(), d))
+        .collect();
+    lap("remember", &mut clock);
+    Ok((done.rendered, Warm(cache)))
 }
 
 /// Log how long a stage took (shown with `build -v`).
@@ -125,7 +156,7 @@ fn lap(stage: &str, since: &mut Instant) {
 fn render_into(
     opts: &Options,
     scan: content::Scan,
-    mut prior: Option<&mut BuildCache>,
+    prior: Option<&BuildCache>,
     sink: &dyn Sink,
     hooks: &dyn Hooks,
 ) -> Result<Done, Report> {
@@ -146,14 +177,10 @@ fn render_into(
         registry: &registry,
         urls: &urls,
     };
-    let mut known: Vec<Option<Facts>> = content
+    let mut known: Vec<Option<Arc<Facts>>> = content
         .docs
         .iter()
-        .map(|d| {
-            prior
-                .as_deref_mut()
-                .and_then(|p| p.take_facts(&d.content_path, &d.stamp.hash))
-        })
+        .map(|d| prior.and_then(|p| p.facts(&d.content_path, &d.stamp.hash)))
         .collect();
     let lookup = Arc::new(Lookup {
         urls: urls.clone(),
@@ -178,7 +205,7 @@ fn render_into(
     );
     let mut global = inputs_fingerprint(&config, &templates, &urls);
     if looks_up {
-        let facts: Vec<Facts> = known
+        let facts: Vec<Arc<Facts>> = known
             .iter()
             .map(|k| k.clone().unwrap_or_default())
             .collect();
@@ -210,11 +237,7 @@ fn render_into(
     let digests: Vec<Option<Hash>> = content
         .docs
         .iter()
-        .map(|d| {
-            prior
-                .as_deref()
-                .and_then(|p| p.digest(&d.content_path, &d.stamp.hash, &global))
-        })
+        .map(|d| prior.and_then(|p| p.digest(&d.content_path, &d.stamp.hash, &global)))
         .collect();
     lap("prepare", &mut clock);
     hooks.rendering(content.docs.len());
@@ -249,6 +272,7 @@ fn render_into(
     Ok(Done {
         rendered: summary(&content, stats, report, &config),
         memos,
+        content,
     })
 }
 
@@ -306,7 +330,7 @@ fn set_globals(templates: &mut Templates, config: &Config, explainer: &crate::vi
 /// What the cache keeps of each content file; `global` is what the digests were computed under.
 fn remember(
     content: &Content,
-    facts: Vec<Facts>,
+    facts: Vec<Arc<Facts>>,
     digests: Vec<Hash>,
     global: Hash,
 ) -> Vec<DocMemo> {
@@ -350,8 +374,11 @@ pub fn build(opts: &Options, out: &Path, hooks: &dyn Hooks) -> Result<Built, Rep
     let started_ns = stamp::now_ns();
     output::check_output_dir(&opts.root, out).map_err(one)?;
     let cache_path = cache::path(opts, out);
+    let mut clock = Instant::now();
     let (mut prior, scan) = rayon::join(|| cache::load(&cache_path), || content::scan(&opts.root));
+    lap("scan and read the cache", &mut clock);
     let (inputs, newest) = cache::inputs(opts, out, &scan);
+    lap("fingerprint the inputs", &mut clock);
     if let Some(p) = &prior
         && unchanged(p, inputs, newest, &scan, out)
     {
@@ -361,7 +388,7 @@ pub fn build(opts: &Options, out: &Path, hooks: &dyn Hooks) -> Result<Built, Rep
     let previous = prior.as_mut().map(|p| std::mem::take(&mut p.outputs));
     let staging = Staging::begin(out, previous).map_err(one)?;
     hooks.staging();
-    let done = match render_into(opts, scan, prior.as_mut(), &staging, hooks) {
+    let done = match render_into(opts, scan, prior.as_ref(), &staging, hooks) {
         Ok(d) if !hooks.cancelled() => d,
         Ok(_) => {
             return Err(one(Diagnostic::error(
@@ -372,8 +399,8 @@ pub fn build(opts: &Options, out: &Path, hooks: &dyn Hooks) -> Result<Built, Rep
         Err(r) => return Err(r),
     };
     drop(prior);
+    lap("free the cache", &mut clock);
     hooks.before_commit();
-    let mut clock = Instant::now();
     let (sync, manifest) = staging.commit().map_err(one)?;
     lap("commit", &mut clock);
     let mut cache = BuildCache::new(started_ns, inputs, done.memos, manifest);

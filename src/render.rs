@@ -19,6 +19,7 @@ use crate::view::ViewBuilder;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tera::Value;
 
 /// The folder copied to the output as is.
@@ -188,13 +189,13 @@ impl LinkContext for SiteLinks<'_> {
 pub fn scan_facts(
     content: &Content,
     links: &SiteLinks<'_>,
-    known: &mut [Option<Facts>],
+    known: &mut [Option<Arc<Facts>>],
     needed: impl Fn(&Document) -> bool + Sync,
 ) -> Report {
     let opts = MarkdownOptions {
         highlight_code: false,
     };
-    let found: Vec<Result<Option<Facts>, Diagnostic>> = content
+    let found: Vec<Result<Option<Arc<Facts>>, Diagnostic>> = content
         .docs
         .par_iter()
         .zip(known.par_iter())
@@ -203,7 +204,7 @@ pub fn scan_facts(
                 return Ok(None);
             }
             let body = d.read_body(&content.root)?;
-            Ok(Some(markdown::render(&body, links, opts).facts))
+            Ok(Some(Arc::new(markdown::render(&body, links, opts).facts)))
         })
         .collect();
     let mut report = Report::default();
@@ -236,7 +237,7 @@ pub struct RenderJob<'a> {
 /// What the render pass leaves behind.
 pub struct Pass {
     /// The facts of every document, indexed like `content.docs`.
-    pub facts: Vec<Facts>,
+    pub facts: Vec<Arc<Facts>>,
     /// The digest of every document's listing object (see [`listing::digest`]).
     pub digests: Vec<Hash>,
     /// Template and read errors.
@@ -246,7 +247,7 @@ pub struct Pass {
 /// What the first pass made of one document.
 #[derive(Default)]
 struct First {
-    facts: Facts,
+    facts: Arc<Facts>,
     /// The body's HTML, kept for sections still to render and for the feed.
     html: Option<String>,
     error: Option<Diagnostic>,
@@ -287,7 +288,7 @@ impl RenderJob<'_> {
     /// `digests` their listing digests when the global inputs are unchanged too.
     pub fn run(
         &self,
-        known: Vec<Option<Facts>>,
+        known: Vec<Option<Arc<Facts>>>,
         digests: Vec<Option<Hash>>,
         sink: &dyn Sink,
     ) -> Pass {
@@ -302,7 +303,7 @@ impl RenderJob<'_> {
             })
             .collect();
         let mut report = Report::default();
-        let facts: Vec<Facts> = firsts
+        let facts: Vec<Arc<Facts>> = firsts
             .iter_mut()
             .map(|f| std::mem::take(&mut f.facts))
             .collect();
@@ -329,7 +330,7 @@ impl RenderJob<'_> {
     }
 
     /// Every document's listing digest: the known ones, the rest computed.
-    fn digests(&self, known: Vec<Option<Hash>>, facts: &[Facts]) -> Vec<Hash> {
+    fn digests(&self, known: Vec<Option<Hash>>, facts: &[Arc<Facts>]) -> Vec<Hash> {
         known
             .into_par_iter()
             .zip(facts.par_iter())
@@ -342,7 +343,13 @@ impl RenderJob<'_> {
 
     /// Markdown for every document; the template too for pages. Documents a sink
     /// keeps are skipped (their known facts stand).
-    fn first_pass(&self, i: usize, known: Option<Facts>, sink: &dyn Sink, in_feed: bool) -> First {
+    fn first_pass(
+        &self,
+        i: usize,
+        known: Option<Arc<Facts>>,
+        sink: &dyn Sink,
+        in_feed: bool,
+    ) -> First {
         if (self.cancelled)() {
             return First {
                 error: Some(Diagnostic::error(
@@ -388,7 +395,7 @@ impl RenderJob<'_> {
         drop(body);
         if doc.kind == Kind::Section {
             return First {
-                facts: rendered.facts,
+                facts: Arc::new(rendered.facts),
                 html: Some(rendered.html),
                 error: None,
             };
@@ -398,7 +405,7 @@ impl RenderJob<'_> {
             .render_page(i, &rendered.html, &rendered.facts, fp, sink)
             .err();
         First {
-            facts: rendered.facts,
+            facts: Arc::new(rendered.facts),
             html: in_feed.then_some(rendered.html),
             error,
         }
@@ -502,7 +509,7 @@ impl RenderJob<'_> {
     fn render_sections(
         &self,
         firsts: &mut [First],
-        facts: &[Facts],
+        facts: &[Arc<Facts>],
         digests: &[Hash],
         sink: &dyn Sink,
     ) -> Report {
@@ -600,7 +607,7 @@ impl RenderJob<'_> {
         &self,
         feed: &[usize],
         feed_html: HashMap<usize, String>,
-        facts: &[Facts],
+        facts: &[Arc<Facts>],
         sink: &dyn Sink,
     ) -> Result<(), Diagnostic> {
         let ctx = tera::Context::new();
@@ -608,7 +615,7 @@ impl RenderJob<'_> {
             .templates
             .render("404.html", &ctx, Path::new("404.html"))?;
         sink.put(bytes("404.html", self.finish_html(not_found, "")));
-        sink.put(bytes("sitemap.xml", self.sitemap()));
+        self.put_sitemap(sink);
         self.put_feed(feed, feed_html, facts, sink)?;
         sink.put(bytes(
             "robots.txt",
@@ -634,6 +641,28 @@ impl RenderJob<'_> {
             sink.put(file);
         }
         Ok(())
+    }
+
+    /// The sitemap, unless the sink keeps one of the same URLs and dates.
+    fn put_sitemap(&self, sink: &dyn Sink) {
+        let fp = self
+            .content
+            .docs
+            .iter()
+            .fold(
+                Fingerprint::new("sitemap").str(&self.config.base_url),
+                |f, d| {
+                    let date = d.meta.updated.as_ref().or(d.meta.date.as_ref());
+                    f.str(&d.path).str(date.map_or("", |x| x.text.as_str()))
+                },
+            )
+            .finish();
+        if sink.keep("sitemap.xml", &fp) {
+            return;
+        }
+        let mut file = bytes("sitemap.xml", self.sitemap());
+        file.fingerprint = Some(fp);
+        sink.put(file);
     }
 
     fn sitemap(&self) -> String {
@@ -679,7 +708,7 @@ impl RenderJob<'_> {
         &self,
         feed: &[usize],
         mut html: HashMap<usize, String>,
-        facts: &[Facts],
+        facts: &[Arc<Facts>],
         sink: &dyn Sink,
     ) -> Result<(), Diagnostic> {
         // Each entry's fingerprint covers its body and the URLs its links resolve to.

@@ -10,8 +10,8 @@ use crate::markdown::Facts;
 use crate::render::StaticFile;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// What the checks counted, for the summary line.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -40,7 +40,7 @@ pub struct Verifier<'a> {
     pub content: &'a Content,
     pub registry: &'a Registry,
     /// The facts of every document's body, indexed like `content.docs`.
-    pub facts: &'a [Facts],
+    pub facts: &'a [Arc<Facts>],
     pub static_files: &'a [StaticFile],
     pub base_url: &'a str,
 }
@@ -370,21 +370,8 @@ impl Verifier<'_> {
     }
 
     /// Anchors each document has: headings, declared items and citations.
-    fn anchors(&self) -> Vec<HashSet<Cow<'_, str>>> {
-        let mut anchors: Vec<HashSet<Cow<'_, str>>> = self
-            .facts
-            .par_iter()
-            .map(|m| {
-                let mut set: HashSet<Cow<'_, str>> = m
-                    .heading_ids
-                    .iter()
-                    .map(|h| Cow::Borrowed(h.as_str()))
-                    .collect();
-                set.extend(m.citations.iter().map(|c| Cow::Borrowed(c.anchor.as_str())));
-                set.insert(Cow::Borrowed("main"));
-                set
-            })
-            .collect();
+    /// The ids of the editorial items each document declares, by document.
+    fn item_anchors(&self) -> HashMap<usize, Vec<String>> {
         let reg = self.registry;
         let items = reg
             .statements
@@ -410,14 +397,18 @@ impl Verifier<'_> {
                     .iter()
                     .map(|q| (q.origin, format!("q-{}", q.item.id))),
             );
+        let mut by_doc: HashMap<usize, Vec<String>> = HashMap::new();
         for (origin, anchor) in items {
-            anchors[origin.doc].insert(Cow::Owned(anchor));
+            by_doc.entry(origin.doc).or_default().push(anchor);
         }
-        anchors
+        by_doc
     }
 
     fn check_links(&self, report: &mut Report, stats: &mut Stats) {
-        let anchors = self.anchors();
+        let anchors = Anchors {
+            facts: self.facts,
+            items: self.item_anchors(),
+        };
         let statics: HashSet<&str> = self.static_files.iter().map(|f| f.rel.as_str()).collect();
         let assets: HashSet<String> = self
             .content
@@ -438,10 +429,39 @@ impl Verifier<'_> {
                 })
             })
             .collect();
-        let base_path = crate::config::base_path_of(self.base_url);
-        for (i, md) in self.facts.iter().enumerate() {
+        let links = Links {
+            anchors: &anchors,
+            statics: &statics,
+            assets: &assets,
+            base_path: crate::config::base_path_of(self.base_url),
+        };
+        let found: Vec<(Report, Stats)> = (0..self.facts.len())
+            .into_par_iter()
+            .map(|i| {
+                let mut report = Report::default();
+                let mut stats = Stats::default();
+                self.check_links_of(i, &links, &mut report, &mut stats);
+                (report, stats)
+            })
+            .collect();
+        for (r, s) in found {
+            report.extend(r.diagnostics);
+            stats.external_links += s.external_links;
+            stats.internal_links += s.internal_links;
+        }
+    }
+
+    /// Check the links in document `i`'s body.
+    fn check_links_of(&self, i: usize, links: &Links<'_>, report: &mut Report, stats: &mut Stats) {
+        let Links {
+            anchors,
+            statics,
+            assets,
+            base_path,
+        } = *links;
+        {
             let doc = &self.content.docs[i];
-            for link in &md.links {
+            for link in &self.facts[i].links {
                 let at = |d: Diagnostic| {
                     d.in_file(&doc.source)
                         .at_offset(&self.content.text_of(doc), doc.body_offset + link.offset)
@@ -473,7 +493,7 @@ impl Verifier<'_> {
                                 format!("broken link {:?}: there is no content/{path}", link.dest),
                             ))),
                             Some(&target) => self.check_anchor(
-                                &anchors[target],
+                                anchors.of(target),
                                 frag.as_deref(),
                                 &link.dest,
                                 &self.content.docs[target].source,
@@ -509,7 +529,7 @@ impl Verifier<'_> {
                                     });
                                 if let Some(&t) = doc_target {
                                     self.check_anchor(
-                                        &anchors[t],
+                                        anchors.of(t),
                                         frag,
                                         &link.dest,
                                         &self.content.docs[t].source,
@@ -535,7 +555,7 @@ impl Verifier<'_> {
                     LinkKind::Fragment(frag) => {
                         stats.internal_links += 1;
                         self.check_anchor(
-                            &anchors[i],
+                            anchors.of(i),
                             Some(&frag),
                             &link.dest,
                             &doc.source,
@@ -550,7 +570,7 @@ impl Verifier<'_> {
 
     fn check_anchor(
         &self,
-        anchors: &HashSet<Cow<'_, str>>,
+        anchors: DocAnchors<'_>,
         frag: Option<&str>,
         dest: &str,
         target: &std::path::Path,
@@ -568,7 +588,7 @@ impl Verifier<'_> {
                     target.display()
                 ),
             );
-            let d = match closest(frag, anchors.iter().map(|a| a.as_ref())) {
+            let d = match closest(frag, anchors.all()) {
                 Some(b) => d.note(format!("did you mean `#{b}`?")),
                 None => d,
             };
@@ -798,5 +818,54 @@ mod tests {
             Some("bbc-2023-05-04")
         );
         assert_eq!(closest("zzz", ids.into_iter()), None);
+    }
+}
+
+/// What the link check of one document looks things up in.
+#[derive(Clone, Copy)]
+struct Links<'a> {
+    anchors: &'a Anchors<'a>,
+    statics: &'a HashSet<&'a str>,
+    assets: &'a HashSet<String>,
+    base_path: &'a str,
+}
+
+/// The ids a link may point at in each document: headings, citations, the
+/// editorial items it declares and `main`. Looked up per link, not collected
+/// for every document.
+struct Anchors<'a> {
+    facts: &'a [Arc<Facts>],
+    items: HashMap<usize, Vec<String>>,
+}
+
+impl Anchors<'_> {
+    fn of(&self, doc: usize) -> DocAnchors<'_> {
+        DocAnchors {
+            facts: &self.facts[doc],
+            items: self.items.get(&doc).map_or(&[], Vec::as_slice),
+        }
+    }
+}
+
+/// The anchors of one document.
+#[derive(Clone, Copy)]
+struct DocAnchors<'a> {
+    facts: &'a Facts,
+    items: &'a [String],
+}
+
+impl<'a> DocAnchors<'a> {
+    fn all(self) -> impl Iterator<Item = &'a str> {
+        self.facts
+            .heading_ids
+            .iter()
+            .map(String::as_str)
+            .chain(self.facts.citations.iter().map(|c| c.anchor.as_str()))
+            .chain(self.items.iter().map(String::as_str))
+            .chain(["main"])
+    }
+
+    fn contains(self, id: &str) -> bool {
+        self.all().any(|a| a == id)
     }
 }

@@ -462,6 +462,56 @@ fn an_edit_is_served_within_a_second_and_reloads_tabs() {
     assert!(s.log().contains("1 file changed"), "{}", s.log());
 }
 
+/// Rebuilds reuse what did not change: each step checks that what did change
+/// reaches every page that shows it, and only that.
+#[test]
+fn incremental_rebuilds_update_listings_new_and_removed_pages_and_templates() {
+    let site = Fixture::new("https://example.org/");
+    let s = Server::start(&site.root(), &[]);
+    let wait = |what: &str, ok: &dyn Fn(&Server) -> bool| {
+        s.wait_until(Duration::from_secs(5), what, |s| ok(s));
+    };
+    assert!(s.get("/").text().contains(">Hello</a>"));
+
+    site.write(
+        "site/content/hello.md",
+        "+++\ntitle = \"Hello again\"\n+++\nFirst version of the hello page.\n",
+    );
+    wait("the new title on the home page", &|s| {
+        s.get("/").text().contains(">Hello again</a>")
+    });
+    assert!(s.get("/hello/").text().contains("<h1>Hello again</h1>"));
+
+    site.write(
+        "site/content/extra.md",
+        "+++\ntitle = \"Extra\"\n+++\nA new page.\n",
+    );
+    wait("the new page listed", &|s| {
+        s.get("/").text().contains(">Extra</a>")
+    });
+    assert!(s.get("/extra/").text().contains("A new page."));
+
+    std::fs::remove_file(site.path("site/content/extra.md")).unwrap();
+    wait("the removed page gone", &|s| s.get("/extra/").status == 404);
+    assert!(!s.get("/").text().contains(">Extra</a>"));
+
+    let page = std::fs::read_to_string(site.path("site/templates/page.html")).unwrap();
+    site.write(
+        "site/templates/page.html",
+        &page.replace("<h1>", "<h1 class=\"edited\">"),
+    );
+    wait("the template edit on the page", &|s| {
+        s.get("/hello/")
+            .text()
+            .contains("<h1 class=\"edited\">Hello again</h1>")
+    });
+    assert!(
+        s.get("/hello/")
+            .text()
+            .contains("First version of the hello page.")
+    );
+}
+
 #[test]
 fn a_config_edit_rebuilds_and_a_base_path_change_moves_the_site() {
     let site = Fixture::new("https://example.org/");

@@ -28,6 +28,11 @@ const PORT_ATTEMPTS: u16 = 20;
 
 /// Run the preview server; returns the exit code.
 pub fn run(args: ServeArgs) -> i32 {
+    // Stage timings and other debug output with RUST_LOG=explainer=debug.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+        .try_init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -90,6 +95,7 @@ async fn serve(args: ServeArgs) -> i32 {
         root: root.clone(),
         drafts: args.site.drafts,
         origin: origin.clone(),
+        warm: Default::default(),
     };
 
     let first = first_build(&builder);

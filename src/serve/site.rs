@@ -1,17 +1,22 @@
 //! The in-memory site `serve` answers from, and the one function that
 //! (re)builds it.
 //!
-//! A [`Site`] is immutable once built: a rebuild renders a complete new one and
-//! the server swaps it in whole, so a response is always from one build.
+//! A [`Site`] is immutable once built: a rebuild makes a complete new one and
+//! the server swaps it in whole, so a response is always from one build. A
+//! rebuild renders only what changed: it reuses the parsed documents and
+//! facts of the last good build ([`pipeline::Warm`]) and the files of the
+//! last site whose inputs are unchanged.
 
 use crate::config::base_path_of;
 use crate::diagnostics::{Diagnostic, Report};
-use crate::pipeline::{self, Options};
-use crate::render::{Contents, MemorySink};
+use crate::pipeline::{self, Options, Warm};
+use crate::render::{Contents, OutputFile, Sink};
+use crate::stamp::Hash;
 use axum::body::Bytes;
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// One complete build, held in memory.
@@ -23,6 +28,8 @@ pub struct Site {
     pub base_path: String,
     /// Output files by path relative to the site (`parties/russia/index.html`).
     pub files: HashMap<String, Bytes>,
+    /// What each file was built from, where known (see [`OutputFile::fingerprint`]).
+    pub fingerprints: HashMap<String, Hash>,
 }
 
 impl Site {
@@ -45,12 +52,41 @@ pub struct Rebuilt {
 }
 
 /// How to build the site for serving.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Builder {
     pub root: std::path::PathBuf,
     pub drafts: bool,
     /// `http://127.0.0.1:1111`, no trailing slash: replaces the origin of `base_url`.
     pub origin: String,
+    /// What the last good build remembers for the next.
+    pub warm: Arc<Mutex<Option<Warm>>>,
+}
+
+/// A sink that keeps the previous site's files whose inputs are unchanged
+/// and gathers the rest.
+struct Reusing<'a> {
+    previous: &'a Site,
+    kept: Mutex<Vec<String>>,
+    put: Mutex<Vec<OutputFile>>,
+}
+
+impl Sink for Reusing<'_> {
+    fn put(&self, file: OutputFile) {
+        self.put
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(file);
+    }
+
+    fn keep(&self, path: &str, fingerprint: &Hash) -> bool {
+        let same = self.previous.fingerprints.get(path) == Some(fingerprint)
+            && self.previous.files.contains_key(path);
+        if same {
+            let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+            kept.push(path.to_string());
+        }
+        same
+    }
 }
 
 impl Builder {
@@ -66,10 +102,8 @@ impl Builder {
             .map(|c| c.base_path().to_string())
     }
 
-    /// Build the whole site into memory and compare it with `previous`.
-    ///
-    /// This is the only place `serve` builds; making rebuilds incremental means
-    /// changing this function (it is handed the previous site for that reason).
+    /// Build the site into memory, reusing what is unchanged since `previous`
+    /// (the last good build), and say which files changed.
     pub fn rebuild(&self, previous: &Site) -> Result<Rebuilt, Report> {
         let started = Instant::now();
         let mut opts = Options {
@@ -80,10 +114,19 @@ impl Builder {
         let config = pipeline::load_config(&opts)?;
         let base_path = base_path_of(&config.base_url).to_string();
         opts.base_url = Some(format!("{}{}", self.origin, base_path));
-        let sink = MemorySink::default();
-        let rendered = pipeline::render_site(&opts, &sink)?;
-        let read: Vec<Result<(String, Bytes), Box<Diagnostic>>> = sink
-            .into_files()
+        let sink = Reusing {
+            previous,
+            kept: Mutex::default(),
+            put: Mutex::default(),
+        };
+        let mut warm = self.warm.lock().unwrap_or_else(|e| e.into_inner());
+        let (rendered, next) = pipeline::render_warm(&opts, warm.as_ref(), &sink)?;
+        let put = sink.put.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut fingerprints: HashMap<String, Hash> = put
+            .iter()
+            .filter_map(|f| Some((f.path.clone(), f.fingerprint?)))
+            .collect();
+        let read: Vec<Result<(String, Bytes), Box<Diagnostic>>> = put
             .into_par_iter()
             .map(|f| match f.contents {
                 Contents::Bytes(b) => Ok((f.path, Bytes::from(b))),
@@ -110,12 +153,28 @@ impl Builder {
         if report.has_errors() {
             return Err(report);
         }
-        let changed = diff(&previous.files, &mut files);
+        let kept: HashSet<String> = sink
+            .kept
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .into_iter()
+            .collect();
+        for path in &kept {
+            if let (Some(bytes), Some(fp)) =
+                (previous.files.get(path), previous.fingerprints.get(path))
+            {
+                fingerprints.insert(path.clone(), *fp);
+                files.insert(path.clone(), bytes.clone());
+            }
+        }
+        let changed = diff(&previous.files, &mut files, &kept);
+        *warm = Some(next);
         Ok(Rebuilt {
             site: Site {
                 build: previous.build + 1,
                 base_path,
                 files,
+                fingerprints,
             },
             changed,
             report: rendered.report,
@@ -127,10 +186,14 @@ impl Builder {
 }
 
 /// The paths that differ between two builds; unchanged files of `new` share
-/// their bytes with `old`.
-pub fn diff(old: &HashMap<String, Bytes>, new: &mut HashMap<String, Bytes>) -> Vec<String> {
+/// their bytes with `old`. `kept` files are `old`'s own: not compared.
+pub fn diff(
+    old: &HashMap<String, Bytes>,
+    new: &mut HashMap<String, Bytes>,
+    kept: &HashSet<String>,
+) -> Vec<String> {
     let mut changed = Vec::new();
-    for (path, bytes) in new.iter_mut() {
+    for (path, bytes) in new.iter_mut().filter(|(p, _)| !kept.contains(*p)) {
         match old.get(path) {
             Some(before) if before == bytes => *bytes = before.clone(),
             _ => changed.push(path.clone()),
@@ -191,7 +254,7 @@ mod tests {
             .into_iter()
             .map(|(k, v)| (k.to_string(), Bytes::from(v)))
             .collect();
-        assert_eq!(diff(&old, &mut new), vec!["b", "c", "d"]);
+        assert_eq!(diff(&old, &mut new, &HashSet::new()), vec!["b", "c", "d"]);
     }
 
     #[test]
