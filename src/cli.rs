@@ -137,17 +137,24 @@ pub fn main() -> i32 {
 
 /// Where a build stands, for the interrupt handler: before staging an
 /// interrupt exits at once; while staging the build stops and removes what it
-/// staged; while committing the commit finishes first.
+/// staged; while committing the commit finishes first; once the build is
+/// over the exit code and message say the output is complete.
 static STATE: AtomicU8 = AtomicU8::new(LOADING);
 const LOADING: u8 = 0;
 const STAGING: u8 = 1;
 const COMMITTING: u8 = 2;
+const FINISHED: u8 = 3;
+/// The handler is ending the process: the build must not start staging.
+const EXITING: u8 = 4;
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 fn install_interrupt_handler() {
     let _ = ctrlc::set_handler(|| {
         INTERRUPTED.store(true, Ordering::SeqCst);
-        if STATE.load(Ordering::SeqCst) == LOADING {
+        if STATE
+            .compare_exchange(LOADING, EXITING, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
             eprintln!("interrupted: the output folder was not touched");
             std::process::exit(130);
         }
@@ -196,7 +203,15 @@ impl BuildHooks {
 
 impl Hooks for BuildHooks {
     fn staging(&self) {
-        STATE.store(STAGING, Ordering::SeqCst);
+        if STATE
+            .compare_exchange(LOADING, STAGING, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            // The interrupt handler is exiting: create nothing it would leave behind.
+            loop {
+                std::thread::park();
+            }
+        }
     }
 
     fn rendering(&self, docs: usize) {
@@ -239,7 +254,7 @@ fn build(args: BuildArgs) -> i32 {
     let hooks = BuildHooks::new(!args.quiet && interactive());
     let result = pipeline::build(&opts, &out, &hooks);
     hooks.bar.finish_and_clear();
-    let committing = STATE.swap(LOADING, Ordering::SeqCst) == COMMITTING;
+    let committing = STATE.swap(FINISHED, Ordering::SeqCst) == COMMITTING;
     if result.is_err() && !committing && INTERRUPTED.load(Ordering::SeqCst) {
         eprintln!("interrupted: the output folder was not touched");
         return 130;
@@ -278,7 +293,7 @@ fn build(args: BuildArgs) -> i32 {
             1
         }
     };
-    if INTERRUPTED.load(Ordering::SeqCst) {
+    if code == 0 && INTERRUPTED.load(Ordering::SeqCst) {
         eprintln!("interrupted after the output folder was synced: it is complete");
         return 130;
     }

@@ -83,7 +83,8 @@ fn one(d: Diagnostic) -> Report {
 
 /// What the caller of a build hears about, and can say, while it runs.
 pub trait Hooks: Sync {
-    /// The output folder now holds a staging folder: an interrupt must go through [`Hooks::cancelled`].
+    /// The build is about to create its staging folder in the output folder:
+    /// from now on an interrupt must go through [`Hooks::cancelled`].
     fn staging(&self) {}
     /// `docs` documents are about to be rendered.
     fn rendering(&self, _docs: usize) {}
@@ -386,20 +387,17 @@ pub fn build(opts: &Options, out: &Path, hooks: &dyn Hooks) -> Result<Built, Rep
         return Ok(nothing_to_do(p, started));
     }
     let previous = prior.as_mut().map(|p| std::mem::take(&mut p.outputs));
-    let staging = Staging::begin(out, previous).map_err(one)?;
     hooks.staging();
-    let done = match render_into(opts, scan, prior.as_ref(), &staging, hooks) {
-        Ok(d) if !hooks.cancelled() => d,
-        Ok(_) => {
-            return Err(one(Diagnostic::error(
-                "interrupted",
-                "the build was interrupted",
-            )));
-        }
-        Err(r) => return Err(r),
-    };
+    let staging = Staging::begin(out, previous).map_err(one)?;
+    let done = render_into(opts, scan, prior.as_ref(), &staging, hooks)?;
     drop(prior);
     lap("free the cache", &mut clock);
+    if hooks.cancelled() {
+        return Err(one(Diagnostic::error(
+            "interrupted",
+            "the build was interrupted",
+        )));
+    }
     hooks.before_commit();
     let (sync, manifest) = staging.commit().map_err(one)?;
     lap("commit", &mut clock);

@@ -83,10 +83,21 @@ impl Site {
         }
     }
 
+    /// An empty folder inside `parent`.
+    pub fn empty_in(parent: &Path) -> Site {
+        Site {
+            dir: tempfile::tempdir_in(parent).expect("temp dir"),
+        }
+    }
+
     /// A small working site.
     pub fn basic() -> Site {
-        Site::empty()
-            .file("config.toml", CONFIG)
+        Site::empty().with_basic_files()
+    }
+
+    /// The files of [`Site::basic`], added to this folder.
+    pub fn with_basic_files(self) -> Site {
+        self.file("config.toml", CONFIG)
             .file("content/_index.md", "+++\ntitle = \"Home\"\n+++\nWelcome.\n")
             .file("content/about.md", "+++\ntitle = \"About\"\ndate = 2023-05-04\n+++\n# About us\n\nText.\n")
             .file("templates/page.html", "<!doctype html><title>{{ page.title }}</title><main>{{ page.content | safe }}</main>\n")
