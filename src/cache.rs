@@ -5,7 +5,7 @@
 //! One file per output folder and option set. A cache written by another
 //! binary, or unreadable, is ignored: the build then starts from nothing.
 
-use crate::content::{self, Document, Memory};
+use crate::content::{self, Memory};
 use crate::markdown::Facts;
 use crate::output::Manifest;
 use crate::pipeline::Options;
@@ -47,9 +47,6 @@ pub struct BuildCache {
     pub outputs: Manifest,
     #[serde(skip)]
     index: HashMap<String, usize>,
-    /// Parsed documents by content path, kept between builds in one process.
-    #[serde(skip)]
-    pub parsed: HashMap<String, Document>,
 }
 
 impl BuildCache {
@@ -65,7 +62,6 @@ impl BuildCache {
             docs,
             outputs,
             index: HashMap::new(),
-            parsed: HashMap::new(),
         };
         cache.reindex();
         cache
@@ -101,6 +97,31 @@ impl BuildCache {
             })
     }
 
+    /// Bring every memo up to date with a build of the same documents
+    /// (`content` as remembered, stamps aside), without reallocating; false
+    /// if the documents are not the ones remembered.
+    pub fn update(
+        &mut self,
+        content: &content::Content,
+        facts: &[Arc<Facts>],
+        digests: &[Hash],
+        global: Hash,
+    ) -> bool {
+        let files = content.docs.iter().enumerate().filter(|(_, d)| d.has_file);
+        if files.clone().count() != self.docs.len() {
+            return false;
+        }
+        for ((i, doc), memo) in files.zip(self.docs.iter_mut()) {
+            if memo.content_path != doc.content_path {
+                return false;
+            }
+            memo.stamp = doc.stamp;
+            memo.facts = facts[i].clone();
+            memo.digest = (global, digests[i]);
+        }
+        true
+    }
+
     /// The listing digest of `content_path` if its contents still hash to `hash`
     /// and the global inputs are still `global`.
     pub fn digest(&self, content_path: &str, hash: &Hash, global: &Hash) -> Option<Hash> {
@@ -122,11 +143,6 @@ impl Memory for BuildCache {
         self.memo(rel)
             .filter(|m| m.stamp.stat == *stat && stat.trusted_since(self.started_ns))
             .map(|m| (m.stamp, m.front.as_str()))
-    }
-
-    fn document(&self, rel: &str, stat: &Stat) -> Option<&Document> {
-        self.front(rel, stat)?;
-        self.parsed.get(rel).filter(|d| d.stamp.stat == *stat)
     }
 }
 

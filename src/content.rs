@@ -186,14 +186,14 @@ pub fn scan(root: &Path) -> Scan {
 
 /// Load every document under `ROOT/content`, leaving out drafts unless `drafts`.
 pub fn load(root: &Path, drafts: bool) -> Result<Content, Report> {
-    load_scanned(root, scan(root), drafts, &Forgetful)
+    load_scanned(root, &scan(root), drafts, &Forgetful)
 }
 
 /// Load the documents of a [`scan`], taking the front matter of files `memory`
 /// knows to be unchanged from it instead of reading them.
 pub fn load_scanned(
     root: &Path,
-    scan: Scan,
+    scan: &Scan,
     drafts: bool,
     memory: &dyn Memory,
 ) -> Result<Content, Report> {
@@ -201,8 +201,9 @@ pub fn load_scanned(
         markdown,
         others,
         dirs,
-        mut report,
+        report,
     } = scan;
+    let mut report = report.clone();
     let parsed: Vec<Result<Document, Diagnostic>> = markdown
         .par_iter()
         .map(|f| read_document(f, memory))
@@ -218,8 +219,8 @@ pub fn load_scanned(
         return Err(report);
     }
     docs.retain(|d| drafts || !d.meta.draft);
-    add_implicit_sections(&mut docs, &dirs);
-    drop_pages_of_draft_sections(&mut docs, &dirs, drafts);
+    add_implicit_sections(&mut docs, dirs);
+    drop_pages_of_draft_sections(&mut docs, dirs, drafts);
     let mut content = Content {
         root: root.to_path_buf(),
         docs,
@@ -227,7 +228,7 @@ pub fn load_scanned(
     };
     assign_urls(&mut content, &mut report);
     build_tree(&mut content);
-    attach_assets(&mut content, &others);
+    attach_assets(&mut content, others);
     if report.has_errors() {
         return Err(report);
     }

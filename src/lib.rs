@@ -29,3 +29,4 @@ pub mod templates;
 pub mod urls;
 pub mod verify;
 pub mod view;
+pub mod warm;

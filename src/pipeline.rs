@@ -104,47 +104,40 @@ pub struct NoHooks;
 impl Hooks for NoHooks {}
 
 /// A rendered site, and what the next build needs to remember of it.
-struct Done {
-    rendered: Rendered,
-    memos: Vec<DocMemo>,
-    content: Content,
+pub(crate) struct Done {
+    pub rendered: Rendered,
+    /// Every document's facts and listing digest, indexed like `content.docs`.
+    pub facts: Vec<Arc<Facts>>,
+    pub digests: Vec<Hash>,
+    /// The fingerprint of the global inputs the digests were computed under.
+    pub global: Hash,
+}
+
+/// What every build reads besides the content: the config and the static files.
+pub(crate) struct Inputs {
+    config: Config,
+    static_files: Vec<render::StaticFile>,
+    static_hashes: std::collections::HashMap<String, String>,
+}
+
+/// Read the config (with `opts` applied) and list and hash the static files.
+pub(crate) fn read_inputs(opts: &Options) -> Result<Inputs, Report> {
+    let config = load_config(opts)?;
+    let (static_files, static_hashes) = render::scan_static(&opts.root)?;
+    Ok(Inputs {
+        config,
+        static_files,
+        static_hashes,
+    })
 }
 
 /// Load, verify and render the whole site into `sink`. Errors of every stage
 /// that could run are reported together.
 pub fn render_site(opts: &Options, sink: &dyn Sink) -> Result<Rendered, Report> {
+    let inputs = read_inputs(opts)?;
     let scan = content::scan(&opts.root);
-    render_into(opts, scan, None, sink, &NoHooks).map(|d| d.rendered)
-}
-
-/// What a build remembers for the next one in the same process (`serve`):
-/// what `build` keeps on disk, and the parsed documents.
-pub struct Warm(BuildCache);
-
-/// Render the whole site into `sink`, reusing what `warm` remembers of the
-/// last build: unchanged documents are neither parsed nor rendered again, and
-/// a file the sink keeps is not rendered. Returns what the next call reuses.
-pub fn render_warm(
-    opts: &Options,
-    warm: Option<&Warm>,
-    sink: &dyn Sink,
-) -> Result<(Rendered, Warm), Report> {
-    let started_ns = stamp::now_ns();
-    let mut clock = Instant::now();
-    let scan = content::scan(&opts.root);
-    lap("scan", &mut clock);
-    let done = render_into(opts, scan, warm.map(|w| &w.0), sink, &NoHooks)?;
-    clock = Instant::now();
-    let mut cache = BuildCache::new(started_ns, Hash::default(), done.memos, Default::default());
-    cache.parsed = done
-        .content
-        .docs
-        .into_iter()
-        .filter(|d| d.has_file)
-        .map(|d| (d.content_path.clone(), d))
-        .collect();
-    lap("remember", &mut clock);
-    Ok((done.rendered, Warm(cache)))
+    let content = content::load_scanned(&opts.root, &scan, opts.drafts, &Forgetful)?;
+    render_into(opts, inputs, &content, None, sink, &NoHooks).map(|d| d.rendered)
 }
 
 /// Log how long a stage took (shown with `build -v`).
@@ -153,28 +146,26 @@ fn lap(stage: &str, since: &mut Instant) {
     *since = Instant::now();
 }
 
-/// Render everything into `sink`; `prior` is what the last build remembered.
-fn render_into(
+/// Render loaded `content` into `sink`; `prior` is what the last build remembered.
+pub(crate) fn render_into(
     opts: &Options,
-    scan: content::Scan,
+    inputs: Inputs,
+    content: &Content,
     prior: Option<&BuildCache>,
     sink: &dyn Sink,
     hooks: &dyn Hooks,
 ) -> Result<Done, Report> {
     let mut clock = Instant::now();
-    let config = load_config(opts)?;
-    let (static_files, hashes) = render::scan_static(&opts.root)?;
-    let memory: &dyn Memory = match &prior {
-        Some(p) => &**p,
-        None => &Forgetful,
-    };
-    let content = content::load_scanned(&opts.root, scan, opts.drafts, memory)?;
-    lap("load", &mut clock);
+    let Inputs {
+        config,
+        static_files,
+        static_hashes: hashes,
+    } = inputs;
     let mut report = Report::default();
-    let registry = Registry::collect(&content, &mut report);
+    let registry = Registry::collect(content, &mut report);
     let urls = Urls::new(&config.base_url, hashes);
     let view = ViewBuilder {
-        content: &content,
+        content,
         registry: &registry,
         urls: &urls,
     };
@@ -185,11 +176,7 @@ fn render_into(
         .collect();
     let lookup = Arc::new(Lookup {
         urls: urls.clone(),
-        permalinks: content
-            .docs
-            .iter()
-            .map(|d| (d.content_path.clone(), urls.permalink(&d.path)))
-            .collect(),
+        permalinks: OnceLock::new(),
         docs: OnceLock::new(),
     });
     let mut templates = Templates::load(&opts.root, lookup.clone()).map_err(|mut r| {
@@ -198,11 +185,11 @@ fn render_into(
     })?;
     let looks_up = templates.mention("get_page") || templates.mention("get_section");
     let links = SiteLinks {
-        content: &content,
+        content,
         view: &view,
     };
     report.extend(
-        render::scan_facts(&content, &links, &mut known, |d| looks_up || d.may_cite).diagnostics,
+        render::scan_facts(content, &links, &mut known, |d| looks_up || d.may_cite).diagnostics,
     );
     let mut global = inputs_fingerprint(&config, &templates, &urls);
     if looks_up {
@@ -211,15 +198,22 @@ fn render_into(
             .map(|k| k.clone().unwrap_or_default())
             .collect();
         let _ = lookup.docs.set(listing::all_values(
-            &content,
+            content,
             &facts,
             &urls,
             templates.fields,
         ));
-        global = global.bytes(&every_document(&content));
+        global = global.bytes(&every_document(content));
     }
     if templates.mention("get_url") {
-        global = global.bytes(&every_url(&content));
+        global = global.bytes(&every_url(content));
+        let _ = lookup.permalinks.set(
+            content
+                .docs
+                .iter()
+                .map(|d| (d.content_path.clone(), urls.permalink(&d.path)))
+                .collect(),
+        );
     }
     let prose: Vec<(usize, Vec<FoundCitation>)> = known
         .iter()
@@ -244,7 +238,7 @@ fn render_into(
     hooks.rendering(content.docs.len());
     let job = RenderJob {
         config: &config,
-        content: &content,
+        content,
         view: &view,
         templates: &templates,
         static_files: &static_files,
@@ -256,7 +250,7 @@ fn render_into(
     report.extend(pass.report.diagnostics);
     lap("render", &mut clock);
     let (findings, stats) = Verifier {
-        content: &content,
+        content,
         registry: &registry,
         facts: &pass.facts,
         static_files: &static_files,
@@ -269,11 +263,11 @@ fn render_into(
     if report.has_errors() {
         return Err(report);
     }
-    let memos = remember(&content, pass.facts, pass.digests, global);
     Ok(Done {
-        rendered: summary(&content, stats, report, &config),
-        memos,
-        content,
+        rendered: summary(content, stats, report, &config),
+        facts: pass.facts,
+        digests: pass.digests,
+        global,
     })
 }
 
@@ -328,18 +322,14 @@ fn set_globals(templates: &mut Templates, config: &Config, explainer: &crate::vi
     globals.insert("explainer", explainer);
 }
 
-/// What the cache keeps of each content file; `global` is what the digests were computed under.
-fn remember(
-    content: &Content,
-    facts: Vec<Arc<Facts>>,
-    digests: Vec<Hash>,
-    global: Hash,
-) -> Vec<DocMemo> {
+/// What the cache keeps of each content file after `done`.
+pub(crate) fn remember(content: &Content, done: &Done) -> Vec<DocMemo> {
+    let global = done.global;
     content
         .docs
         .iter()
-        .zip(facts)
-        .zip(digests)
+        .zip(done.facts.iter().cloned())
+        .zip(done.digests.iter().copied())
         .filter(|((d, _), _)| d.has_file)
         .map(|((d, facts), digest)| DocMemo {
             content_path: d.content_path.clone(),
@@ -389,7 +379,14 @@ pub fn build(opts: &Options, out: &Path, hooks: &dyn Hooks) -> Result<Built, Rep
     let previous = prior.as_mut().map(|p| std::mem::take(&mut p.outputs));
     hooks.staging();
     let staging = Staging::begin(out, previous).map_err(one)?;
-    let done = render_into(opts, scan, prior.as_ref(), &staging, hooks)?;
+    let read = read_inputs(opts)?;
+    let memory: &dyn Memory = match &prior {
+        Some(p) => p,
+        None => &Forgetful,
+    };
+    let content = content::load_scanned(&opts.root, &scan, opts.drafts, memory)?;
+    lap("load", &mut clock);
+    let done = render_into(opts, read, &content, prior.as_ref(), &staging, hooks)?;
     drop(prior);
     lap("free the cache", &mut clock);
     if hooks.cancelled() {
@@ -401,7 +398,8 @@ pub fn build(opts: &Options, out: &Path, hooks: &dyn Hooks) -> Result<Built, Rep
     hooks.before_commit();
     let (sync, manifest) = staging.commit().map_err(one)?;
     lap("commit", &mut clock);
-    let mut cache = BuildCache::new(started_ns, inputs, done.memos, manifest);
+    let memos = remember(&content, &done);
+    let mut cache = BuildCache::new(started_ns, inputs, memos, manifest);
     cache.clean = done.rendered.report.diagnostics.is_empty();
     cache.pages = done.rendered.pages;
     cache.sections = done.rendered.sections;

@@ -254,22 +254,22 @@ struct First {
 }
 
 /// The template a document renders with, and where that choice was written.
-fn template_for(content: &Content, doc: &Document) -> (String, Option<&'static str>) {
+fn template_for<'a>(content: &'a Content, doc: &'a Document) -> (&'a str, Option<&'static str>) {
     if let Some(t) = &doc.meta.template {
-        return (t.clone(), Some("template"));
+        return (t, Some("template"));
     }
     match doc.kind {
-        Kind::Section if doc.content_path == "_index.md" => ("index.html".into(), None),
-        Kind::Section => ("section.html".into(), None),
+        Kind::Section if doc.content_path == "_index.md" => ("index.html", None),
+        Kind::Section => ("section.html", None),
         Kind::Page => {
             let mut parent = doc.parent;
             while let Some(p) = parent {
                 if let Some(t) = &content.docs[p].meta.page_template {
-                    return (t.clone(), None);
+                    return (t, None);
                 }
                 parent = content.docs[p].parent;
             }
-            ("page.html".into(), None)
+            ("page.html", None)
         }
     }
 }
@@ -416,7 +416,7 @@ impl RenderJob<'_> {
         let doc = &self.content.docs[i];
         let (template, _) = template_for(self.content, doc);
         let mut f =
-            summary_part(Fingerprint::new("document").bytes(&self.global), doc).str(&template);
+            summary_part(Fingerprint::new("document").bytes(&self.global), doc).str(template);
         for link in &facts.links {
             if let Some(rest) = link.dest.strip_prefix("@/") {
                 let path = rest.split('#').next().unwrap_or("");
@@ -440,8 +440,8 @@ impl RenderJob<'_> {
 
     fn check_template(&self, doc: &Document) -> Result<String, Diagnostic> {
         let (template, key) = template_for(self.content, doc);
-        if self.templates.has(&template) {
-            return Ok(template);
+        if self.templates.has(template) {
+            return Ok(template.to_string());
         }
         let d = Diagnostic::error(
             "template",

@@ -26,8 +26,9 @@ const BUILTIN: &[(&str, &str)] = &[
 /// What the template functions look things up in.
 pub struct Lookup {
     pub urls: Urls,
-    /// Permalinks by content path, for `get_url(path="@/…")`.
-    pub permalinks: HashMap<String, String>,
+    /// Permalinks by content path, for `get_url(path="@/…")`: filled only
+    /// when a template calls it.
+    pub permalinks: OnceLock<HashMap<String, String>>,
     /// Page and section objects (without `content`) by content path, for
     /// `get_page` and `get_section`: filled only when a template calls them.
     pub docs: OnceLock<HashMap<String, Value>>,
@@ -268,9 +269,14 @@ fn register(tera: &mut Tera, lookup: Arc<Lookup>) {
                 let (p, frag) = content_path
                     .split_once('#')
                     .map_or((content_path, None), |(p, f)| (p, Some(f)));
-                let permalink = l.permalinks.get(p).cloned().ok_or_else(|| {
-                    tera::Error::message(format!("get_url: no content file {p:?}"))
-                })?;
+                let permalink = l
+                    .permalinks
+                    .get()
+                    .and_then(|m| m.get(p))
+                    .cloned()
+                    .ok_or_else(|| {
+                        tera::Error::message(format!("get_url: no content file {p:?}"))
+                    })?;
                 return Ok(match frag {
                     Some(f) => format!("{permalink}#{f}"),
                     None => permalink,

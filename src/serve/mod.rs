@@ -141,7 +141,7 @@ fn first_build(builder: &Builder) -> Snapshot {
         base_path: builder.base_path().unwrap_or_else(|| "/".to_string()),
         ..Site::default()
     };
-    match builder.rebuild(&empty) {
+    match builder.rebuild(&empty, None) {
         Ok(built) => {
             print_report(&built.report);
             eprintln!(

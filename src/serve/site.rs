@@ -9,13 +9,14 @@
 
 use crate::config::base_path_of;
 use crate::diagnostics::{Diagnostic, Report};
-use crate::pipeline::{self, Options, Warm};
+use crate::pipeline::{self, Options};
 use crate::render::{Contents, OutputFile, Sink};
 use crate::stamp::Hash;
+use crate::warm::{self, Warm};
 use axum::body::Bytes;
 use rayon::prelude::*;
-use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,10 +28,16 @@ pub struct Site {
     /// The path the site lives under (`/` or `/explainer/`), from `base_url`.
     pub base_path: String,
     /// Output files by path relative to the site (`parties/russia/index.html`).
-    pub files: HashMap<String, Bytes>,
+    pub files: Files,
     /// What each file was built from, where known (see [`OutputFile::fingerprint`]).
-    pub fingerprints: HashMap<String, Hash>,
+    pub fingerprints: HashMap<Arc<str>, Hash>,
 }
+
+/// A rendered file with its bytes in memory: path, fingerprint, bytes.
+type ReadFile = (Arc<str>, Option<Hash>, Bytes);
+
+/// A site's files by path; paths are shared between successive builds.
+pub type Files = HashMap<Arc<str>, Bytes>;
 
 impl Site {
     pub fn get(&self, rel: &str) -> Option<&Bytes> {
@@ -66,7 +73,7 @@ pub struct Builder {
 /// and gathers the rest.
 struct Reusing<'a> {
     previous: &'a Site,
-    kept: Mutex<Vec<String>>,
+    kept: Mutex<Vec<Arc<str>>>,
     put: Mutex<Vec<OutputFile>>,
 }
 
@@ -79,13 +86,14 @@ impl Sink for Reusing<'_> {
     }
 
     fn keep(&self, path: &str, fingerprint: &Hash) -> bool {
-        let same = self.previous.fingerprints.get(path) == Some(fingerprint)
-            && self.previous.files.contains_key(path);
-        if same {
-            let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-            kept.push(path.to_string());
+        match self.previous.fingerprints.get_key_value(path) {
+            Some((key, fp)) if fp == fingerprint && self.previous.files.contains_key(path) => {
+                let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+                kept.push(key.clone());
+                true
+            }
+            _ => false,
         }
-        same
     }
 }
 
@@ -103,8 +111,13 @@ impl Builder {
     }
 
     /// Build the site into memory, reusing what is unchanged since `previous`
-    /// (the last good build), and say which files changed.
-    pub fn rebuild(&self, previous: &Site) -> Result<Rebuilt, Report> {
+    /// (the last good build), and say which files changed. `sources` are the
+    /// site-relative paths that changed, when known.
+    pub fn rebuild(
+        &self,
+        previous: &Site,
+        sources: Option<&BTreeSet<PathBuf>>,
+    ) -> Result<Rebuilt, Report> {
         let started = Instant::now();
         let mut opts = Options {
             root: self.root.clone(),
@@ -120,55 +133,12 @@ impl Builder {
             put: Mutex::default(),
         };
         let mut warm = self.warm.lock().unwrap_or_else(|e| e.into_inner());
-        let (rendered, next) = pipeline::render_warm(&opts, warm.as_ref(), &sink)?;
+        let rendered = warm::rebuild(&opts, &mut warm, sources, &sink)?;
         let put = sink.put.into_inner().unwrap_or_else(|e| e.into_inner());
-        let mut fingerprints: HashMap<String, Hash> = put
-            .iter()
-            .filter_map(|f| Some((f.path.clone(), f.fingerprint?)))
-            .collect();
-        let read: Vec<Result<(String, Bytes), Box<Diagnostic>>> = put
-            .into_par_iter()
-            .map(|f| match f.contents {
-                Contents::Bytes(b) => Ok((f.path, Bytes::from(b))),
-                Contents::Copy(src) => std::fs::read(&src)
-                    .map(|b| (f.path, Bytes::from(b)))
-                    .map_err(|e| {
-                        Box::new(
-                            Diagnostic::error("serve", format!("cannot read: {e}"))
-                                .in_file(src.strip_prefix(&self.root).unwrap_or(&src)),
-                        )
-                    }),
-            })
-            .collect();
-        let mut report = Report::default();
-        let mut files = HashMap::with_capacity(read.len());
-        for r in read {
-            match r {
-                Ok((path, bytes)) => {
-                    files.insert(path, bytes);
-                }
-                Err(d) => report.push(*d),
-            }
-        }
-        if report.has_errors() {
-            return Err(report);
-        }
-        let kept: HashSet<String> = sink
-            .kept
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .into_iter()
-            .collect();
-        for path in &kept {
-            if let (Some(bytes), Some(fp)) =
-                (previous.files.get(path), previous.fingerprints.get(path))
-            {
-                fingerprints.insert(path.clone(), *fp);
-                files.insert(path.clone(), bytes.clone());
-            }
-        }
-        let changed = diff(&previous.files, &mut files, &kept);
-        *warm = Some(next);
+        let kept = sink.kept.into_inner().unwrap_or_else(|e| e.into_inner());
+        let (files, fingerprints) = self.assemble(previous, kept, put)?;
+        let mut files = files;
+        let changed = diff(&previous.files, &mut files);
         Ok(Rebuilt {
             site: Site {
                 build: previous.build + 1,
@@ -185,21 +155,77 @@ impl Builder {
     }
 }
 
+impl Builder {
+    /// The files of a rebuild: those kept from `previous` and those `put`,
+    /// with their fingerprints.
+    fn assemble(
+        &self,
+        previous: &Site,
+        kept: Vec<Arc<str>>,
+        put: Vec<OutputFile>,
+    ) -> Result<(Files, HashMap<Arc<str>, Hash>), Report> {
+        let mut files = Files::with_capacity(kept.len() + put.len());
+        let mut fingerprints = HashMap::with_capacity(kept.len() + put.len());
+        for path in kept {
+            if let (Some(bytes), Some(fp)) =
+                (previous.files.get(&path), previous.fingerprints.get(&path))
+            {
+                fingerprints.insert(path.clone(), *fp);
+                files.insert(path, bytes.clone());
+            }
+        }
+        let read: Vec<Result<ReadFile, Box<Diagnostic>>> = put
+            .into_par_iter()
+            .map(|f| {
+                let path: Arc<str> = f.path.into();
+                match f.contents {
+                    Contents::Bytes(b) => Ok((path, f.fingerprint, Bytes::from(b))),
+                    Contents::Copy(src) => std::fs::read(&src)
+                        .map(|b| (path, f.fingerprint, Bytes::from(b)))
+                        .map_err(|e| {
+                            Box::new(
+                                Diagnostic::error("serve", format!("cannot read: {e}"))
+                                    .in_file(src.strip_prefix(&self.root).unwrap_or(&src)),
+                            )
+                        }),
+                }
+            })
+            .collect();
+        let mut report = Report::default();
+        for r in read {
+            match r {
+                Ok((path, fp, bytes)) => {
+                    if let Some(fp) = fp {
+                        fingerprints.insert(path.clone(), fp);
+                    }
+                    files.insert(path, bytes);
+                }
+                Err(d) => report.push(*d),
+            }
+        }
+        if report.has_errors() {
+            return Err(report);
+        }
+        Ok((files, fingerprints))
+    }
+}
+
 /// The paths that differ between two builds; unchanged files of `new` share
-/// their bytes with `old`. `kept` files are `old`'s own: not compared.
-pub fn diff(
-    old: &HashMap<String, Bytes>,
-    new: &mut HashMap<String, Bytes>,
-    kept: &HashSet<String>,
-) -> Vec<String> {
+/// their bytes with `old` (files kept from `old` already do: not compared).
+pub fn diff(old: &Files, new: &mut Files) -> Vec<String> {
     let mut changed = Vec::new();
-    for (path, bytes) in new.iter_mut().filter(|(p, _)| !kept.contains(*p)) {
+    for (path, bytes) in new.iter_mut() {
         match old.get(path) {
+            Some(before) if before.as_ptr() == bytes.as_ptr() && before.len() == bytes.len() => {}
             Some(before) if before == bytes => *bytes = before.clone(),
-            _ => changed.push(path.clone()),
+            _ => changed.push(path.to_string()),
         }
     }
-    changed.extend(old.keys().filter(|p| !new.contains_key(*p)).cloned());
+    changed.extend(
+        old.keys()
+            .filter(|p| !new.contains_key(*p))
+            .map(|p| p.to_string()),
+    );
     changed.sort();
     changed
 }
@@ -246,15 +272,15 @@ mod tests {
 
     #[test]
     fn diff_finds_new_changed_and_removed_files() {
-        let old: HashMap<String, Bytes> = [("a", "1"), ("b", "2"), ("c", "3")]
+        let old: Files = [("a", "1"), ("b", "2"), ("c", "3")]
             .into_iter()
-            .map(|(k, v)| (k.to_string(), Bytes::from(v)))
+            .map(|(k, v)| (k.into(), Bytes::from(v)))
             .collect();
-        let mut new: HashMap<String, Bytes> = [("a", "1"), ("b", "changed"), ("d", "4")]
+        let mut new: Files = [("a", "1"), ("b", "changed"), ("d", "4")]
             .into_iter()
-            .map(|(k, v)| (k.to_string(), Bytes::from(v)))
+            .map(|(k, v)| (k.into(), Bytes::from(v)))
             .collect();
-        assert_eq!(diff(&old, &mut new, &HashSet::new()), vec!["b", "c", "d"]);
+        assert_eq!(diff(&old, &mut new), vec!["b", "c", "d"]);
     }
 
     #[test]

@@ -15,12 +15,12 @@ use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
 /// Events are passed on once this old (notify-debouncer-full).
-const DEBOUNCE: Duration = Duration::from_millis(50);
+const DEBOUNCE: Duration = Duration::from_millis(20);
 /// How often the debouncer looks for events old enough.
-const TICK: Duration = Duration::from_millis(10);
+const TICK: Duration = Duration::from_millis(5);
 /// After a batch, wait this long for more before rebuilding, so events of one
 /// save that the debouncer split over two ticks still make one rebuild.
-const SETTLE: Duration = Duration::from_millis(15);
+const SETTLE: Duration = Duration::from_millis(10);
 
 /// Start watching the site and rebuilding on changes, on a thread of its own.
 pub fn spawn(builder: Builder, shared: Arc<Shared>) -> notify::Result<()> {
@@ -108,7 +108,7 @@ pub fn rebuild(builder: &Builder, shared: &Shared, sources: &BTreeSet<PathBuf>) 
     let attempts = previous.attempts + 1;
     let what = describe(sources);
     let started = std::time::Instant::now();
-    match builder.rebuild(&previous.site) {
+    match builder.rebuild(&previous.site, Some(sources)) {
         Ok(built) => {
             let had_errors = !previous.errors.is_empty();
             // Warnings again only when they changed, so a rebuild log stays one line.
