@@ -122,6 +122,32 @@ impl BuildCache {
         true
     }
 
+    /// The facts every document of `content` had in the build this cache
+    /// remembers, if that build had the same documents with the same front
+    /// matter under the same global inputs (`global`); else `None`.
+    pub fn previous_facts(
+        &self,
+        content: &content::Content,
+        global: &Hash,
+    ) -> Option<Vec<Option<Arc<Facts>>>> {
+        let files = content.docs.iter().filter(|d| d.has_file).count();
+        if files != self.docs.len() {
+            return None;
+        }
+        content
+            .docs
+            .iter()
+            .map(|d| {
+                if !d.has_file {
+                    return Some(Some(Arc::default()));
+                }
+                let memo = self.memo(&d.content_path)?;
+                (memo.front == d.front && memo.digest.0 == *global)
+                    .then(|| Some(memo.facts.clone()))
+            })
+            .collect()
+    }
+
     /// The listing digest of `content_path` if its contents still hash to `hash`
     /// and the global inputs are still `global`.
     pub fn digest(&self, content_path: &str, hash: &Hash, global: &Hash) -> Option<Hash> {

@@ -19,7 +19,7 @@ use crate::render::{self, OutputFile, RenderJob, Sink, SiteLinks};
 use crate::stamp::{self, Fingerprint, Hash};
 use crate::templates::{Lookup, Templates};
 use crate::urls::Urls;
-use crate::verify::{Stats, Verifier};
+use crate::verify::{self, Stats, Verifier};
 use crate::view::ViewBuilder;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -249,12 +249,16 @@ pub(crate) fn render_into(
     let pass = job.run(known, digests, sink);
     report.extend(pass.report.diagnostics);
     lap("render", &mut clock);
+    let links_of = prior
+        .and_then(|p| p.previous_facts(content, &global))
+        .and_then(|before| verify::links_to_check(&before, &pass.facts));
     let (findings, stats) = Verifier {
         content,
         registry: &registry,
         facts: &pass.facts,
         static_files: &static_files,
         base_url: &config.base_url,
+        links_of: links_of.as_deref(),
     }
     .run();
     report.extend(findings.diagnostics);

@@ -43,6 +43,9 @@ pub struct Verifier<'a> {
     pub facts: &'a [Arc<Facts>],
     pub static_files: &'a [StaticFile],
     pub base_url: &'a str,
+    /// The documents whose links to check, when not all: see
+    /// [`links_to_check`].
+    pub links_of: Option<&'a [bool]>,
 }
 
 impl Verifier<'_> {
@@ -437,6 +440,7 @@ impl Verifier<'_> {
         };
         let found: Vec<(Report, Stats)> = (0..self.facts.len())
             .into_par_iter()
+            .filter(|&i| self.links_of.is_none_or(|only| only[i]))
             .map(|i| {
                 let mut report = Report::default();
                 let mut stats = Stats::default();
@@ -868,4 +872,32 @@ impl<'a> DocAnchors<'a> {
     fn contains(self, id: &str) -> bool {
         self.all().any(|a| a == id)
     }
+}
+
+/// Which documents' links need checking again after a build whose inputs
+/// were the same but for some bodies: those whose facts changed, as long as
+/// no changed body gained or lost an anchor others may link to. `None`: all.
+///
+/// `before[i]` is document `i`'s facts in the last good build (same
+/// documents, same front matter, same global inputs), `after[i]` its facts now.
+pub fn links_to_check(before: &[Option<Arc<Facts>>], after: &[Arc<Facts>]) -> Option<Vec<bool>> {
+    let mut check = vec![false; after.len()];
+    for (i, (old, new)) in before.iter().zip(after).enumerate() {
+        let old = old.as_ref()?;
+        if Arc::ptr_eq(old, new) || **old == **new {
+            continue;
+        }
+        if anchor_ids(old) != anchor_ids(new) {
+            return None;
+        }
+        check[i] = true;
+    }
+    Some(check)
+}
+
+/// The ids in a body that links may point at: headings and citations.
+fn anchor_ids(f: &Facts) -> Vec<&str> {
+    let mut ids: Vec<&str> = f.heading_ids.iter().map(String::as_str).collect();
+    ids.extend(f.citations.iter().map(|c| c.anchor.as_str()));
+    ids
 }

@@ -122,6 +122,39 @@ fn a_listing_that_reads_fields_by_computed_name_sees_body_edits() {
 }
 
 #[test]
+fn an_edit_that_removes_a_linked_heading_breaks_the_unchanged_page_that_links_to_it() {
+    let site = site().file(
+        "content/notes/b.md",
+        "+++\ntitle = \"Bravo\"\n+++\nSee [the detail](@/notes/a.md#detail).\n",
+    );
+    site.write(
+        "content/notes/a.md",
+        "+++\ntitle = \"Alpha\"\n+++\n## Detail\n\nFirst note.\n",
+    );
+    age_inputs(&site);
+    site.build().ok();
+    site.write(
+        "content/notes/a.md",
+        "+++\ntitle = \"Alpha\"\n+++\n## Summary\n\nFirst note.\n",
+    );
+    let run = site.build().fails();
+    run.stderr_has(&["content/notes/b.md", "broken anchor", "detail"]);
+}
+
+#[test]
+fn an_edit_that_adds_a_broken_link_is_reported_though_nothing_else_changed() {
+    let site = site();
+    age_inputs(&site);
+    site.build().ok();
+    site.write(
+        "content/notes/a.md",
+        "+++\ntitle = \"Alpha\"\n+++\nFirst note, see [nowhere](@/notes/missing.md).\n",
+    );
+    let run = site.build().fails();
+    run.stderr_has(&["content/notes/a.md:4:", "broken link", "notes/missing.md"]);
+}
+
+#[test]
 fn a_changed_title_rewrites_the_page_and_the_listing_that_shows_it() {
     let site = site();
     site.build().ok();

@@ -206,12 +206,14 @@ pub fn citations(data: &[u8]) {
         },
     );
     check_rendered(body, &rendered);
+    let facts = [std::sync::Arc::new(rendered.facts.clone())];
     let verifier = Verifier {
         content: &content,
         registry: &registry,
-        facts: std::slice::from_ref(&rendered.facts),
+        facts: &facts,
         static_files: &[],
         base_url: "https://example.org/e/",
+        links_of: None,
     };
     let (found, _stats) = verifier.run();
     for d in report.diagnostics.iter().chain(&found.diagnostics) {
