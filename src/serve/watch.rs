@@ -15,7 +15,7 @@ use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
 /// Events are passed on once this old (notify-debouncer-full).
-const DEBOUNCE: Duration = Duration::from_millis(20);
+const DEBOUNCE: Duration = Duration::from_millis(10);
 /// How often the debouncer looks for events old enough.
 const TICK: Duration = Duration::from_millis(5);
 /// After a batch, wait this long for more before rebuilding, so events of one
