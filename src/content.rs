@@ -78,6 +78,17 @@ impl Document {
     }
 
     /// Output file of the document, relative to the output folder.
+    /// Forget where the document sits in the site (URL, tree, assets): what
+    /// loading works out again for every document.
+    fn unplace(&mut self) {
+        self.path.clear();
+        self.slug.clear();
+        self.parent = None;
+        self.pages.clear();
+        self.subsections.clear();
+        self.assets.clear();
+    }
+
     pub fn output_file(&self) -> String {
         format!("{}index.html", self.path)
     }
@@ -378,15 +389,9 @@ fn read_document(found: &Found, memory: &dyn Memory) -> Result<Document, Diagnos
     let source = PathBuf::from(CONTENT_DIR).join(&found.rel);
     let stat = found.stat.unwrap_or_default();
     if let Some(doc) = memory.document(&found.rel, &stat) {
-        return Ok(Document {
-            path: String::new(),
-            slug: String::new(),
-            parent: None,
-            pages: Vec::new(),
-            subsections: Vec::new(),
-            assets: Vec::new(),
-            ..doc.clone()
-        });
+        let mut doc = doc.clone();
+        doc.unplace();
+        return Ok(doc);
     }
     let (text, stamp, remembered) = match memory.front(&found.rel, &stat) {
         Some((stamp, front)) => (front.to_string(), stamp, true),

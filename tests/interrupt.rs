@@ -12,10 +12,9 @@ mod common;
 use common::*;
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
 const SECTIONS: usize = 10;
@@ -185,20 +184,7 @@ struct Outcome {
 fn signalled_build(site: &Site, moment: Moment, signal: i32) -> Outcome {
     let out = site.path("public");
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_explainer"))
-        .args(["build", "-q"])
-        .current_dir(site.root())
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run explainer");
-    let mut pipe = child.stderr.take().expect("stderr");
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = pipe.read_to_string(&mut text);
-        text
-    });
+    let (mut child, reader) = site.spawn(&["build", "-q"]);
     let mut sent: Option<(Instant, Option<usize>)> = None;
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait") {

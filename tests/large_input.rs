@@ -6,8 +6,6 @@
 
 mod common;
 use common::*;
-use std::io::Read;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The size the reliability issue names.
@@ -132,20 +130,7 @@ fn run_measured(site: &Site, args: &[&str]) -> Measured {
         clippy::zombie_processes,
         reason = "reaped by wait4 below, for its resource use"
     )]
-    let mut child = Command::new(env!("CARGO_BIN_EXE_explainer"))
-        .args(args)
-        .current_dir(site.root())
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run explainer");
-    let mut pipe = child.stderr.take().expect("stderr");
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = pipe.read_to_string(&mut text);
-        text
-    });
+    let (mut child, reader) = site.spawn(args);
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
     // SAFETY: rusage is plain data; zeroed is a valid value.

@@ -142,6 +142,31 @@ impl Site {
         Run::from(out)
     }
 
+    /// Start `explainer ARGS` in the site folder without waiting for it; its
+    /// stderr is read to the end on a thread of its own.
+    #[allow(
+        dead_code,
+        reason = "not every test binary starts a build in the background"
+    )]
+    pub fn spawn(&self, args: &[&str]) -> (std::process::Child, std::thread::JoinHandle<String>) {
+        use std::io::Read;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_explainer"))
+            .args(args)
+            .current_dir(self.root())
+            .env_remove("RUST_LOG")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run explainer");
+        let mut pipe = child.stderr.take().expect("stderr");
+        let reader = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        });
+        (child, reader)
+    }
+
     pub fn build(&self) -> Run {
         self.run(&["build"])
     }
