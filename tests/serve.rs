@@ -670,6 +670,11 @@ fn requests_never_leave_the_site() {
         "/config.toml%00.html",
         "/%252e%252e/",
         "/%252e%252e/secret.txt",
+        // Overlong UTF-8 for `.` and `/`, and fullwidth dots.
+        "/%c0%ae%c0%ae/secret.txt",
+        "/%e0%80%ae%e0%80%ae/secret.txt",
+        "/%c0%af..%c0%afsecret.txt",
+        "/%ef%bc%8e%ef%bc%8e/secret.txt",
         "//etc/passwd",
         "/img/..",
         "/img/../../secret.txt",
