@@ -54,17 +54,13 @@ impl Fields {
         Fields(bits)
     }
 
-    fn has(self, name: &str) -> bool {
-        FIELD_NAMES
-            .iter()
-            .position(|n| *n == name)
-            .is_some_and(|i| self.0 & (1 << i) != 0)
+    /// Whether the field at `index` in [`FIELD_NAMES`] is carried.
+    fn has(self, index: usize) -> bool {
+        self.0 & (1 << index) != 0
     }
 
     fn count(self) -> usize {
-        (0..FIELD_NAMES.len())
-            .filter(|i| self.0 & (1 << i) != 0)
-            .count()
+        (self.0 & ((1 << FIELD_NAMES.len()) - 1)).count_ones() as usize
     }
 }
 
@@ -92,11 +88,15 @@ impl Serialize for Summary<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut m = s.serialize_struct("Summary", self.fields.count())?;
+        // Fields in FIELD_NAMES order, so a field's index is its bit.
+        let mut index = 0;
         macro_rules! field {
             ($name:ident) => {
-                if self.fields.has(stringify!($name)) {
+                debug_assert_eq!(FIELD_NAMES[index], stringify!($name));
+                if self.fields.has(index) {
                     m.serialize_field(stringify!($name), &self.$name)?;
                 }
+                index += 1;
             };
         }
         field!(kind);
@@ -114,6 +114,7 @@ impl Serialize for Summary<'_> {
         field!(draft);
         field!(extra);
         field!(toc);
+        debug_assert_eq!(index, FIELD_NAMES.len());
         m.end()
     }
 }

@@ -198,10 +198,10 @@ fn reads_by_computed_name(tag: &str) -> bool {
         .strip_prefix("for ")
         .and_then(|r| r.split_once(" in "))
         .is_some_and(|(vars, _)| vars.contains(','));
-    let bytes: Vec<char> = tag.chars().collect();
-    let computed_subscript = bytes.iter().enumerate().any(|(i, &c)| {
-        let before = bytes[..i].iter().rev().find(|c| !c.is_whitespace());
-        let after = bytes[i + 1..].iter().find(|c| !c.is_whitespace());
+    let chars: Vec<char> = tag.chars().collect();
+    let computed_subscript = chars.iter().enumerate().any(|(i, &c)| {
+        let before = chars[..i].iter().rev().find(|c| !c.is_whitespace());
+        let after = chars[i + 1..].iter().find(|c| !c.is_whitespace());
         c == '['
             && before.is_some_and(|b| b.is_alphanumeric() || matches!(b, '_' | ']' | ')'))
             && !after.is_some_and(|a| a.is_ascii_digit() || matches!(a, '"' | '\'' | '`'))

@@ -87,7 +87,8 @@ impl Sink for Reusing<'_> {
 
     fn keep(&self, path: &str, fingerprint: &Hash) -> bool {
         match self.previous.fingerprints.get_key_value(path) {
-            Some((key, fp)) if fp == fingerprint && self.previous.files.contains_key(path) => {
+            // Every fingerprinted path has its file: `assemble` adds both.
+            Some((key, fp)) if fp == fingerprint => {
                 let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
                 kept.push(key.clone());
                 true
