@@ -282,6 +282,8 @@ fn build(args: BuildArgs) -> i32 {
                     warnings_suffix(&built.rendered.report),
                 );
             }
+            // The process is about to exit: freeing the parsed site would only delay it.
+            std::mem::forget(built.leftovers);
             0
         }
         Err(report) => {
