@@ -211,7 +211,9 @@ pub fn save(path: &Path, cache: &BuildCache) {
             )?;
         }
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, bincode::serialize(cache)?)?;
+        let mut file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+        bincode::serialize_into(&mut file, cache)?;
+        std::io::Write::flush(&mut file)?;
         std::fs::rename(&tmp, path)?;
         Ok(())
     })();

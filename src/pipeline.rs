@@ -402,6 +402,7 @@ pub fn build(opts: &Options, out: &Path, hooks: &dyn Hooks) -> Result<Built, Rep
     let content = content::load_scanned(&opts.root, &scan, opts.drafts, memory)?;
     lap("load", &mut clock);
     let done = render_into(opts, read, &content, prior.as_ref(), &staging, hooks)?;
+    clock = Instant::now();
     if hooks.cancelled() {
         return Err(one(Diagnostic::error(
             "interrupted",

@@ -25,6 +25,9 @@ use tera::Value;
 /// The folder copied to the output as is.
 pub const STATIC_DIR: &str = "static";
 
+/// How many pages the Atom feed lists.
+const FEED_ENTRIES: usize = 20;
+
 /// One file of the finished site.
 #[derive(Debug, Clone)]
 pub struct OutputFile {
@@ -684,7 +687,7 @@ impl RenderJob<'_> {
         xml
     }
 
-    /// The 20 newest dated pages, newest first: the feed's entries.
+    /// The [`FEED_ENTRIES`] newest dated pages, newest first: the feed's entries.
     fn feed_docs(&self) -> Vec<usize> {
         let mut dated: Vec<(usize, &Document)> = self
             .content
@@ -694,12 +697,16 @@ impl RenderJob<'_> {
         fn newest(d: &Document) -> Option<&crate::frontmatter::Date> {
             d.meta.updated.as_ref().or(d.meta.date.as_ref())
         }
-        dated.sort_by(|a, b| {
+        let order = |a: &(usize, &Document), b: &(usize, &Document)| {
             newest(b.1)
                 .cmp(&newest(a.1))
                 .then_with(|| a.1.path.cmp(&b.1.path))
-        });
-        dated.truncate(20);
+        };
+        if dated.len() > FEED_ENTRIES {
+            dated.select_nth_unstable_by(FEED_ENTRIES, order);
+            dated.truncate(FEED_ENTRIES);
+        }
+        dated.sort_by(order);
         dated.into_iter().map(|(i, _)| i).collect()
     }
 
