@@ -5,7 +5,8 @@
 //! One file per output folder and option set. A cache written by another
 //! binary, or unreadable, is ignored: the build then starts from nothing.
 
-use crate::content::{self, Memory};
+use crate::content::{self, Memory, Remembered};
+use crate::frontmatter::FrontMatter;
 use crate::markdown::Facts;
 use crate::output::Manifest;
 use crate::pipeline::Options;
@@ -25,6 +26,7 @@ pub struct DocMemo {
     pub stamp: Stamp,
     /// The front matter with its fences.
     pub front: String,
+    pub meta: FrontMatter,
     pub facts: Arc<Facts>,
     /// The listing digest, and the fingerprint of the global inputs it was computed under.
     pub digest: (Hash, Hash),
@@ -165,10 +167,14 @@ impl BuildCache {
 }
 
 impl Memory for BuildCache {
-    fn front(&self, rel: &str, stat: &Stat) -> Option<(Stamp, &str)> {
+    fn front(&self, rel: &str, stat: &Stat) -> Option<Remembered<'_>> {
         self.memo(rel)
             .filter(|m| m.stamp.stat == *stat && stat.trusted_since(self.started_ns))
-            .map(|m| (m.stamp, m.front.as_str()))
+            .map(|m| Remembered {
+                stamp: m.stamp,
+                front: &m.front,
+                meta: &m.meta,
+            })
     }
 }
 

@@ -78,17 +78,6 @@ impl Document {
     }
 
     /// Output file of the document, relative to the output folder.
-    /// Forget where the document sits in the site (URL, tree, assets): what
-    /// loading works out again for every document.
-    fn unplace(&mut self) {
-        self.path.clear();
-        self.slug.clear();
-        self.parent = None;
-        self.pages.clear();
-        self.subsections.clear();
-        self.assets.clear();
-    }
-
     pub fn output_file(&self) -> String {
         format!("{}index.html", self.path)
     }
@@ -156,21 +145,24 @@ pub struct Scan {
 
 /// What an earlier build remembers of content files, so unchanged ones need not be read.
 pub trait Memory: Sync {
-    /// The stamp and front matter `rel` had when last read, if `stat` shows it unchanged since.
-    fn front(&self, rel: &str, stat: &Stat) -> Option<(Stamp, &str)>;
+    /// What `rel` was when last read, if `stat` shows it unchanged since.
+    fn front(&self, rel: &str, stat: &Stat) -> Option<Remembered<'_>>;
+}
 
-    /// The document `rel` was parsed into when last read, if `stat` shows it
-    /// unchanged since (kept only in memory, by `serve`).
-    fn document(&self, _rel: &str, _stat: &Stat) -> Option<&Document> {
-        None
-    }
+/// A content file as an earlier build read it.
+pub struct Remembered<'a> {
+    pub stamp: Stamp,
+    /// The front matter with its fences.
+    pub front: &'a str,
+    /// The front matter parsed.
+    pub meta: &'a FrontMatter,
 }
 
 /// Remembers nothing: every file is read.
 pub struct Forgetful;
 
 impl Memory for Forgetful {
-    fn front(&self, _: &str, _: &Stat) -> Option<(Stamp, &str)> {
+    fn front(&self, _: &str, _: &Stat) -> Option<Remembered<'_>> {
         None
     }
 }
@@ -384,25 +376,27 @@ fn read_text(abs: &Path, source: &Path) -> Result<String, Diagnostic> {
     })
 }
 
-/// Read, split and parse one Markdown file, or only its remembered front matter.
+/// Read, split and parse one Markdown file, or take what `memory` remembers of it.
 fn read_document(found: &Found, memory: &dyn Memory) -> Result<Document, Diagnostic> {
     let source = PathBuf::from(CONTENT_DIR).join(&found.rel);
     let stat = found.stat.unwrap_or_default();
-    if let Some(doc) = memory.document(&found.rel, &stat) {
-        let mut doc = doc.clone();
-        doc.unplace();
-        return Ok(doc);
+    if let Some(known) = memory.front(&found.rel, &stat) {
+        // Its body is unread, so it may cite.
+        let may_cite = true;
+        let (front, meta) = (known.front.to_string(), known.meta.clone());
+        return Ok(new_document(
+            found,
+            source,
+            front,
+            known.stamp,
+            may_cite,
+            meta,
+        ));
     }
-    let (text, stamp, remembered) = match memory.front(&found.rel, &stat) {
-        Some((stamp, front)) => (front.to_string(), stamp, true),
-        None => {
-            let text = read_text(&found.abs, &source)?;
-            let stamp = Stamp {
-                stat,
-                hash: stamp::hash(text.as_bytes()),
-            };
-            (text, stamp, false)
-        }
+    let mut text = read_text(&found.abs, &source)?;
+    let stamp = Stamp {
+        stat,
+        hash: stamp::hash(text.as_bytes()),
     };
     let split = frontmatter::split(&text).map_err(|(msg, at)| {
         Diagnostic::error("front-matter", msg)
@@ -410,25 +404,38 @@ fn read_document(found: &Found, memory: &dyn Memory) -> Result<Document, Diagnos
             .at_offset(&text, at)
     })?;
     let body_offset = split.body_offset;
-    let may_cite = remembered || split.body.contains('@');
+    let may_cite = split.body.contains('@');
     let meta = frontmatter::parse(&text, &split).map_err(|d| d.in_file(&source))?;
-    let is_section = found.rel == "_index.md" || found.rel.ends_with("/_index.md");
-    let kind = if is_section {
-        Kind::Section
-    } else {
-        Kind::Page
-    };
-    if kind == Kind::Page {
+    if !is_section_file(&found.rel) {
         check_section_only_keys(&meta, &text).map_err(|d| d.in_file(&source))?;
     }
-    let mut front = text;
-    front.truncate(body_offset);
-    Ok(Document {
-        kind,
+    text.truncate(body_offset);
+    Ok(new_document(found, source, text, stamp, may_cite, meta))
+}
+
+fn is_section_file(rel: &str) -> bool {
+    rel == "_index.md" || rel.ends_with("/_index.md")
+}
+
+/// A document not yet placed in the site (no URL, no tree).
+fn new_document(
+    found: &Found,
+    source: PathBuf,
+    front: String,
+    stamp: Stamp,
+    may_cite: bool,
+    meta: FrontMatter,
+) -> Document {
+    Document {
+        kind: if is_section_file(&found.rel) {
+            Kind::Section
+        } else {
+            Kind::Page
+        },
         source,
         content_path: found.rel.clone(),
+        body_offset: front.len(),
         front,
-        body_offset,
         stamp,
         has_file: true,
         may_cite,
@@ -439,7 +446,7 @@ fn read_document(found: &Found, memory: &dyn Memory) -> Result<Document, Diagnos
         pages: Vec::new(),
         subsections: Vec::new(),
         assets: Vec::new(),
-    })
+    }
 }
 
 fn check_section_only_keys(meta: &FrontMatter, text: &str) -> Result<(), Diagnostic> {

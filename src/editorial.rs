@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// A source the site cites (`[[sources]]`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceDecl {
     pub id: String,
@@ -62,7 +62,7 @@ impl SourceKind {
 }
 
 /// A statement by one party (`[[statements]]`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatementDecl {
     pub id: String,
@@ -170,7 +170,7 @@ impl Status {
 }
 
 /// A "What we know" / "What we don't know" item (`[[facts]]`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FactDecl {
     pub id: String,
@@ -192,7 +192,7 @@ pub enum FactList {
 }
 
 /// A timeline entry (`[[events]]`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventDecl {
     pub id: String,
@@ -207,7 +207,7 @@ pub struct EventDecl {
 }
 
 /// A party to the story, with its page (`[[parties]]`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PartyDecl {
     pub id: String,
@@ -217,7 +217,7 @@ pub struct PartyDecl {
 }
 
 /// A question statements answer, for the claim-and-response view (`[[questions]]`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuestionDecl {
     pub id: String,
@@ -225,7 +225,7 @@ pub struct QuestionDecl {
 }
 
 /// An entry of a page's corrections and updates log (`[[changes]]`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeDecl {
     pub date: Date,

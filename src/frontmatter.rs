@@ -11,8 +11,9 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// The parsed header of a page or section.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The parsed header of a page or section. It also round-trips through the
+/// build cache's binary format (see [`Date`] and [`binary_json`]).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FrontMatter {
     pub title: Option<String>,
@@ -24,7 +25,7 @@ pub struct FrontMatter {
     pub slug: Option<String>,
     pub weight: Option<i64>,
     pub template: Option<String>,
-    #[serde(default)]
+    #[serde(default, with = "binary_json")]
     pub extra: Option<serde_json::Value>,
     pub sort_by: Option<SortBy>,
     pub page_template: Option<String>,
@@ -233,15 +234,57 @@ impl Date {
     }
 }
 
+/// A date in a binary format (the build cache): its parts, not text to parse again.
+type DateParts = (String, String, i16, i8, i8);
+
 impl Serialize for Date {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.text)
+        if s.is_human_readable() {
+            return s.serialize_str(&self.text);
+        }
+        let day = self.day;
+        (
+            &self.text,
+            &self.rfc3339,
+            day.year(),
+            day.month(),
+            day.day(),
+        )
+            .serialize(s)
     }
 }
 
 impl<'de> Deserialize<'de> for Date {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
-        d.deserialize_any(DateVisitor)
+        if d.is_human_readable() {
+            return d.deserialize_any(DateVisitor);
+        }
+        let (text, rfc3339, year, month, day) = DateParts::deserialize(d)?;
+        let day = jiff::civil::Date::new(year, month, day).map_err(de::Error::custom)?;
+        Ok(Date { day, rfc3339, text })
+    }
+}
+
+/// `extra` as itself in front matter, and as JSON text in binary formats
+/// (which cannot hold a value whose shape they are not told).
+mod binary_json {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde_json::Value;
+
+    pub fn serialize<S: Serializer>(value: &Option<Value>, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            return value.serialize(s);
+        }
+        value.as_ref().map(Value::to_string).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+        if d.is_human_readable() {
+            return Option::<Value>::deserialize(d);
+        }
+        Option::<String>::deserialize(d)?
+            .map(|text| serde_json::from_str(&text).map_err(serde::de::Error::custom))
+            .transpose()
     }
 }
 
@@ -318,6 +361,38 @@ mod tests {
         let s = split(text).unwrap();
         let err = parse(text, &s).unwrap_err();
         assert_eq!(err.line, Some(3), "{err}");
+    }
+
+    /// The build cache keeps parsed front matter in bincode: every key must
+    /// come back as parsed, dates and free-form `extra` included.
+    #[test]
+    fn parsed_front_matter_survives_the_cache_format() {
+        let text = r#"+++
+title = "Drones over the Kremlin"
+date = 2023-05-03
+updated = "2023-05-04T09:30:00+01:00"
+weight = -3
+extra = { tags = ["kremlin", 7], nested = { on = true } }
+sort_by = "weight"
+
+[[statements]]
+id = "s1"
+speaker = "Dmitry Peskov"
+party = "russia"
+date = 2023-05-03
+kind = "quote"
+status = "claimed"
+source = "bbc"
+text = "a quoted passage"
++++
+body
+"#;
+        let meta = parse(text, &split(text).unwrap()).unwrap();
+        let bytes = bincode::serialize(&meta).unwrap();
+        let back: FrontMatter = bincode::deserialize(&bytes).unwrap();
+        assert_eq!(format!("{back:?}"), format!("{meta:?}"));
+        assert_eq!(back.updated.unwrap().rfc3339, "2023-05-04T09:30:00+01:00");
+        assert_eq!(back.extra.unwrap()["nested"]["on"], serde_json::json!(true));
     }
 
     #[test]

@@ -339,6 +339,7 @@ pub(crate) fn remember(content: &Content, done: &Done) -> Vec<DocMemo> {
             content_path: d.content_path.clone(),
             stamp: d.stamp,
             front: d.front.clone(),
+            meta: d.meta.clone(),
             facts,
             digest: (global, digest),
         })

@@ -8,7 +8,7 @@
 //! all: the documents of the last build are patched with the new stamps.
 
 use crate::cache::BuildCache;
-use crate::content::{self, Content, Document, Memory, Scan};
+use crate::content::{self, Content, Memory, Remembered, Scan};
 use crate::diagnostics::Report;
 use crate::frontmatter;
 use crate::pipeline::{self, NoHooks, Options, Rendered};
@@ -25,15 +25,8 @@ pub struct Warm {
 }
 
 impl Memory for Warm {
-    fn front(&self, rel: &str, stat: &Stat) -> Option<(Stamp, &str)> {
+    fn front(&self, rel: &str, stat: &Stat) -> Option<Remembered<'_>> {
         self.cache.front(rel, stat)
-    }
-
-    fn document(&self, rel: &str, stat: &Stat) -> Option<&Document> {
-        self.cache.front(rel, stat)?;
-        let &i = self.content.by_content_path.get(rel)?;
-        let doc = &self.content.docs[i];
-        (doc.stamp.stat == *stat).then_some(doc)
     }
 }
 

@@ -343,3 +343,39 @@ fn a_moved_link_target_updates_the_pages_and_the_feed_that_link_to_it() {
     );
     assert!(!site.has_output("notes/b/index.html"));
 }
+
+/// The cache keeps each file's parsed front matter (statements, sources,
+/// dates, `extra`); a rebuild that takes it from there must produce the same
+/// site as a build that parses every file.
+#[test]
+fn an_edit_build_of_this_repos_site_matches_a_cold_build() {
+    let site = Site::empty();
+    for dir in ["content", "templates", "static"] {
+        copy_tree(&repo_root().join(dir), &site.path(dir));
+    }
+    std::fs::copy(repo_root().join("config.toml"), site.path("config.toml")).unwrap();
+    age_inputs(&site);
+    site.build().ok();
+    let about = site.path("content/about.md");
+    let text = std::fs::read_to_string(&about).unwrap();
+    site.write("content/about.md", &format!("{text}\nOne more sentence.\n"));
+    let edit = site.run(&["build", "-v"]).ok();
+    assert!(
+        written(&edit).contains(&"about/index.html".to_string()),
+        "{}",
+        edit.stderr
+    );
+    let cold = site.path("cold");
+    site.run(&["build", "-o", cold.to_str().unwrap()]).ok();
+    let (incremental, fresh) = (snapshot_dir(&site.path("public")), snapshot_dir(&cold));
+    assert_eq!(
+        incremental.keys().collect::<Vec<_>>(),
+        fresh.keys().collect::<Vec<_>>()
+    );
+    for (file, bytes) in &fresh {
+        assert!(
+            incremental[file] == *bytes,
+            "{file} differs from a cold build"
+        );
+    }
+}
