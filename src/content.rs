@@ -393,7 +393,7 @@ fn read_document(found: &Found, memory: &dyn Memory) -> Result<Document, Diagnos
             meta,
         ));
     }
-    let mut text = read_text(&found.abs, &source)?;
+    let text = read_text(&found.abs, &source)?;
     let stamp = Stamp {
         stat,
         hash: stamp::hash(text.as_bytes()),
@@ -409,8 +409,9 @@ fn read_document(found: &Found, memory: &dyn Memory) -> Result<Document, Diagnos
     if !is_section_file(&found.rel) {
         check_section_only_keys(&meta, &text).map_err(|d| d.in_file(&source))?;
     }
-    text.truncate(body_offset);
-    Ok(new_document(found, source, text, stamp, may_cite, meta))
+    // A copy, not a truncation: the body's bytes would stay allocated behind it.
+    let front = text[..body_offset].to_string();
+    Ok(new_document(found, source, front, stamp, may_cite, meta))
 }
 
 fn is_section_file(rel: &str) -> bool {
