@@ -11,8 +11,8 @@ use crate::markdown::Facts;
 use crate::output::Manifest;
 use crate::pipeline::Options;
 use crate::stamp::{Fingerprint, Hash, Stamp, Stat, binary_identity};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -48,7 +48,7 @@ pub struct BuildCache {
     pub docs: Vec<DocMemo>,
     pub outputs: Manifest,
     #[serde(skip)]
-    index: HashMap<String, usize>,
+    index: FxHashMap<String, usize>,
 }
 
 impl BuildCache {
@@ -63,7 +63,7 @@ impl BuildCache {
             base_url: String::new(),
             docs,
             outputs,
-            index: HashMap::new(),
+            index: FxHashMap::default(),
         };
         cache.reindex();
         cache
@@ -99,9 +99,9 @@ impl BuildCache {
             })
     }
 
-    /// Bring every memo up to date with a build of the same documents
-    /// (`content` as remembered, stamps aside), without reallocating; false
-    /// if the documents are not the ones remembered.
+    /// Bring every memo up to date with a build of the same documents,
+    /// copying only what changed; false if the documents are not the ones
+    /// remembered.
     pub fn update(
         &mut self,
         content: &content::Content,
@@ -116,6 +116,10 @@ impl BuildCache {
         for ((i, doc), memo) in files.zip(self.docs.iter_mut()) {
             if memo.content_path != doc.content_path {
                 return false;
+            }
+            if memo.stamp.hash != doc.stamp.hash {
+                memo.front.clone_from(&doc.front);
+                memo.meta.clone_from(&doc.meta);
             }
             memo.stamp = doc.stamp;
             memo.facts = facts[i].clone();

@@ -7,7 +7,8 @@ use crate::diagnostics::{Diagnostic, Report};
 use crate::frontmatter::{self, FrontMatter, SortBy};
 use crate::stamp::{self, Stamp, Stat};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use rustc_hash::FxHashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// The folder of Markdown content inside a site.
@@ -89,9 +90,9 @@ pub struct Content {
     pub root: PathBuf,
     pub docs: Vec<Document>,
     /// Content path (`parties/russia.md`) → document index.
-    pub by_content_path: HashMap<String, usize>,
+    pub by_content_path: FxHashMap<String, usize>,
     /// URL path (`parties/russia/`) → document index.
-    pub by_url_path: HashMap<String, usize>,
+    pub by_url_path: FxHashMap<String, usize>,
 }
 
 impl Content {
@@ -574,55 +575,30 @@ fn page_section_dir(content_path: &str) -> &str {
 
 /// Work out each document's slug and URL path; two documents on one URL are an error.
 fn assign_urls(content: &mut Content, report: &mut Report) {
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut seen: FxHashMap<String, usize> = FxHashMap::default();
+    seen.reserve(content.docs.len());
+    // Many documents share a folder: slugify each folder's path once.
+    let mut folder_urls: FxHashMap<String, String> = FxHashMap::default();
     for i in 0..content.docs.len() {
         let doc = &content.docs[i];
-        let (parent_dir, own_name) = match doc.kind {
-            Kind::Section => {
-                let dir = section_dir(&doc.content_path);
-                match dir.rsplit_once('/') {
-                    Some((p, n)) => (p.to_string(), n.to_string()),
-                    None => (String::new(), dir.to_string()),
-                }
-            }
-            Kind::Page => {
-                let dir = page_section_dir(&doc.content_path).to_string();
-                let stem =
-                    if doc.content_path.ends_with("index.md") && doc.content_path != "index.md" {
-                        doc.content_path
-                            .trim_end_matches("/index.md")
-                            .rsplit('/')
-                            .next()
-                            .unwrap_or("")
-                            .to_string()
-                    } else {
-                        doc.content_path
-                            .rsplit('/')
-                            .next()
-                            .unwrap_or("")
-                            .trim_end_matches(".md")
-                            .to_string()
-                    };
-                (dir, stem)
-            }
+        let (parent_dir, own_name) = url_parts(doc);
+        let slug = match &doc.meta.slug {
+            Some(s) => slug::slugify(s),
+            None => slug::slugify(own_name),
         };
-        let slug = doc
-            .meta
-            .slug
-            .clone()
-            .map(slug::slugify)
-            .unwrap_or_else(|| slug::slugify(&own_name));
-        let parent_url: String = parent_dir
-            .split('/')
-            .filter(|p| !p.is_empty())
-            .map(|p| format!("{}/", slug::slugify(p)))
-            .collect();
+        let parent_url = folder_urls
+            .entry(parent_dir.to_string())
+            .or_insert_with(|| folder_url(parent_dir));
         let path = if doc.kind == Kind::Section && doc.content_path == "_index.md" {
             String::new()
         } else if slug.is_empty() {
             parent_url.clone()
         } else {
-            format!("{parent_url}{slug}/")
+            let mut path = String::with_capacity(parent_url.len() + slug.len() + 1);
+            path.push_str(parent_url);
+            path.push_str(&slug);
+            path.push('/');
+            path
         };
         if let Some(&other) = seen.get(&path) {
             let other_src = content.docs[other].source.display().to_string();
@@ -641,13 +617,42 @@ fn assign_urls(content: &mut Content, report: &mut Report) {
         doc.slug = slug;
         doc.path = path;
     }
-    content.by_url_path = seen.into_iter().collect();
+    content.by_url_path = seen;
     content.by_content_path = content
         .docs
         .iter()
         .enumerate()
         .map(|(i, d)| (d.content_path.clone(), i))
         .collect();
+}
+
+/// The folder whose URL a document's URL starts with, and the name its slug
+/// comes from when it sets none.
+fn url_parts(doc: &Document) -> (&str, &str) {
+    match doc.kind {
+        Kind::Section => {
+            let dir = section_dir(&doc.content_path);
+            dir.rsplit_once('/').unwrap_or(("", dir))
+        }
+        Kind::Page => {
+            let dir = page_section_dir(&doc.content_path);
+            let path = &doc.content_path;
+            let stem = if path.ends_with("index.md") && path != "index.md" {
+                path.trim_end_matches("/index.md").rsplit('/').next()
+            } else {
+                path.rsplit('/').next().map(|n| n.trim_end_matches(".md"))
+            };
+            (dir, stem.unwrap_or(""))
+        }
+    }
+}
+
+/// The URL path of a content folder: each part slugified, each followed by `/`.
+fn folder_url(dir: &str) -> String {
+    dir.split('/')
+        .filter(|p| !p.is_empty())
+        .map(|p| slug::slugify(p) + "/")
+        .collect()
 }
 
 /// Link pages and subsections to their sections, and sort them.
@@ -701,27 +706,26 @@ fn nearest_section(section_of_dir: &HashMap<String, usize>, dir: &str) -> Option
     }
 }
 
-/// Order a section's pages; ties always fall back to the URL path so output is stable.
+/// Order a section's pages; ties always fall back to the URL path, which is
+/// unique, so the order is total and an unstable sort is as stable as any.
 fn sort_pages(docs: &[Document], pages: &mut [usize], sort_by: SortBy) {
     match sort_by {
-        SortBy::Date => pages.sort_by(|&a, &b| {
+        SortBy::Date => pages.sort_unstable_by(|&a, &b| {
             let (da, db) = (&docs[a].meta.date, &docs[b].meta.date);
             db.cmp(da).then_with(|| docs[a].path.cmp(&docs[b].path))
         }),
-        SortBy::Weight => pages.sort_by(|&a, &b| {
+        SortBy::Weight => pages.sort_unstable_by(|&a, &b| {
             let key = |d: &Document| (d.meta.weight.is_none(), d.meta.weight);
             key(&docs[a])
                 .cmp(&key(&docs[b]))
                 .then_with(|| docs[a].path.cmp(&docs[b].path))
         }),
-        SortBy::Title => pages.sort_by(|&a, &b| {
-            docs[a]
-                .title()
-                .to_lowercase()
-                .cmp(&docs[b].title().to_lowercase())
-                .then_with(|| docs[a].path.cmp(&docs[b].path))
-        }),
-        SortBy::None => pages.sort_by(|&a, &b| docs[a].content_path.cmp(&docs[b].content_path)),
+        SortBy::Title => {
+            pages.sort_by_cached_key(|&p| (docs[p].title().to_lowercase(), docs[p].path.clone()))
+        }
+        SortBy::None => {
+            pages.sort_unstable_by(|&a, &b| docs[a].content_path.cmp(&docs[b].content_path))
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use crate::render::{Contents, OutputFile, Sink};
 use crate::stamp::{self, Hash, Stat};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -46,7 +46,7 @@ pub struct Entry {
 }
 
 /// Every file of a build's output, by path.
-pub type Manifest = HashMap<String, Entry>;
+pub type Manifest = rustc_hash::FxHashMap<String, Entry>;
 
 /// Refuse output folders whose contents the tool must not touch.
 pub fn check_output_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {

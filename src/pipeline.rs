@@ -413,8 +413,16 @@ pub fn build(opts: &Options, out: &Path, hooks: &dyn Hooks) -> Result<Built, Rep
     hooks.before_commit();
     let (sync, manifest) = staging.commit().map_err(one)?;
     lap("commit", &mut clock);
-    let memos = remember(&content, &done);
-    let mut cache = BuildCache::new(started_ns, inputs, memos, manifest);
+    let updated = prior.take_if(|p| p.update(&content, &done.facts, &done.digests, done.global));
+    let mut cache = match updated {
+        Some(mut p) => {
+            p.started_ns = started_ns;
+            p.inputs = inputs;
+            p.outputs = manifest;
+            p
+        }
+        None => BuildCache::new(started_ns, inputs, remember(&content, &done), manifest),
+    };
     cache.clean = done.rendered.report.diagnostics.is_empty();
     cache.pages = done.rendered.pages;
     cache.sections = done.rendered.sections;
