@@ -307,7 +307,17 @@ mod tests {
         weight: Option<i64>,
         draft: bool,
         extra: serde_json::Value,
-        toc: Vec<TocEntry>,
+        toc: Vec<RefToc>,
+    }
+
+    /// A table-of-contents entry with its absolute permalink.
+    #[derive(Serialize)]
+    struct RefToc {
+        level: u8,
+        id: String,
+        title: String,
+        permalink: String,
+        children: Vec<RefToc>,
     }
 
     #[test]
@@ -336,7 +346,6 @@ mod tests {
             level: 2,
             id: "two".into(),
             title: "Two".into(),
-            permalink: "#two".into(),
             children: vec![],
         };
         let facts = Facts {
@@ -344,17 +353,18 @@ mod tests {
                 level: 1,
                 id: "one".into(),
                 title: "One".into(),
-                permalink: "#one".into(),
                 children: vec![leaf.clone()],
             }],
             word_count: 401,
             ..Facts::default()
         };
         let urls = Urls::new("https://x.org/sub/", HashMap::new());
-        let with_link = |t: &TocEntry, children| TocEntry {
+        let with_link = |t: &TocEntry, children| RefToc {
+            level: t.level,
+            id: t.id.clone(),
+            title: t.title.clone(),
             permalink: format!("https://x.org/sub/a/b/#{}", t.id),
             children,
-            ..t.clone()
         };
         let reference = Reference {
             kind: "page",

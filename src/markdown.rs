@@ -25,7 +25,6 @@ pub struct TocEntry {
     pub level: u8,
     pub id: String,
     pub title: String,
-    pub permalink: String,
     pub children: Vec<TocEntry>,
 }
 
@@ -58,10 +57,24 @@ pub struct Rendered {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Facts {
     pub toc: Vec<TocEntry>,
-    pub heading_ids: Vec<String>,
     pub word_count: usize,
     pub links: Vec<FoundLink>,
     pub citations: Vec<FoundCitation>,
+}
+
+impl Facts {
+    /// The id of every heading, in the order of the document.
+    pub fn heading_ids(&self) -> Vec<&str> {
+        fn walk<'a>(toc: &'a [TocEntry], out: &mut Vec<&'a str>) {
+            for entry in toc {
+                out.push(&entry.id);
+                walk(&entry.children, out);
+            }
+        }
+        let mut ids = Vec::new();
+        walk(&self.toc, &mut ids);
+        ids
+    }
 }
 
 /// Rendering options that come from the config.
@@ -99,7 +112,6 @@ pub fn render(body: &str, ctx: &dyn LinkContext, opts: MarkdownOptions) -> Rende
         html,
         facts: Facts {
             toc: nest_toc(state.headings),
-            heading_ids: state.ids_in_order,
             word_count: state.word_count,
             links: state.links,
             citations: state.citations,
@@ -117,7 +129,6 @@ struct State<'c, 'e> {
     code: Option<(String, String)>,
     skipping_citation: bool,
     used_ids: HashMap<String, usize>,
-    ids_in_order: Vec<String>,
     headings: Vec<TocEntry>,
     word_count: usize,
     links: Vec<FoundLink>,
@@ -145,7 +156,6 @@ impl<'c, 'e> State<'c, 'e> {
             code: None,
             skipping_citation: false,
             used_ids: HashMap::new(),
-            ids_in_order: Vec::new(),
             headings: Vec::new(),
             word_count: 0,
             links: Vec::new(),
@@ -339,7 +349,6 @@ impl<'c, 'e> State<'c, 'e> {
             level: heading_number(h.level),
             id: id.clone(),
             title: h.text.trim().to_string(),
-            permalink: format!("#{id}"),
             children: Vec::new(),
         });
         out.push(Event::Start(Tag::Heading {
@@ -360,7 +369,6 @@ impl<'c, 'e> State<'c, 'e> {
             id = format!("{base}-{n}");
         }
         self.used_ids.insert(id.clone(), 0);
-        self.ids_in_order.push(id.clone());
         id
     }
 }

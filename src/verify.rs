@@ -861,9 +861,8 @@ struct DocAnchors<'a> {
 impl<'a> DocAnchors<'a> {
     fn all(self) -> impl Iterator<Item = &'a str> {
         self.facts
-            .heading_ids
-            .iter()
-            .map(String::as_str)
+            .heading_ids()
+            .into_iter()
             .chain(self.facts.citations.iter().map(|c| c.anchor.as_str()))
             .chain(self.items.iter().map(String::as_str))
             .chain(["main"])
@@ -897,7 +896,7 @@ pub fn links_to_check(before: &[Option<Arc<Facts>>], after: &[Arc<Facts>]) -> Op
 
 /// The ids in a body that links may point at: headings and citations.
 fn anchor_ids(f: &Facts) -> Vec<&str> {
-    let mut ids: Vec<&str> = f.heading_ids.iter().map(String::as_str).collect();
+    let mut ids = f.heading_ids();
     ids.extend(f.citations.iter().map(|c| c.anchor.as_str()));
     ids
 }
