@@ -349,12 +349,12 @@ mod tests {
             children: vec![],
         };
         let facts = Facts {
-            toc: vec![TocEntry {
+            toc: crate::markdown::Toc::new(vec![TocEntry {
                 level: 1,
                 id: "one".into(),
                 title: "One".into(),
                 children: vec![leaf.clone()],
-            }],
+            }]),
             word_count: 401,
             ..Facts::default()
         };

@@ -100,6 +100,36 @@ fn a_body_edit_rewrites_a_listing_that_shows_word_counts() {
     assert!(site.output("notes/index.html").contains("Alpha: 4 words"));
 }
 
+/// Unchanged pages' tables of contents come from the cache, where they stay
+/// encoded until a listing reads them.
+#[test]
+fn a_listing_of_tables_of_contents_keeps_the_unchanged_pages_headings() {
+    let site = site()
+        .file(
+            "templates/section.html",
+            "{% for p in section.pages %}<li>{{ p.title }}:{% for h in p.toc %} <a href=\"{{ h.permalink }}\">{{ h.title }}</a>{% endfor %}</li>{% endfor %}\n",
+        )
+        .file(
+            "content/notes/b.md",
+            "+++\ntitle = \"Bravo\"\n+++\n## Second heading\n\nSecond note.\n",
+        );
+    age_inputs(&site);
+    site.build().ok();
+    site.write(
+        "content/notes/a.md",
+        "+++\ntitle = \"Alpha\"\n+++\n## New heading\n\nFirst note.\n",
+    );
+    let run = site.run(&["build", "-v"]).ok();
+    assert!(written(&run).contains(&"notes/index.html".to_string()));
+    let listing = site.output("notes/index.html");
+    for entry in [
+        "Alpha: <a href=\"https://example.org/notes/a/#new-heading\">New heading</a>",
+        "Bravo: <a href=\"https://example.org/notes/b/#second-heading\">Second heading</a>",
+    ] {
+        assert!(listing.contains(entry), "{entry} missing from {listing}");
+    }
+}
+
 #[test]
 fn a_listing_that_reads_fields_by_computed_name_sees_body_edits() {
     let site = site().file(
