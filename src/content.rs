@@ -350,6 +350,20 @@ fn check_symlink_inside(root: &Path, canonical_root: &Path, link: &Path) -> Resu
 }
 
 fn relative_slash_path(base: &Path, path: &Path) -> String {
+    // Byte by byte first: `Path::strip_prefix` compares component by
+    // component, which costs more than the rest of the walk.
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let rest = path
+            .as_os_str()
+            .as_bytes()
+            .strip_prefix(base.as_os_str().as_bytes())
+            .and_then(|r| r.strip_prefix(b"/"));
+        if let Some(text) = rest.and_then(|r| std::str::from_utf8(r).ok()) {
+            return text.to_string();
+        }
+    }
     let rel = path.strip_prefix(base).unwrap_or(path);
     if !cfg!(windows)
         && let Some(text) = rel.to_str()
