@@ -8,6 +8,7 @@ use crate::frontmatter::{self, FrontMatter, SortBy};
 use crate::stamp::{self, Stamp, Stat};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use std::cmp::Reverse;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -720,22 +721,19 @@ fn nearest_section(section_of_dir: &HashMap<String, usize>, dir: &str) -> Option
     }
 }
 
-/// Order a section's pages; ties always fall back to the URL path, which is
-/// unique, so the order is total and an unstable sort is as stable as any.
+/// Order a section's pages; ties always fall back to the URL path, so the
+/// order is total. Keys are gathered first: comparing them side by side is
+/// quicker than reaching into two documents for every comparison.
 fn sort_pages(docs: &[Document], pages: &mut [usize], sort_by: SortBy) {
     match sort_by {
-        SortBy::Date => pages.sort_unstable_by(|&a, &b| {
-            let (da, db) = (&docs[a].meta.date, &docs[b].meta.date);
-            db.cmp(da).then_with(|| docs[a].path.cmp(&docs[b].path))
-        }),
-        SortBy::Weight => pages.sort_unstable_by(|&a, &b| {
-            let key = |d: &Document| (d.meta.weight.is_none(), d.meta.weight);
-            key(&docs[a])
-                .cmp(&key(&docs[b]))
-                .then_with(|| docs[a].path.cmp(&docs[b].path))
+        SortBy::Date => pages
+            .sort_by_cached_key(|&p| (Reverse(docs[p].meta.date.as_ref()), docs[p].path.as_str())),
+        SortBy::Weight => pages.sort_by_cached_key(|&p| {
+            let weight = docs[p].meta.weight;
+            (weight.is_none(), weight, docs[p].path.as_str())
         }),
         SortBy::Title => {
-            pages.sort_by_cached_key(|&p| (docs[p].title().to_lowercase(), docs[p].path.clone()))
+            pages.sort_by_cached_key(|&p| (docs[p].title().to_lowercase(), docs[p].path.as_str()))
         }
         SortBy::None => {
             pages.sort_unstable_by(|&a, &b| docs[a].content_path.cmp(&docs[b].content_path))
