@@ -17,6 +17,7 @@ pub mod diagnostics;
 pub mod editorial;
 pub mod frontmatter;
 pub mod highlight;
+pub mod lazy;
 pub mod listing;
 pub mod markdown;
 pub mod output;

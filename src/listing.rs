@@ -349,7 +349,7 @@ mod tests {
             children: vec![],
         };
         let facts = Facts {
-            toc: crate::markdown::Toc::new(vec![TocEntry {
+            toc: crate::lazy::Lazy::new(vec![TocEntry {
                 level: 1,
                 id: "one".into(),
                 title: "One".into(),

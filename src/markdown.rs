@@ -5,12 +5,12 @@
 //! recorded with their offsets for the `verify` stage to report.
 
 use crate::highlight;
+use crate::lazy::Lazy;
 use pulldown_cmark::{
     BrokenLink, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 /// What the renderer needs to know about the rest of the site.
 pub trait LinkContext {
@@ -57,9 +57,13 @@ pub struct Rendered {
 /// function of the body alone, so it can be kept between builds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Facts {
-    pub toc: Toc,
+    pub toc: Lazy<Vec<TocEntry>>,
     pub word_count: usize,
-    pub links: Vec<FoundLink>,
+    /// Every link and image, with its offset (read by the link check).
+    pub links: Lazy<Vec<FoundLink>>,
+    /// The content files that `@/` links point at (`parties/russia.md`), in
+    /// order: what a page's output depends on besides its own text.
+    pub content_links: Vec<String>,
     pub citations: Vec<FoundCitation>,
 }
 
@@ -75,111 +79,6 @@ impl Facts {
         let mut ids = Vec::new();
         walk(&self.toc, &mut ids);
         ids
-    }
-}
-
-/// A body's table of contents. Read from the build cache it stays encoded
-/// until something looks at it: an edit build of a big site reads few.
-#[derive(Default)]
-pub struct Toc {
-    entries: OnceLock<Vec<TocEntry>>,
-    /// The entries in bincode, as the cache holds them.
-    encoded: Option<Box<[u8]>>,
-}
-
-impl Toc {
-    pub fn new(entries: Vec<TocEntry>) -> Toc {
-        Toc {
-            entries: OnceLock::from(entries),
-            encoded: None,
-        }
-    }
-
-    /// The entries, decoded on first use.
-    pub fn entries(&self) -> &[TocEntry] {
-        self.entries.get_or_init(|| {
-            let Some(bytes) = &self.encoded else {
-                return Vec::new();
-            };
-            bincode::deserialize(bytes).unwrap_or_else(|e| {
-                panic!("the build cache is damaged ({e}); delete the .explainer-cache folder")
-            })
-        })
-    }
-}
-
-impl std::ops::Deref for Toc {
-    type Target = [TocEntry];
-
-    fn deref(&self) -> &[TocEntry] {
-        self.entries()
-    }
-}
-
-impl Clone for Toc {
-    fn clone(&self) -> Toc {
-        Toc {
-            entries: self.entries.clone(),
-            encoded: self.encoded.clone(),
-        }
-    }
-}
-
-impl PartialEq for Toc {
-    fn eq(&self, other: &Toc) -> bool {
-        match (&self.encoded, &other.encoded) {
-            (Some(a), Some(b)) if a == b => true,
-            _ => self.entries() == other.entries(),
-        }
-    }
-}
-
-impl std::fmt::Debug for Toc {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.entries().fmt(f)
-    }
-}
-
-/// In a binary format (the cache) the entries travel as one byte string,
-/// written back as read when nothing decoded them; elsewhere as a list.
-impl Serialize for Toc {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if s.is_human_readable() {
-            return self.entries().serialize(s);
-        }
-        match &self.encoded {
-            Some(bytes) => s.serialize_bytes(bytes),
-            None => {
-                let bytes =
-                    bincode::serialize(self.entries()).map_err(serde::ser::Error::custom)?;
-                s.serialize_bytes(&bytes)
-            }
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Toc {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Toc, D::Error> {
-        if d.is_human_readable() {
-            return Vec::deserialize(d).map(Toc::new);
-        }
-        struct Bytes;
-        impl serde::de::Visitor<'_> for Bytes {
-            type Value = Box<[u8]>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an encoded table of contents")
-            }
-            fn visit_bytes<E>(self, v: &[u8]) -> Result<Box<[u8]>, E> {
-                Ok(v.into())
-            }
-            fn visit_byte_buf<E>(self, v: Vec<u8>) -> Result<Box<[u8]>, E> {
-                Ok(v.into_boxed_slice())
-            }
-        }
-        Ok(Toc {
-            entries: OnceLock::new(),
-            encoded: Some(d.deserialize_byte_buf(Bytes)?),
-        })
     }
 }
 
@@ -217,9 +116,10 @@ pub fn render(body: &str, ctx: &dyn LinkContext, opts: MarkdownOptions) -> Rende
     Rendered {
         html,
         facts: Facts {
-            toc: Toc::new(nest_toc(state.headings)),
+            toc: Lazy::new(nest_toc(state.headings)),
             word_count: state.word_count,
-            links: state.links,
+            content_links: content_links(&state.links),
+            links: Lazy::new(state.links),
             citations: state.citations,
         },
     }
@@ -481,6 +381,15 @@ impl<'c, 'e> State<'c, 'e> {
 
 fn heading_number(level: HeadingLevel) -> u8 {
     level as u8
+}
+
+/// The content files `@/` links point at, fragments cut off.
+fn content_links(links: &[FoundLink]) -> Vec<String> {
+    links
+        .iter()
+        .filter_map(|l| l.dest.strip_prefix("@/"))
+        .map(|rest| rest.split('#').next().unwrap_or("").to_string())
+        .collect()
 }
 
 /// Nest a flat list of headings under their parents by level.

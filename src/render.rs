@@ -420,11 +420,8 @@ impl RenderJob<'_> {
         let (template, _) = template_for(self.content, doc);
         let mut f =
             summary_part(Fingerprint::new("document").bytes(&self.global), doc).str(template);
-        for link in &facts.links {
-            if let Some(rest) = link.dest.strip_prefix("@/") {
-                let path = rest.split('#').next().unwrap_or("");
-                f = f.str(self.content.by_path(path).map_or("\0", |d| d.path.as_str()));
-            }
+        for path in &facts.content_links {
+            f = f.str(self.content.by_path(path).map_or("\0", |d| d.path.as_str()));
         }
         f.finish()
     }

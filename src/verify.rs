@@ -465,7 +465,7 @@ impl Verifier<'_> {
         } = *links;
         {
             let doc = &self.content.docs[i];
-            for link in &self.facts[i].links {
+            for link in self.facts[i].links.iter() {
                 let at = |d: Diagnostic| {
                     d.in_file(&doc.source)
                         .at_offset(&self.content.text_of(doc), doc.body_offset + link.offset)

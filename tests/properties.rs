@@ -463,7 +463,7 @@ fn check_rendered(body: &str, r: &Rendered) {
         toc_ids,
         "heading ids are the toc's, in order"
     );
-    for l in &r.facts.links {
+    for l in r.facts.links.iter() {
         assert!(l.offset <= body.len());
     }
     let anchors: HashSet<&str> = r

@@ -100,7 +100,7 @@ pub fn check_rendered(body: &str, rendered: &Rendered) {
     let ids: HashSet<&str> = toc_ids.iter().copied().collect();
     assert_eq!(ids.len(), toc_ids.len(), "duplicate heading ids");
     assert_eq!(r.heading_ids(), toc_ids, "toc and heading ids disagree");
-    for l in &r.links {
+    for l in r.links.iter() {
         assert!(l.offset <= body.len());
     }
     for (i, c) in r.citations.iter().enumerate() {
