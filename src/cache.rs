@@ -28,17 +28,20 @@ pub struct DocMemo {
     pub front: String,
     pub meta: FrontMatter,
     pub facts: Arc<Facts>,
-    /// The listing digest, and the fingerprint of the global inputs it was computed under.
+    /// The fingerprint of the global inputs the listing digest was computed under, and the digest.
+    #[serde(with = "crate::stamp::hash_serde::pair")]
     pub digest: (Hash, Hash),
 }
 
 /// The state a build leaves for the next.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct BuildCache {
+    #[serde(with = "crate::stamp::hash_serde")]
     pub binary: Hash,
     /// When the build that wrote this started; files modified later are not trusted by stat.
     pub started_ns: i64,
     /// Fingerprint of every input's path and stat (see [`inputs`]).
+    #[serde(with = "crate::stamp::hash_serde")]
     pub inputs: Hash,
     /// The build reported nothing (no warnings), so a no-op rebuild has nothing to repeat.
     pub clean: bool,

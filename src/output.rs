@@ -40,8 +40,10 @@ pub struct SyncStats {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub stat: Stat,
+    #[serde(with = "crate::stamp::hash_serde")]
     pub hash: Hash,
     /// The inputs it was built from, when known.
+    #[serde(with = "crate::stamp::hash_serde::option")]
     pub fingerprint: Option<Hash>,
 }
 
