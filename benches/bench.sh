@@ -5,18 +5,20 @@
 #
 # Generates 1k- and 10k-page corpora on /dev/shm with ../shared/bench/gen_site.py
 # (or $GEN_SITE), builds each with the release explainer and with Hugo
-# alternately, and prints min wall time, CPU time (user+sys) and peak RSS of
-# each (GNU time: %e %U %S %M), the ratios, a no-op rebuild and a one-page edit
-# (a sentence appended to one page) for explainer, and the build of this
-# repository's own site. Output folders live on /dev/shm as well.
+# alternately, and prints the fastest and the median wall time, and the CPU time
+# (user+sys) and peak RSS of the fastest run (benches/measure.py: wall to the
+# microsecond, the rest from the kernel's rusage), the ratios, and EDITS
+# (default 10) no-op rebuilds and one-page edits (a sentence appended to one
+# page) for explainer, and the build of this repository's own site. Output
+# folders live on /dev/shm as well.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
 RUNS=${1:-3}
+EDITS=${EDITS:-10}
 GEN=${GEN_SITE:-$REPO/../shared/bench/gen_site.py}
 WORK=${BENCH_DIR:-/dev/shm/explainer-bench}
 HUGO=${HUGO:-/usr/bin/hugo}
-TIME=/usr/bin/time
 
 cargo build --release --quiet
 BIN=$REPO/target/release/explainer
@@ -26,25 +28,26 @@ mkdir -p "$WORK"
 # measure OUTFILE CMD... : append "wall user sys maxrss_kb" of one run to OUTFILE
 measure() {
   local out=$1; shift
-  $TIME -f '%e %U %S %M' -o "$WORK/t" "$@" >/dev/null 2>&1
-  cat "$WORK/t" >> "$out"
+  python3 "$REPO/benches/measure.py" "$out" "$@"
 }
 
-# min_wall FILE -> "wall cpu rss_mib" of the fastest run
-min_wall() {
-  sort -n -k1,1 "$1" | head -1 | awk '{printf "%.2f %.2f %.0f", $1, $2+$3, $4/1024}'
+# stats FILE -> "min_wall median_wall cpu_of_fastest rss_mib_of_fastest"
+stats() {
+  sort -n -k1,1 "$1" | awk '{ w[NR] = $1; if (NR == 1) { c = $2 + $3; m = $4 } }
+    END { med = (NR % 2) ? w[(NR + 1) / 2] : (w[NR / 2] + w[NR / 2 + 1]) / 2
+          printf "%.3f %.3f %.2f %.0f", w[1], med, c, m / 1024 }'
 }
 
 row() { # name file
-  read -r w c m <<<"$(min_wall "$2")"
-  printf '| %-34s | %8s | %8s | %8s |\n' "$1" "$w" "$c" "$m"
+  read -r w med c m <<<"$(stats "$2")"
+  printf '| %-38s | %8s | %8s | %8s | %8s |\n' "$1" "$w" "$med" "$c" "$m"
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "explainer $(git -C "$REPO" rev-parse --short HEAD), $($HUGO version | cut -d' ' -f1-2)"
 echo
-printf '| %-34s | %8s | %8s | %8s |\n' "build" "wall s" "CPU s" "RSS MiB"
-printf '|%s|%s|%s|%s|\n' "------------------------------------" "----------" "----------" "----------"
+printf '| %-38s | %8s | %8s | %8s | %8s |\n' "build (fastest run; median wall)" "wall s" "median s" "CPU s" "RSS MiB"
+printf '|%s|%s|%s|%s|%s|\n' "----------------------------------------" "---------:" "---------:" "---------:" "---------:"
 for n in 1000 10000; do
   site=$WORK/site-$n
   if [ ! -d "$site/explainer/content" ]; then
@@ -60,7 +63,7 @@ for n in 1000 10000; do
     measure "$h" "$HUGO" --quiet --source "$site/hugo" --destination "$out/hugo"
   done
   page=$site/explainer/content/s7/p$((n / 2 + 7)).md
-  for i in $(seq "$RUNS"); do
+  for i in $(seq "$EDITS"); do
     measure "$noop" "$BIN" build --root "$site/explainer" -o "$out/explainer"
     echo "Appended sentence number $i for the one-page edit." >> "$page"
     measure "$edit" "$BIN" build --root "$site/explainer" -o "$out/explainer"
@@ -77,13 +80,19 @@ for _ in $(seq "$RUNS"); do
 done
 row "explainer, its own site, cold" "$self"
 echo
-ew=$(min_wall "$WORK/explainer-10000.txt" | cut -d' ' -f1)
-hw=$(min_wall "$WORK/hugo-10000.txt" | cut -d' ' -f1)
-e1=$(min_wall "$WORK/explainer-1000.txt" | cut -d' ' -f1)
-nw=$(min_wall "$WORK/noop-10000.txt" | cut -d' ' -f1)
-em=$(min_wall "$WORK/explainer-10000.txt" | cut -d' ' -f3)
-awk -v e="$ew" -v h="$hw" -v e1="$e1" -v n="$nw" -v m="$em" 'BEGIN {
+first() { stats "$1" | cut -d' ' -f"$2"; }
+ew=$(first "$WORK/explainer-10000.txt" 1)
+hw=$(first "$WORK/hugo-10000.txt" 1)
+e1=$(first "$WORK/explainer-1000.txt" 1)
+nw=$(first "$WORK/noop-10000.txt" 1)
+em=$(first "$WORK/explainer-10000.txt" 4)
+dw=$(first "$WORK/edit-10000.txt" 1)
+dm=$(first "$WORK/edit-10000.txt" 2)
+sw=$(first "$WORK/self.txt" 1)
+awk -v e="$ew" -v h="$hw" -v e1="$e1" -v n="$nw" -v m="$em" -v dw="$dw" -v dm="$dm" -v sw="$sw" -v edits="$EDITS" 'BEGIN {
   printf "10k cold: explainer/hugo wall = %.2fx (target <= 0.25x); peak RSS %d MiB (target < 170)\n", e / h, m
   printf "10k no-op / cold = %.1f%% (target <= 10%%)\n", 100 * n / e
+  printf "10k one-page edit: fastest %.0f ms, median %.0f ms of %d (target <= 100 ms)\n", 1000 * dw, 1000 * dm, edits
   printf "scaling 1k -> 10k (explainer, wall) = %.1fx (target <= 11x)\n", e / e1
+  printf "own site, cold: %.0f ms (target < 50 ms)\n", 1000 * sw
 }'

@@ -5,7 +5,7 @@
 
 use crate::diagnostics::{Diagnostic, Report};
 use crate::frontmatter::{self, FrontMatter, SortBy};
-use crate::stamp::{self, Stamp, Stat};
+use crate::stamp::{self, Folder, Stamp, Stat};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
@@ -174,10 +174,11 @@ pub fn scan(root: &Path) -> Scan {
     let mut report = Report::default();
     let content_dir = root.join(CONTENT_DIR);
     let (mut markdown, mut others, dirs) = walk(root, &content_dir, &mut report);
+    let folder = Folder::open(&content_dir);
     let stat_all = |files: &mut Vec<Found>| {
         files
             .par_iter_mut()
-            .for_each(|f| f.stat = Stat::read(&f.abs));
+            .for_each(|f| f.stat = folder.stat(&f.rel).or_else(|| Stat::read(&f.abs)));
     };
     stat_all(&mut markdown);
     stat_all(&mut others);

@@ -10,7 +10,7 @@
 
 use crate::diagnostics::Diagnostic;
 use crate::render::{Contents, OutputFile, Sink};
-use crate::stamp::{self, Hash, Stat};
+use crate::stamp::{self, Folder, Hash, Stat};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -128,10 +128,11 @@ fn absolute(p: &Path) -> PathBuf {
 
 /// Whether every file of `manifest` is still in `out` as it was written.
 pub fn intact(out: &Path, manifest: &Manifest) -> bool {
+    let folder = Folder::open(out);
     out.join(MARKER).is_file()
         && manifest
             .par_iter()
-            .all(|(path, e)| Stat::read(&out.join(path)) == Some(e.stat))
+            .all(|(path, e)| folder.stat(path) == Some(e.stat))
 }
 
 /// What staging has gathered so far.
@@ -145,6 +146,8 @@ struct Gathered {
 /// A sink that stages changed files in `OUT/.explainer-staging` and keeps unchanged ones.
 pub struct Staging {
     out: PathBuf,
+    /// `out`, open for stats of the files in it.
+    out_folder: Folder,
     dir: PathBuf,
     /// The output folder did not exist: it goes again if the build fails.
     created_out: bool,
@@ -171,6 +174,7 @@ impl Staging {
         fs::create_dir(&dir).map_err(|e| io_error(&dir, "cannot create", e))?;
         Ok(Staging {
             out: out.to_path_buf(),
+            out_folder: Folder::open(out),
             dir,
             created_out,
             was_empty,
@@ -295,7 +299,7 @@ impl Sink for Staging {
         let Some(e) = self.previous.as_ref().and_then(|m| m.get(path)) else {
             return false;
         };
-        if e.fingerprint != Some(*fingerprint) || Stat::read(&self.out.join(path)) != Some(e.stat) {
+        if e.fingerprint != Some(*fingerprint) || self.out_folder.stat(path) != Some(e.stat) {
             return false;
         }
         self.record(path.to_string(), *e, false);
