@@ -1,9 +1,13 @@
 //! What a build remembers for the next one, in `ROOT/.explainer-cache/`: the
-//! stamp, front matter and [`Facts`] of every content file, the output
-//! manifest, and a fingerprint of every input's stat for the no-op check.
+//! stamp, front matter (as text and parsed) and [`Facts`] of every content
+//! file, the output manifest, and a fingerprint of every input's stat for the
+//! no-op check.
 //!
-//! One file per output folder and option set. A cache written by another
-//! binary, or unreadable, is ignored: the build then starts from nothing.
+//! One file per output folder and option set, in bincode. A cache written by
+//! another binary, or unreadable, is ignored: the build then starts from
+//! nothing. Reading it is on the critical path of every rebuild, so what most
+//! rebuilds do not look at (tables of contents, links) stays encoded until
+//! read ([`crate::lazy`]), and hashes are written as single integers.
 
 use crate::content::{self, Memory, Remembered};
 use crate::frontmatter::FrontMatter;

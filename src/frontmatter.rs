@@ -377,7 +377,7 @@ sort_by = "weight"
 
 [[statements]]
 id = "s1"
-speaker = "Dmitry Peskov"
+speaker = "A spokesman"
 party = "russia"
 date = 2023-05-03
 kind = "quote"
