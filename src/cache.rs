@@ -38,7 +38,7 @@ pub struct DocMemo {
 }
 
 /// The state a build leaves for the next.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct BuildCache {
     #[serde(with = "crate::stamp::hash_serde")]
     pub binary: Hash,
@@ -106,9 +106,19 @@ impl BuildCache {
             })
     }
 
+    /// Whether this cache remembers exactly the documents of `content` that
+    /// have a file, in the same order (memos follow `content.docs`).
+    fn same_documents(&self, content: &content::Content) -> bool {
+        let files = content.docs.iter().filter(|d| d.has_file);
+        files.clone().count() == self.docs.len()
+            && files
+                .zip(&self.docs)
+                .all(|(d, m)| d.content_path == m.content_path)
+    }
+
     /// Bring every memo up to date with a build of the same documents,
-    /// copying only what changed; false if the documents are not the ones
-    /// remembered.
+    /// copying only what changed; false (and nothing changed) if the
+    /// documents are not the ones remembered.
     pub fn update(
         &mut self,
         content: &content::Content,
@@ -116,14 +126,11 @@ impl BuildCache {
         digests: &[Hash],
         global: Hash,
     ) -> bool {
-        let files = content.docs.iter().enumerate().filter(|(_, d)| d.has_file);
-        if files.clone().count() != self.docs.len() {
+        if !self.same_documents(content) {
             return false;
         }
+        let files = content.docs.iter().enumerate().filter(|(_, d)| d.has_file);
         for ((i, doc), memo) in files.zip(self.docs.iter_mut()) {
-            if memo.content_path != doc.content_path {
-                return false;
-            }
             if memo.stamp.hash != doc.stamp.hash {
                 memo.front.clone_from(&doc.front);
                 memo.meta.clone_from(&doc.meta);
@@ -143,10 +150,10 @@ impl BuildCache {
         content: &content::Content,
         global: &Hash,
     ) -> Option<Vec<Option<Arc<Facts>>>> {
-        let files = content.docs.iter().filter(|d| d.has_file).count();
-        if files != self.docs.len() {
+        if !self.same_documents(content) {
             return None;
         }
+        let mut memos = self.docs.iter();
         content
             .docs
             .iter()
@@ -154,7 +161,7 @@ impl BuildCache {
                 if !d.has_file {
                     return Some(Some(Arc::default()));
                 }
-                let memo = self.memo(&d.content_path)?;
+                let memo = memos.next()?;
                 (memo.front == d.front && memo.digest.0 == *global)
                     .then(|| Some(memo.facts.clone()))
             })

@@ -14,7 +14,7 @@ use crate::diagnostics::{Diagnostic, Report};
 use crate::editorial::Registry;
 use crate::listing;
 use crate::markdown::{Facts, FoundCitation};
-use crate::output::{self, Staging, SyncStats};
+use crate::output::{self, Manifest, Staging, SyncStats};
 use crate::render::{self, OutputFile, RenderJob, Sink, SiteLinks};
 use crate::stamp::{self, Fingerprint, Hash};
 use crate::templates::{Lookup, Templates};
@@ -326,8 +326,29 @@ fn set_globals(templates: &mut Templates, config: &Config, explainer: &crate::vi
     globals.insert("explainer", explainer);
 }
 
+/// The cache a build of `content` leaves: `prior` brought up to date when it
+/// remembers the same documents (nothing unchanged is copied), else a new one.
+pub(crate) fn next_cache(
+    prior: Option<BuildCache>,
+    content: &Content,
+    done: &Done,
+    started_ns: i64,
+    inputs: Hash,
+    outputs: Manifest,
+) -> BuildCache {
+    let mut prior = prior;
+    let updated = prior.take_if(|p| p.update(content, &done.facts, &done.digests, done.global));
+    let Some(mut cache) = updated else {
+        return BuildCache::new(started_ns, inputs, remember(content, done), outputs);
+    };
+    cache.started_ns = started_ns;
+    cache.inputs = inputs;
+    cache.outputs = outputs;
+    cache
+}
+
 /// What the cache keeps of each content file after `done`.
-pub(crate) fn remember(content: &Content, done: &Done) -> Vec<DocMemo> {
+fn remember(content: &Content, done: &Done) -> Vec<DocMemo> {
     let global = done.global;
     content
         .docs
@@ -413,16 +434,7 @@ pub fn build(opts: &Options, out: &Path, hooks: &dyn Hooks) -> Result<Built, Rep
     hooks.before_commit();
     let (sync, manifest) = staging.commit().map_err(one)?;
     lap("commit", &mut clock);
-    let updated = prior.take_if(|p| p.update(&content, &done.facts, &done.digests, done.global));
-    let mut cache = match updated {
-        Some(mut p) => {
-            p.started_ns = started_ns;
-            p.inputs = inputs;
-            p.outputs = manifest;
-            p
-        }
-        None => BuildCache::new(started_ns, inputs, remember(&content, &done), manifest),
-    };
+    let mut cache = next_cache(prior, &content, &done, started_ns, inputs, manifest);
     cache.clean = done.rendered.report.diagnostics.is_empty();
     cache.pages = done.rendered.pages;
     cache.sections = done.rendered.sections;
@@ -433,7 +445,7 @@ pub fn build(opts: &Options, out: &Path, hooks: &dyn Hooks) -> Result<Built, Rep
         rendered: done.rendered,
         sync,
         elapsed: started.elapsed(),
-        leftovers: Leftovers(Box::new((prior, scan, content, done.facts, cache))),
+        leftovers: Leftovers(Box::new((scan, content, done.facts, cache))),
     })
 }
 

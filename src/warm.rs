@@ -11,7 +11,7 @@ use crate::cache::BuildCache;
 use crate::content::{self, Content, Memory, Remembered, Scan};
 use crate::diagnostics::Report;
 use crate::frontmatter;
-use crate::pipeline::{self, NoHooks, Options, Rendered};
+use crate::pipeline::{self, Done, NoHooks, Options, Rendered};
 use crate::render::Sink;
 use crate::stamp::{self, Hash, Stamp, Stat};
 use std::collections::BTreeSet;
@@ -47,13 +47,8 @@ pub fn rebuild(
     {
         tracing::debug!("only Markdown bodies changed: the content is reused");
         let done = pipeline::render_into(opts, inputs, &w.content, Some(&w.cache), sink, &NoHooks)?;
-        if !w
-            .cache
-            .update(&w.content, &done.facts, &done.digests, done.global)
-        {
-            let memos = pipeline::remember(&w.content, &done);
-            w.cache = BuildCache::new(started_ns, Hash::default(), memos, Default::default());
-        }
+        let prior = Some(std::mem::take(&mut w.cache));
+        w.cache = next_cache(prior, &w.content, &done, started_ns);
         return Ok(done.rendered);
     }
     let scan = content::scan(&opts.root);
@@ -64,13 +59,31 @@ pub fn rebuild(
     let content = content::load_scanned(&opts.root, &scan, opts.drafts, memory)?;
     let prior = warm.as_ref().map(|w| &w.cache);
     let done = pipeline::render_into(opts, inputs, &content, prior, sink, &NoHooks)?;
-    let memos = pipeline::remember(&content, &done);
+    let cache = next_cache(warm.take().map(|w| w.cache), &content, &done, started_ns);
     *warm = Some(Warm {
-        cache: BuildCache::new(started_ns, Hash::default(), memos, Default::default()),
+        cache,
         content,
         scan,
     });
     Ok(done.rendered)
+}
+
+/// The cache the next rebuild reads: `serve` keeps no input fingerprint or
+/// manifest (its files live in memory).
+fn next_cache(
+    prior: Option<BuildCache>,
+    content: &Content,
+    done: &Done,
+    started_ns: i64,
+) -> BuildCache {
+    pipeline::next_cache(
+        prior,
+        content,
+        done,
+        started_ns,
+        Hash::default(),
+        Default::default(),
+    )
 }
 
 /// If every changed path is an existing, published Markdown file whose front
