@@ -602,9 +602,10 @@ fn assign_urls(content: &mut Content, report: &mut Report) {
             Some(s) => slug::slugify(s),
             None => slug::slugify(own_name),
         };
-        let parent_url = folder_urls
-            .entry(parent_dir.to_string())
-            .or_insert_with(|| folder_url(parent_dir));
+        if !folder_urls.contains_key(parent_dir) {
+            folder_urls.insert(parent_dir.to_string(), folder_url(parent_dir));
+        }
+        let parent_url = &folder_urls[parent_dir];
         let path = if doc.kind == Kind::Section && doc.content_path == "_index.md" {
             String::new()
         } else if slug.is_empty() {
