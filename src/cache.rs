@@ -29,8 +29,8 @@ pub struct DocMemo {
     pub content_path: String,
     pub stamp: Stamp,
     /// The front matter with its fences.
-    pub front: String,
-    pub meta: FrontMatter,
+    pub front: Arc<str>,
+    pub meta: Arc<FrontMatter>,
     pub facts: Arc<Facts>,
     /// The fingerprint of the global inputs the listing digest was computed under, and the digest.
     #[serde(with = "crate::stamp::hash_serde::pair")]
@@ -52,7 +52,9 @@ pub struct BuildCache {
     pub pages: usize,
     pub sections: usize,
     pub base_url: String,
+    #[serde(deserialize_with = "presized::vec")]
     pub docs: Vec<DocMemo>,
+    #[serde(deserialize_with = "presized::map")]
     pub outputs: Manifest,
     #[serde(skip)]
     index: FxHashMap<String, usize>,
@@ -193,6 +195,68 @@ impl Memory for BuildCache {
                 front: &m.front,
                 meta: &m.meta,
             })
+    }
+}
+
+/// Decoding the cache's long lists at their recorded length. serde's own
+/// decoders cap what they reserve up front, so a 10 000-entry list would grow
+/// (and copy itself) several times.
+mod presized {
+    use indexmap::IndexMap;
+    use rustc_hash::FxBuildHasher;
+    use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+    use std::fmt;
+    use std::hash::Hash;
+    use std::marker::PhantomData;
+
+    /// The most entries reserved ahead of decoding: a damaged length cannot
+    /// ask for more memory than this before decoding fails.
+    const MOST: usize = 1 << 20;
+
+    pub fn vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+        struct Items<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Items<T> {
+            type Value = Vec<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(MOST));
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(items)
+            }
+        }
+        d.deserialize_seq(Items(PhantomData))
+    }
+
+    pub fn map<'de, D, K, V>(d: D) -> Result<IndexMap<K, V, FxBuildHasher>, D::Error>
+    where
+        D: Deserializer<'de>,
+        K: Deserialize<'de> + Eq + Hash,
+        V: Deserialize<'de>,
+    {
+        struct Entries<K, V>(PhantomData<(K, V)>);
+        impl<'de, K, V> Visitor<'de> for Entries<K, V>
+        where
+            K: Deserialize<'de> + Eq + Hash,
+            V: Deserialize<'de>,
+        {
+            type Value = IndexMap<K, V, FxBuildHasher>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let size = map.size_hint().unwrap_or(0).min(MOST);
+                let mut entries = IndexMap::with_capacity_and_hasher(size, FxBuildHasher);
+                while let Some((k, v)) = map.next_entry()? {
+                    entries.insert(k, v);
+                }
+                Ok(entries)
+            }
+        }
+        d.deserialize_map(Entries(PhantomData))
     }
 }
 

@@ -11,6 +11,7 @@ use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The folder of Markdown content inside a site.
 pub const CONTENT_DIR: &str = "content";
@@ -33,7 +34,8 @@ pub struct Document {
     pub content_path: String,
     /// The file's front matter with its fences: the text up to the body, so
     /// offsets into it are offsets into the file. The body is read when rendering.
-    pub front: String,
+    /// Shared with the build cache, as is `meta`.
+    pub front: Arc<str>,
     /// Where the Markdown body starts in the file (the length of `front`).
     pub body_offset: usize,
     /// The file's stat and content hash (zeroes for a section without `_index.md`).
@@ -42,7 +44,7 @@ pub struct Document {
     pub has_file: bool,
     /// Whether the body has an `@`, so may hold `[@id]` citations; true when unread.
     pub may_cite: bool,
-    pub meta: FrontMatter,
+    pub meta: Arc<FrontMatter>,
     /// URL path below the base URL, `""` for the home page, else ending in `/`.
     pub path: String,
     pub slug: String,
@@ -63,7 +65,7 @@ impl Document {
             return Ok(String::new());
         }
         let text = read_text(&root.join(&self.source), &self.source)?;
-        if text.len() as u64 != self.stamp.stat.size || !text.starts_with(&self.front) {
+        if text.len() as u64 != self.stamp.stat.size || !text.starts_with(&*self.front) {
             return Err(Diagnostic::error(
                 "content",
                 "the file changed while the site was being built",
@@ -114,7 +116,8 @@ impl Content {
     /// The whole text of a document's file, for locating a diagnostic in its body
     /// (its front matter when the file cannot be read).
     pub fn text_of(&self, doc: &Document) -> String {
-        std::fs::read_to_string(self.root.join(&doc.source)).unwrap_or_else(|_| doc.front.clone())
+        std::fs::read_to_string(self.root.join(&doc.source))
+            .unwrap_or_else(|_| doc.front.to_string())
     }
 
     /// Look a document up by content path, with or without `@/` and `content/`.
@@ -155,9 +158,9 @@ pub trait Memory: Sync {
 pub struct Remembered<'a> {
     pub stamp: Stamp,
     /// The front matter with its fences.
-    pub front: &'a str,
+    pub front: &'a Arc<str>,
     /// The front matter parsed.
-    pub meta: &'a FrontMatter,
+    pub meta: &'a Arc<FrontMatter>,
 }
 
 /// Remembers nothing: every file is read.
@@ -400,7 +403,7 @@ fn read_document(found: &Found, memory: &dyn Memory) -> Result<Document, Diagnos
     if let Some(known) = memory.front(&found.rel, &stat) {
         // Its body is unread, so it may cite.
         let may_cite = true;
-        let (front, meta) = (known.front.to_string(), known.meta.clone());
+        let (front, meta) = (known.front.clone(), known.meta.clone());
         return Ok(new_document(
             found,
             source,
@@ -427,8 +430,15 @@ fn read_document(found: &Found, memory: &dyn Memory) -> Result<Document, Diagnos
         check_section_only_keys(&meta, &text).map_err(|d| d.in_file(&source))?;
     }
     // A copy, not a truncation: the body's bytes would stay allocated behind it.
-    let front = text[..body_offset].to_string();
-    Ok(new_document(found, source, front, stamp, may_cite, meta))
+    let front = Arc::from(&text[..body_offset]);
+    Ok(new_document(
+        found,
+        source,
+        front,
+        stamp,
+        may_cite,
+        Arc::new(meta),
+    ))
 }
 
 fn is_section_file(rel: &str) -> bool {
@@ -439,10 +449,10 @@ fn is_section_file(rel: &str) -> bool {
 fn new_document(
     found: &Found,
     source: PathBuf,
-    front: String,
+    front: Arc<str>,
     stamp: Stamp,
     may_cite: bool,
-    meta: FrontMatter,
+    meta: Arc<FrontMatter>,
 ) -> Document {
     Document {
         kind: if is_section_file(&found.rel) {
@@ -506,12 +516,12 @@ fn add_implicit_sections(docs: &mut Vec<Document>, dirs: &[String]) {
             kind: Kind::Section,
             source: PathBuf::from(CONTENT_DIR).join(&content_path),
             content_path,
-            front: String::new(),
+            front: Arc::from(""),
             body_offset: 0,
             stamp: Stamp::default(),
             has_file: false,
             may_cite: false,
-            meta: FrontMatter::default(),
+            meta: Arc::default(),
             path: String::new(),
             slug: String::new(),
             parent: None,
@@ -530,6 +540,7 @@ fn add_implicit_sections(docs: &mut Vec<Document>, dirs: &[String]) {
             .then_with(|| a.cmp(b))
     });
     let mut slots: Vec<Option<Document>> = std::mem::take(docs).into_iter().map(Some).collect();
+    docs.reserve_exact(slots.len());
     docs.extend(order.into_iter().filter_map(|i| slots[i].take()));
 }
 

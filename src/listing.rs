@@ -326,7 +326,7 @@ mod tests {
             kind: Kind::Page,
             source: "content/a/b.md".into(),
             content_path: "a/b.md".into(),
-            front: String::new(),
+            front: "".into(),
             body_offset: 0,
             stamp: Default::default(),
             has_file: true,
@@ -339,9 +339,10 @@ mod tests {
             subsections: vec![],
             assets: vec![],
         };
-        doc.meta.title = Some("B".into());
-        doc.meta.weight = Some(3);
-        doc.meta.extra = Some(serde_json::json!({"k": [1, "x"]}));
+        let meta = std::sync::Arc::make_mut(&mut doc.meta);
+        meta.title = Some("B".into());
+        meta.weight = Some(3);
+        meta.extra = Some(serde_json::json!({"k": [1, "x"]}));
         let leaf = TocEntry {
             level: 2,
             id: "two".into(),

@@ -18,6 +18,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The file that marks a folder as `explainer` output, so it may be synced.
 pub const MARKER: &str = ".explainer-output";
@@ -47,8 +48,9 @@ pub struct Entry {
     pub fingerprint: Option<Hash>,
 }
 
-/// Every file of a build's output, by path.
-pub type Manifest = rustc_hash::FxHashMap<String, Entry>;
+/// Every file of a build's output, by path. Indexed, so a build can mark the
+/// previous build's entries it keeps without copying their paths.
+pub type Manifest = indexmap::IndexMap<String, Entry, rustc_hash::FxBuildHasher>;
 
 /// Refuse output folders whose contents the tool must not touch.
 pub fn check_output_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
@@ -135,9 +137,10 @@ pub fn intact(out: &Path, manifest: &Manifest) -> bool {
             .all(|(path, e)| folder.stat(path) == Some(e.stat))
 }
 
-/// What staging has gathered so far.
+/// What staging has gathered so far, besides the files it kept.
 #[derive(Default)]
 struct Gathered {
+    /// Files compared or staged (not those `keep` kept).
     entries: Manifest,
     staged: Vec<String>,
     errors: Vec<Diagnostic>,
@@ -154,6 +157,8 @@ pub struct Staging {
     /// The output folder held nothing (but perhaps the marker): nothing can be stale.
     was_empty: bool,
     previous: Option<Manifest>,
+    /// Which of `previous`'s entries `keep` kept, by index.
+    kept: Vec<AtomicBool>,
     gathered: Mutex<Gathered>,
     finished: bool,
 }
@@ -178,8 +183,11 @@ impl Staging {
             dir,
             created_out,
             was_empty,
-            previous,
+            kept: (0..previous.as_ref().map_or(0, |m| m.len()))
+                .map(|_| AtomicBool::new(false))
+                .collect(),
             gathered: Mutex::new(Gathered::default()),
+            previous,
             finished: false,
         })
     }
@@ -243,10 +251,14 @@ impl Staging {
         merge(&self.dir, &self.out)?;
         let _ = fs::remove_dir_all(&self.dir);
         self.finished = true;
-        let removed_paths = match &self.previous {
-            _ if self.was_empty => Vec::new(),
-            Some(previous) => remove_listed(&self.out, previous, &gathered.entries)?,
-            None => remove_stale(&self.out, &gathered.entries)?,
+        let listed = self.previous.is_some();
+        let (entries, stale) = self.produced(gathered.entries);
+        let removed_paths = if self.was_empty {
+            Vec::new()
+        } else if listed {
+            remove_listed(&self.out, &stale)?
+        } else {
+            remove_stale(&self.out, &entries)?
         };
         let marker = self.out.join(MARKER);
         if !marker.exists() {
@@ -257,12 +269,30 @@ impl Staging {
         written_paths.sort();
         let stats = SyncStats {
             written: written_paths.len(),
-            unchanged: gathered.entries.len() - written_paths.len(),
+            unchanged: entries.len() - written_paths.len(),
             removed: removed_paths.len(),
             written_paths,
             removed_paths,
         };
-        Ok((stats, gathered.entries))
+        Ok((stats, entries))
+    }
+
+    /// The manifest of this build's output: the previous entries it kept,
+    /// then the ones it compared or staged; and the previous paths it no
+    /// longer produces.
+    fn produced(&mut self, gathered: Manifest) -> (Manifest, Vec<String>) {
+        let mut entries = self.previous.take().unwrap_or_default();
+        let mut stale = Vec::new();
+        let mut kept = self.kept.iter();
+        entries.retain(|path, _| {
+            let keep = kept.next().is_some_and(|k| k.load(Ordering::Relaxed));
+            if !keep && !gathered.contains_key(path) {
+                stale.push(path.clone());
+            }
+            keep
+        });
+        entries.extend(gathered);
+        (entries, stale)
     }
 
     /// Drop everything staged: the output folder is as it was.
@@ -296,13 +326,13 @@ impl Sink for Staging {
     }
 
     fn keep(&self, path: &str, fingerprint: &Hash) -> bool {
-        let Some(e) = self.previous.as_ref().and_then(|m| m.get(path)) else {
+        let Some((i, _, e)) = self.previous.as_ref().and_then(|m| m.get_full(path)) else {
             return false;
         };
         if e.fingerprint != Some(*fingerprint) || self.out_folder.stat(path) != Some(e.stat) {
             return false;
         }
-        self.record(path.to_string(), *e, false);
+        self.kept[i].store(true, Ordering::Relaxed);
         true
     }
 }
@@ -358,13 +388,9 @@ fn rename(from: &Path, to: &Path) -> Result<(), Diagnostic> {
 }
 
 /// Remove the files of the previous build that this one did not produce, and their empty folders.
-fn remove_listed(
-    out: &Path,
-    previous: &Manifest,
-    produced: &Manifest,
-) -> Result<Vec<String>, Diagnostic> {
+fn remove_listed(out: &Path, stale: &[String]) -> Result<Vec<String>, Diagnostic> {
     let mut removed: Vec<String> = Vec::new();
-    for path in previous.keys().filter(|p| !produced.contains_key(*p)) {
+    for path in stale {
         let abs = out.join(path);
         if fs::symlink_metadata(&abs).is_ok_and(|m| m.is_file()) {
             fs::remove_file(&abs).map_err(|e| io_error(&abs, "cannot remove stale file", e))?;

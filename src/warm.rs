@@ -128,7 +128,7 @@ fn body_edit(warm: &Warm, root: &Path, path: &Path) -> Option<(usize, usize, Sta
     let text = String::from_utf8(std::fs::read(&abs).ok()?).ok()?;
     let split = frontmatter::split(&text).ok()?;
     let old = &warm.content.docs[doc];
-    if old.front != text[..split.body_offset] || old.body_offset != split.body_offset {
+    if *old.front != text[..split.body_offset] || old.body_offset != split.body_offset {
         return None;
     }
     let stamp = Stamp {
