@@ -3,11 +3,16 @@
 //! file, the output manifest, and a fingerprint of every input's stat for the
 //! no-op check.
 //!
-//! One file per output folder and option set, in bincode. A cache written by
-//! another binary, or unreadable, is ignored: the build then starts from
-//! nothing. Reading it is on the critical path of every rebuild, so what most
-//! rebuilds do not look at (tables of contents, links) stays encoded until
-//! read ([`crate::lazy`]), and hashes are written as single integers.
+//! One file per output folder and option set, in bincode: a head (everything
+//! but the memos, with the output manifest), then each content file's memo
+//! encoded on its own, behind its length. A cache written by another binary,
+//! or unreadable, is ignored: the build then starts from nothing.
+//!
+//! Reading and writing it is on the critical path of every rebuild, so the
+//! memos decode in parallel, a memo that did not change is written back as
+//! the bytes it was read from, what most rebuilds do not look at (tables of
+//! contents, links) stays encoded until read ([`crate::lazy`]), and hashes are
+//! written as single integers.
 
 use crate::content::{self, Memory, Remembered};
 use crate::frontmatter::FrontMatter;
@@ -15,8 +20,11 @@ use crate::markdown::Facts;
 use crate::output::Manifest;
 use crate::pipeline::Options;
 use crate::stamp::{Fingerprint, Hash, Stamp, Stat, binary_identity};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -35,29 +43,81 @@ pub struct DocMemo {
     /// The fingerprint of the global inputs the listing digest was computed under, and the digest.
     #[serde(with = "crate::stamp::hash_serde::pair")]
     pub digest: (Hash, Hash),
+    /// Where this memo's bytes are in the file it was read from, while it is unchanged.
+    #[serde(skip)]
+    encoded: Option<Range<usize>>,
+}
+
+impl DocMemo {
+    pub fn new(
+        content_path: String,
+        stamp: Stamp,
+        front: Arc<str>,
+        meta: Arc<FrontMatter>,
+        facts: Arc<Facts>,
+        digest: (Hash, Hash),
+    ) -> DocMemo {
+        DocMemo {
+            content_path,
+            stamp,
+            front,
+            meta,
+            facts,
+            digest,
+            encoded: None,
+        }
+    }
 }
 
 /// The state a build leaves for the next.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default)]
 pub struct BuildCache {
-    #[serde(with = "crate::stamp::hash_serde")]
     pub binary: Hash,
     /// When the build that wrote this started; files modified later are not trusted by stat.
     pub started_ns: i64,
     /// Fingerprint of every input's path and stat (see [`inputs`]).
-    #[serde(with = "crate::stamp::hash_serde")]
     pub inputs: Hash,
     /// The build reported nothing (no warnings), so a no-op rebuild has nothing to repeat.
     pub clean: bool,
     pub pages: usize,
     pub sections: usize,
     pub base_url: String,
-    #[serde(deserialize_with = "presized::vec")]
     pub docs: Vec<DocMemo>,
-    #[serde(deserialize_with = "presized::map")]
     pub outputs: Manifest,
-    #[serde(skip)]
     index: FxHashMap<String, usize>,
+    /// The file the cache was read from, which unchanged memos point into.
+    file: Option<Arc<Vec<u8>>>,
+}
+
+/// What the cache file holds before the memos: [`BuildCache`] without them.
+#[derive(Deserialize)]
+struct Head {
+    #[serde(with = "crate::stamp::hash_serde")]
+    binary: Hash,
+    started_ns: i64,
+    #[serde(with = "crate::stamp::hash_serde")]
+    inputs: Hash,
+    clean: bool,
+    pages: usize,
+    sections: usize,
+    base_url: String,
+    #[serde(deserialize_with = "presized::map")]
+    outputs: Manifest,
+}
+
+/// [`Head`] as written, borrowing from the cache.
+#[derive(Serialize)]
+struct HeadRef<'a> {
+    #[serde(with = "crate::stamp::hash_serde")]
+    binary: Hash,
+    started_ns: i64,
+    #[serde(with = "crate::stamp::hash_serde")]
+    inputs: Hash,
+    clean: bool,
+    pages: usize,
+    sections: usize,
+    base_url: &'a str,
+    outputs: &'a Manifest,
 }
 
 impl BuildCache {
@@ -73,6 +133,7 @@ impl BuildCache {
             docs,
             outputs,
             index: FxHashMap::default(),
+            file: None,
         };
         cache.reindex();
         cache
@@ -87,7 +148,8 @@ impl BuildCache {
             .collect();
     }
 
-    fn memo(&self, content_path: &str) -> Option<&DocMemo> {
+    /// What the cache remembers of the content file at `content_path`.
+    pub fn memo(&self, content_path: &str) -> Option<&DocMemo> {
         self.index.get(content_path).map(|&i| &self.docs[i])
     }
 
@@ -133,13 +195,21 @@ impl BuildCache {
         }
         let files = content.docs.iter().enumerate().filter(|(_, d)| d.has_file);
         for ((i, doc), memo) in files.zip(self.docs.iter_mut()) {
+            let digest = (global, digests[i]);
+            if memo.stamp == doc.stamp
+                && Arc::ptr_eq(&memo.facts, &facts[i])
+                && memo.digest == digest
+            {
+                continue;
+            }
             if memo.stamp.hash != doc.stamp.hash {
                 memo.front.clone_from(&doc.front);
                 memo.meta.clone_from(&doc.meta);
             }
             memo.stamp = doc.stamp;
             memo.facts = facts[i].clone();
-            memo.digest = (global, digests[i]);
+            memo.digest = digest;
+            memo.encoded = None;
         }
         true
     }
@@ -198,38 +268,18 @@ impl Memory for BuildCache {
     }
 }
 
-/// Decoding the cache's long lists at their recorded length. serde's own
-/// decoders cap what they reserve up front, so a 10 000-entry list would grow
-/// (and copy itself) several times.
+/// Decoding the output manifest at its recorded length. serde's own decoders
+/// cap what they reserve up front, so a 10 000-entry map would grow (and
+/// rehash itself) several times.
 mod presized {
     use indexmap::IndexMap;
     use rustc_hash::FxBuildHasher;
-    use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
     use std::fmt;
     use std::hash::Hash;
     use std::marker::PhantomData;
 
-    /// The most entries reserved ahead of decoding: a damaged length cannot
-    /// ask for more memory than this before decoding fails.
-    const MOST: usize = 1 << 20;
-
-    pub fn vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
-        struct Items<T>(PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for Items<T> {
-            type Value = Vec<T>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a list")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
-                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(MOST));
-                while let Some(item) = seq.next_element()? {
-                    items.push(item);
-                }
-                Ok(items)
-            }
-        }
-        d.deserialize_seq(Items(PhantomData))
-    }
+    use super::MOST;
 
     pub fn map<'de, D, K, V>(d: D) -> Result<IndexMap<K, V, FxBuildHasher>, D::Error>
     where
@@ -275,15 +325,78 @@ fn options(opts: &Options) -> Fingerprint {
         .str(opts.base_url.as_deref().unwrap_or("\0"))
 }
 
+/// The most entries reserved ahead of decoding a list: a damaged length
+/// cannot ask for more memory than this before decoding fails.
+const MOST: usize = 1 << 20;
+
 /// Read a cache; `None` when missing, unreadable or written by another binary.
 pub fn load(path: &Path) -> Option<BuildCache> {
-    let bytes = std::fs::read(path).ok()?;
-    let mut cache: BuildCache = bincode::deserialize(&bytes).ok()?;
-    if cache.binary != binary_identity() {
+    let file = Arc::new(std::fs::read(path).ok()?);
+    let mut at = 0;
+    let head_len = take_len(&file, &mut at, 8)?;
+    let head: Head = bincode::deserialize(take(&file, &mut at, head_len)?).ok()?;
+    if head.binary != binary_identity() {
         return None;
     }
+    let count = take_len(&file, &mut at, 8)?;
+    let mut spans = Vec::with_capacity(count.min(MOST));
+    for _ in 0..count {
+        let len = take_len(&file, &mut at, 4)?;
+        take(&file, &mut at, len)?;
+        spans.push(at - len..at);
+    }
+    if at != file.len() {
+        return None;
+    }
+    let docs = spans
+        .into_par_iter()
+        .map(|span| {
+            let memo: DocMemo = bincode::deserialize(&file[span.clone()]).ok()?;
+            Some(DocMemo {
+                encoded: Some(span),
+                ..memo
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let Head {
+        binary,
+        started_ns,
+        inputs,
+        clean,
+        pages,
+        sections,
+        base_url,
+        outputs,
+    } = head;
+    let mut cache = BuildCache {
+        binary,
+        started_ns,
+        inputs,
+        clean,
+        pages,
+        sections,
+        base_url,
+        docs,
+        outputs,
+        index: FxHashMap::default(),
+        file: Some(file),
+    };
     cache.reindex();
     Some(cache)
+}
+
+/// The next `len` bytes of `bytes` from `at`, moving `at` past them.
+fn take<'a>(bytes: &'a [u8], at: &mut usize, len: usize) -> Option<&'a [u8]> {
+    let taken = bytes.get(*at..at.checked_add(len)?)?;
+    *at += len;
+    Some(taken)
+}
+
+/// A little-endian length of `width` bytes (4 or 8) at `at`.
+fn take_len(bytes: &[u8], at: &mut usize, width: usize) -> Option<usize> {
+    let mut le = [0; 8];
+    le[..width].copy_from_slice(take(bytes, at, width)?);
+    usize::try_from(u64::from_le_bytes(le)).ok()
 }
 
 /// Write a cache (atomically); failing to is not an error, only a slower next build.
@@ -300,14 +413,50 @@ pub fn save(path: &Path, cache: &BuildCache) {
         }
         let tmp = path.with_extension("tmp");
         let mut file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
-        bincode::serialize_into(&mut file, cache)?;
-        std::io::Write::flush(&mut file)?;
+        write_cache(&mut file, cache)?;
+        file.flush()?;
         std::fs::rename(&tmp, path)?;
         Ok(())
     })();
     if let Err(e) = result {
         tracing::warn!("cannot write the build cache {}: {e}", path.display());
     }
+}
+
+/// The head, then every memo: the bytes it was read from if it is unchanged,
+/// else encoded afresh (in parallel).
+fn write_cache(out: &mut impl Write, cache: &BuildCache) -> Result<(), Box<dyn std::error::Error>> {
+    let head = bincode::serialize(&HeadRef {
+        binary: cache.binary,
+        started_ns: cache.started_ns,
+        inputs: cache.inputs,
+        clean: cache.clean,
+        pages: cache.pages,
+        sections: cache.sections,
+        base_url: &cache.base_url,
+        outputs: &cache.outputs,
+    })?;
+    out.write_all(&(head.len() as u64).to_le_bytes())?;
+    out.write_all(&head)?;
+    out.write_all(&(cache.docs.len() as u64).to_le_bytes())?;
+    let read_back = |memo: &DocMemo| Some(&cache.file.as_ref()?[memo.encoded.clone()?]);
+    let fresh: Vec<Option<Vec<u8>>> = cache
+        .docs
+        .par_iter()
+        .map(|memo| match read_back(memo) {
+            Some(_) => Ok(None),
+            None => bincode::serialize(memo).map(Some),
+        })
+        .collect::<Result<_, _>>()?;
+    for (memo, fresh) in cache.docs.iter().zip(&fresh) {
+        let bytes = match fresh {
+            Some(bytes) => bytes.as_slice(),
+            None => read_back(memo).unwrap_or_default(),
+        };
+        out.write_all(&u32::try_from(bytes.len())?.to_le_bytes())?;
+        out.write_all(bytes)?;
+    }
+    Ok(())
 }
 
 /// A fingerprint of every input's path and stat (config, templates, static
@@ -365,4 +514,76 @@ fn walk_stats(dir: &Path) -> Vec<(String, Stat)> {
             Some((rel, stat))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::Entry;
+
+    fn memo(path: &str, title: &str) -> DocMemo {
+        let meta = FrontMatter {
+            title: Some(title.into()),
+            ..FrontMatter::default()
+        };
+        let front = format!("+++\ntitle = \"{title}\"\n+++\n");
+        let digest = ([1; 16], [2; 16]);
+        DocMemo::new(
+            path.into(),
+            Stamp::default(),
+            Arc::from(front),
+            Arc::new(meta),
+            Arc::default(),
+            digest,
+        )
+    }
+
+    fn saved_cache(path: &Path) -> Vec<u8> {
+        let mut outputs = Manifest::default();
+        let entry = Entry {
+            stat: Stat {
+                size: 5,
+                mtime_ns: 9,
+            },
+            hash: [4; 16],
+            fingerprint: None,
+        };
+        outputs.insert("a/index.html".into(), entry);
+        let docs = vec![memo("a.md", "Alpha"), memo("b/_index.md", "Bravo")];
+        let mut cache = BuildCache::new(7, [3; 16], docs, outputs);
+        cache.base_url = "https://example.org/".into();
+        save(path, &cache);
+        std::fs::read(path).unwrap()
+    }
+
+    #[test]
+    fn a_saved_cache_loads_as_it_was_and_saves_back_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("build.bin");
+        let written = saved_cache(&path);
+        let loaded = load(&path).expect("the cache loads");
+        assert_eq!((loaded.started_ns, loaded.inputs), (7, [3; 16]));
+        assert_eq!(loaded.base_url, "https://example.org/");
+        assert_eq!(loaded.outputs["a/index.html"].hash, [4; 16]);
+        let titles: Vec<_> = loaded.docs.iter().map(|m| m.meta.title.clone()).collect();
+        assert_eq!(titles, [Some("Alpha".into()), Some("Bravo".into())]);
+        assert_eq!(&*loaded.docs[1].front, "+++\ntitle = \"Bravo\"\n+++\n");
+        assert!(loaded.memo("b/_index.md").is_some());
+        assert!(loaded.docs.iter().all(|m| m.encoded.is_some()));
+        save(&path, &loaded);
+        assert_eq!(std::fs::read(&path).unwrap(), written);
+    }
+
+    #[test]
+    fn a_cut_short_or_overlong_cache_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("build.bin");
+        let written = saved_cache(&path);
+        std::fs::write(&path, &written[..written.len() - 1]).unwrap();
+        assert!(load(&path).is_none());
+        std::fs::write(&path, [written.as_slice(), &[0]].concat()).unwrap();
+        assert!(load(&path).is_none());
+        std::fs::write(&path, &written).unwrap();
+        assert!(load(&path).is_some());
+    }
 }

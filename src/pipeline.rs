@@ -356,13 +356,15 @@ fn remember(content: &Content, done: &Done) -> Vec<DocMemo> {
         .zip(done.facts.iter().cloned())
         .zip(done.digests.iter().copied())
         .filter(|((d, _), _)| d.has_file)
-        .map(|((d, facts), digest)| DocMemo {
-            content_path: d.content_path.clone(),
-            stamp: d.stamp,
-            front: d.front.clone(),
-            meta: d.meta.clone(),
-            facts,
-            digest: (global, digest),
+        .map(|((d, facts), digest)| {
+            DocMemo::new(
+                d.content_path.clone(),
+                d.stamp,
+                d.front.clone(),
+                d.meta.clone(),
+                facts,
+                (global, digest),
+            )
         })
         .collect()
 }

@@ -409,3 +409,29 @@ fn an_edit_build_of_this_repos_site_matches_a_cold_build() {
         );
     }
 }
+
+#[test]
+fn the_cache_remembers_every_edit_and_keeps_what_did_not_change() {
+    use explainer::pipeline::{NoHooks, Options, build};
+    let site = site();
+    let opts = Options {
+        root: site.root().to_path_buf(),
+        drafts: false,
+        base_url: None,
+        relative: false,
+    };
+    let out = site.path("public");
+    let cache = explainer::cache::path(&opts, &out);
+    let build_and_recall = |content_path: &str| {
+        build(&opts, &out, &NoHooks).expect("the site builds");
+        let remembered = explainer::cache::load(&cache).expect("the build left a cache");
+        let memo = remembered.memo(content_path).expect("the page is remembered");
+        memo.meta.title.clone().unwrap_or_default()
+    };
+    assert_eq!(build_and_recall("notes/a.md"), "Alpha");
+    site.write("content/notes/a.md", "+++\ntitle = \"Alpha two\"\n+++\nFirst note.\n");
+    assert_eq!(build_and_recall("notes/a.md"), "Alpha two");
+    site.write("content/notes/b.md", "+++\ntitle = \"Bravo two\"\n+++\nSecond.\n");
+    assert_eq!(build_and_recall("notes/b.md"), "Bravo two");
+    assert_eq!(build_and_recall("notes/a.md"), "Alpha two");
+}
