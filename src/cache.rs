@@ -23,7 +23,9 @@ use crate::stamp::{Fingerprint, Hash, Stamp, Stat, binary_identity};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
+use std::error::Error;
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -37,8 +39,11 @@ pub struct DocMemo {
     pub content_path: String,
     pub stamp: Stamp,
     /// The front matter with its fences.
+    #[serde(deserialize_with = "shared::text")]
     pub front: Arc<str>,
+    #[serde(deserialize_with = "shared::value")]
     pub meta: Arc<FrontMatter>,
+    #[serde(deserialize_with = "shared::value")]
     pub facts: Arc<Facts>,
     /// The fingerprint of the global inputs the listing digest was computed under, and the digest.
     #[serde(with = "crate::stamp::hash_serde::pair")]
@@ -85,8 +90,9 @@ pub struct BuildCache {
     pub docs: Vec<DocMemo>,
     pub outputs: Manifest,
     index: FxHashMap<String, usize>,
-    /// The file the cache was read from, which unchanged memos point into.
-    file: Option<Arc<Vec<u8>>>,
+    /// The file the cache was read from, kept open: unchanged memos are
+    /// copied from it, file to file.
+    file: Option<File>,
 }
 
 /// What the cache file holds before the memos: [`BuildCache`] without them.
@@ -268,6 +274,32 @@ impl Memory for BuildCache {
     }
 }
 
+/// Decoding straight into an `Arc`: serde's own decoder builds a `Box`
+/// first, then moves it into a new allocation.
+mod shared {
+    use serde::de::{Deserialize, Deserializer, Error, Visitor};
+    use std::fmt;
+    use std::sync::Arc;
+
+    pub fn value<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Arc<T>, D::Error> {
+        T::deserialize(d).map(Arc::new)
+    }
+
+    pub fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
+        struct Text;
+        impl Visitor<'_> for Text {
+            type Value = Arc<str>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: Error>(self, s: &str) -> Result<Arc<str>, E> {
+                Ok(Arc::from(s))
+            }
+        }
+        d.deserialize_str(Text)
+    }
+}
+
 /// Decoding the output manifest at its recorded length. serde's own decoders
 /// cap what they reserve up front, so a 10 000-entry map would grow (and
 /// rehash itself) several times.
@@ -331,7 +363,9 @@ const MOST: usize = 1 << 20;
 
 /// Read a cache; `None` when missing, unreadable or written by another binary.
 pub fn load(path: &Path) -> Option<BuildCache> {
-    let file = Arc::new(std::fs::read(path).ok()?);
+    let mut opened = File::open(path).ok()?;
+    let mut file = Vec::new();
+    opened.read_to_end(&mut file).ok()?;
     let mut at = 0;
     let head_len = take_len(&file, &mut at, 8)?;
     let head: Head = bincode::deserialize(take(&file, &mut at, head_len)?).ok()?;
@@ -379,7 +413,7 @@ pub fn load(path: &Path) -> Option<BuildCache> {
         docs,
         outputs,
         index: FxHashMap::default(),
-        file: Some(file),
+        file: Some(opened),
     };
     cache.reindex();
     Some(cache)
@@ -402,7 +436,7 @@ fn take_len(bytes: &[u8], at: &mut usize, width: usize) -> Option<usize> {
 /// Write a cache (atomically); failing to is not an error, only a slower next build.
 pub fn save(path: &Path, cache: &BuildCache) {
     let Some(dir) = path.parent() else { return };
-    let result = (|| -> Result<(), Box<dyn std::error::Error>> {
+    let result = (|| -> Result<(), Box<dyn Error>> {
         std::fs::create_dir_all(dir)?;
         let tag = dir.join("CACHEDIR.TAG");
         if !tag.exists() {
@@ -412,7 +446,7 @@ pub fn save(path: &Path, cache: &BuildCache) {
             )?;
         }
         let tmp = path.with_extension("tmp");
-        let mut file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+        let mut file = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
         write_cache(&mut file, cache)?;
         file.flush()?;
         std::fs::rename(&tmp, path)?;
@@ -423,9 +457,9 @@ pub fn save(path: &Path, cache: &BuildCache) {
     }
 }
 
-/// The head, then every memo: the bytes it was read from if it is unchanged,
-/// else encoded afresh (in parallel).
-fn write_cache(out: &mut impl Write, cache: &BuildCache) -> Result<(), Box<dyn std::error::Error>> {
+/// The head, then every memo: copied from the file it was read from while
+/// unchanged (runs of them at once), else encoded afresh (in parallel).
+fn write_cache(out: &mut BufWriter<File>, cache: &BuildCache) -> Result<(), Box<dyn Error>> {
     let head = bincode::serialize(&HeadRef {
         binary: cache.binary,
         started_ns: cache.started_ns,
@@ -439,22 +473,49 @@ fn write_cache(out: &mut impl Write, cache: &BuildCache) -> Result<(), Box<dyn s
     out.write_all(&(head.len() as u64).to_le_bytes())?;
     out.write_all(&head)?;
     out.write_all(&(cache.docs.len() as u64).to_le_bytes())?;
-    let read_back = |memo: &DocMemo| Some(&cache.file.as_ref()?[memo.encoded.clone()?]);
+    let old = cache.file.as_ref();
     let fresh: Vec<Option<Vec<u8>>> = cache
         .docs
         .par_iter()
-        .map(|memo| match read_back(memo) {
-            Some(_) => Ok(None),
-            None => bincode::serialize(memo).map(Some),
+        .map(|memo| match (old, &memo.encoded) {
+            (Some(_), Some(_)) => Ok(None),
+            _ => bincode::serialize(memo).map(Some),
         })
         .collect::<Result<_, _>>()?;
-    for (memo, fresh) in cache.docs.iter().zip(&fresh) {
-        let bytes = match fresh {
-            Some(bytes) => bytes.as_slice(),
-            None => read_back(memo).unwrap_or_default(),
-        };
-        out.write_all(&u32::try_from(bytes.len())?.to_le_bytes())?;
-        out.write_all(bytes)?;
+    let mut run: Option<Range<usize>> = None;
+    for (memo, fresh) in cache.docs.iter().zip(fresh) {
+        // A memo as read, with the length before it.
+        let read = memo.encoded.as_ref().map(|e| e.start - 4..e.end);
+        match (fresh, read, &mut run) {
+            (None, Some(read), Some(r)) if r.end == read.start => r.end = read.end,
+            (None, Some(read), _) => {
+                copy_run(old, run.replace(read), out)?;
+            }
+            (fresh, _, _) => {
+                copy_run(old, run.take(), out)?;
+                let bytes = fresh.unwrap_or_default();
+                out.write_all(&u32::try_from(bytes.len())?.to_le_bytes())?;
+                out.write_all(&bytes)?;
+            }
+        }
+    }
+    copy_run(old, run, out)
+}
+
+/// Copy the bytes `run` of the old cache file to `out` (in the kernel where it can).
+fn copy_run(
+    old: Option<&File>,
+    run: Option<Range<usize>>,
+    out: &mut BufWriter<File>,
+) -> Result<(), Box<dyn Error>> {
+    let (Some(mut old), Some(run)) = (old, run) else {
+        return Ok(());
+    };
+    out.flush()?;
+    old.seek(SeekFrom::Start(run.start as u64))?;
+    let len = (run.end - run.start) as u64;
+    if std::io::copy(&mut old.take(len), out.get_mut())? != len {
+        return Err("the old cache file is shorter than it was".into());
     }
     Ok(())
 }

@@ -252,7 +252,9 @@ fn build(args: BuildArgs) -> i32 {
         .clone()
         .unwrap_or_else(|| args.site.root.join("public"));
     let hooks = BuildHooks::new(!args.quiet && interactive());
-    let result = pipeline::build(&opts, &out, &hooks);
+    // On a worker of the thread pool, so the serial steps and the parallel
+    // ones share a thread (and its allocator heap) instead of handing off.
+    let result = rayon::scope(|_| pipeline::build(&opts, &out, &hooks));
     hooks.bar.finish_and_clear();
     let committing = STATE.swap(FINISHED, Ordering::SeqCst) == COMMITTING;
     if result.is_err() && !committing && INTERRUPTED.load(Ordering::SeqCst) {

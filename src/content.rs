@@ -685,43 +685,56 @@ fn folder_url(dir: &str) -> String {
 
 /// Link pages and subsections to their sections, and sort them.
 fn build_tree(content: &mut Content) {
-    let section_of_dir: HashMap<String, usize> = content
-        .sections()
-        .map(|(i, d)| (section_dir(&d.content_path).to_string(), i))
-        .collect();
-    for i in 0..content.docs.len() {
-        let doc = &content.docs[i];
-        let parent_dir = match doc.kind {
-            Kind::Page => page_section_dir(&doc.content_path).to_string(),
-            Kind::Section if doc.content_path == "_index.md" => continue,
-            Kind::Section => {
-                let dir = section_dir(&doc.content_path);
-                dir.rsplit_once('/')
-                    .map_or(String::new(), |(p, _)| p.to_string())
-            }
-        };
-        let parent = nearest_section(&section_of_dir, &parent_dir);
-        let kind = doc.kind;
+    let parents = parent_sections(&content.docs);
+    for (i, parent) in parents.into_iter().enumerate() {
         content.docs[i].parent = parent;
         if let Some(p) = parent {
-            match kind {
+            match content.docs[i].kind {
                 Kind::Page => content.docs[p].pages.push(i),
                 Kind::Section => content.docs[p].subsections.push(i),
             }
         }
     }
-    for s in 0..content.docs.len() {
-        if content.docs[s].kind != Kind::Section {
-            continue;
-        }
-        let sort_by = content.docs[s].meta.sort_by.unwrap_or_default();
-        let mut pages = std::mem::take(&mut content.docs[s].pages);
-        sort_pages(&content.docs, &mut pages, sort_by);
+    // Sections sort their pages in parallel.
+    let mut lists: Vec<(usize, Vec<usize>)> = content
+        .docs
+        .iter_mut()
+        .enumerate()
+        .filter(|(_, d)| d.kind == Kind::Section)
+        .map(|(s, d)| (s, std::mem::take(&mut d.pages)))
+        .collect();
+    let docs = &content.docs;
+    lists.par_iter_mut().for_each(|(s, pages)| {
+        sort_pages(docs, pages, docs[*s].meta.sort_by.unwrap_or_default());
+    });
+    for (s, pages) in lists {
         content.docs[s].pages = pages;
     }
 }
 
-fn nearest_section(section_of_dir: &HashMap<String, usize>, dir: &str) -> Option<usize> {
+/// The section each document belongs to (none for the root section).
+fn parent_sections(docs: &[Document]) -> Vec<Option<usize>> {
+    let section_of_dir: HashMap<&str, usize> = docs
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.kind == Kind::Section)
+        .map(|(i, d)| (section_dir(&d.content_path), i))
+        .collect();
+    docs.iter()
+        .map(|doc| {
+            let parent_dir = match doc.kind {
+                Kind::Page => page_section_dir(&doc.content_path),
+                Kind::Section if doc.content_path == "_index.md" => return None,
+                Kind::Section => section_dir(&doc.content_path)
+                    .rsplit_once('/')
+                    .map_or("", |(p, _)| p),
+            };
+            nearest_section(&section_of_dir, parent_dir)
+        })
+        .collect()
+}
+
+fn nearest_section(section_of_dir: &HashMap<&str, usize>, dir: &str) -> Option<usize> {
     let mut d = dir;
     loop {
         if let Some(&s) = section_of_dir.get(d) {

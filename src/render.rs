@@ -306,9 +306,11 @@ impl RenderJob<'_> {
             })
             .collect();
         let mut report = Report::default();
+        // One shared placeholder: `mem::take` would allocate an empty `Facts` per document.
+        let moved_out = Arc::<Facts>::default();
         let facts: Vec<Arc<Facts>> = firsts
             .iter_mut()
-            .map(|f| std::mem::take(&mut f.facts))
+            .map(|f| std::mem::replace(&mut f.facts, moved_out.clone()))
             .collect();
         let digests = self.digests(digests, &facts);
         report.extend(

@@ -425,13 +425,21 @@ fn the_cache_remembers_every_edit_and_keeps_what_did_not_change() {
     let build_and_recall = |content_path: &str| {
         build(&opts, &out, &NoHooks).expect("the site builds");
         let remembered = explainer::cache::load(&cache).expect("the build left a cache");
-        let memo = remembered.memo(content_path).expect("the page is remembered");
+        let memo = remembered
+            .memo(content_path)
+            .expect("the page is remembered");
         memo.meta.title.clone().unwrap_or_default()
     };
     assert_eq!(build_and_recall("notes/a.md"), "Alpha");
-    site.write("content/notes/a.md", "+++\ntitle = \"Alpha two\"\n+++\nFirst note.\n");
+    site.write(
+        "content/notes/a.md",
+        "+++\ntitle = \"Alpha two\"\n+++\nFirst note.\n",
+    );
     assert_eq!(build_and_recall("notes/a.md"), "Alpha two");
-    site.write("content/notes/b.md", "+++\ntitle = \"Bravo two\"\n+++\nSecond.\n");
+    site.write(
+        "content/notes/b.md",
+        "+++\ntitle = \"Bravo two\"\n+++\nSecond.\n",
+    );
     assert_eq!(build_and_recall("notes/b.md"), "Bravo two");
     assert_eq!(build_and_recall("notes/a.md"), "Alpha two");
 }
