@@ -285,18 +285,20 @@ fn walk(
             report.push(d);
             continue;
         }
-        let found = Found {
-            abs: entry.path().to_path_buf(),
-            rel: rel.clone(),
-            stat: None,
-        };
         if entry.file_type().is_dir() {
             dirs.push(rel);
-        } else if rel.ends_with(".md") {
-            markdown.push(found);
-        } else {
-            others.push(found);
+            continue;
         }
+        let list = if rel.ends_with(".md") {
+            &mut markdown
+        } else {
+            &mut others
+        };
+        list.push(Found {
+            abs: entry.into_path(),
+            rel,
+            stat: None,
+        });
     }
     markdown.par_sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
     others.par_sort_unstable_by(|a, b| a.rel.cmp(&b.rel));

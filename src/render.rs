@@ -570,7 +570,7 @@ impl RenderJob<'_> {
             let hash = self.view.urls.static_hashes.get(&f.rel);
             self.put_copy(sink, f.rel.clone(), &f.abs, hash.map(String::as_str));
         }
-        for doc in &self.content.docs {
+        for doc in self.content.docs.iter().filter(|d| !d.assets.is_empty()) {
             let bundle_dir = self
                 .content
                 .root

@@ -417,6 +417,7 @@ impl Verifier<'_> {
             .content
             .docs
             .iter()
+            .filter(|d| !d.assets.is_empty())
             .flat_map(|d| {
                 let dir = self
                     .content
