@@ -400,7 +400,9 @@ fn read_text(abs: &Path, source: &Path) -> Result<String, Diagnostic> {
 
 /// Read, split and parse one Markdown file, or take what `memory` remembers of it.
 fn read_document(found: &Found, memory: &dyn Memory) -> Result<Document, Diagnostic> {
-    let source = PathBuf::from(CONTENT_DIR).join(&found.rel);
+    let mut source = PathBuf::with_capacity(CONTENT_DIR.len() + 1 + found.rel.len());
+    source.push(CONTENT_DIR);
+    source.push(&found.rel);
     let stat = found.stat.unwrap_or_default();
     if let Some(known) = memory.front(&found.rel, &stat) {
         // Its body is unread, so it may cite.
