@@ -83,7 +83,7 @@ impl Document {
 
     /// Output file of the document, relative to the output folder.
     pub fn output_file(&self) -> String {
-        format!("{}index.html", self.path)
+        [self.path.as_str(), "index.html"].concat()
     }
 }
 
