@@ -351,7 +351,11 @@ pub fn path(opts: &Options, out: &Path) -> PathBuf {
 }
 
 fn options(opts: &Options) -> Fingerprint {
-    Fingerprint::new("options")
+    options_sized(opts, 256)
+}
+
+fn options_sized(opts: &Options, bytes: usize) -> Fingerprint {
+    Fingerprint::with_capacity("options", bytes)
         .u64(opts.drafts as u64)
         .u64(opts.relative as u64)
         .str(opts.base_url.as_deref().unwrap_or("\0"))
@@ -525,7 +529,12 @@ fn copy_run(
 /// the inputs other than Markdown files.
 pub fn inputs(opts: &Options, out: &Path, scan: &content::Scan) -> (Hash, i64) {
     let out = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
-    let mut f = options(opts)
+    // A part is its length (4 bytes) and its bytes; a file adds a stat (16).
+    let files = scan.markdown.iter().chain(&scan.others);
+    let size = 1024
+        + files.map(|f| 4 + f.rel.len() + 16).sum::<usize>()
+        + scan.dirs.iter().map(|d| 4 + d.len()).sum::<usize>();
+    let mut f = options_sized(opts, size)
         .bytes(&binary_identity())
         .str(&out.display().to_string());
     let mut newest = 0;

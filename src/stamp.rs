@@ -151,7 +151,13 @@ pub struct Fingerprint(Vec<u8>);
 
 impl Fingerprint {
     pub fn new(domain: &str) -> Fingerprint {
-        Fingerprint(Vec::with_capacity(256)).str(domain)
+        Fingerprint::with_capacity(domain, 256)
+    }
+
+    /// A fingerprint expected to gather about `bytes` bytes of parts, so its
+    /// buffer need not grow (and copy itself) on the way.
+    pub fn with_capacity(domain: &str, bytes: usize) -> Fingerprint {
+        Fingerprint(Vec::with_capacity(bytes)).str(domain)
     }
 
     pub fn str(self, s: &str) -> Self {
