@@ -96,8 +96,10 @@ pub struct BuildCache {
 }
 
 /// What the cache file holds before the memos: [`BuildCache`] without them.
-#[derive(Deserialize)]
-struct Head {
+/// Written borrowing from the cache (`Head<&str, &Manifest>`), read as
+/// `Head<String, Presized>`.
+#[derive(Serialize, Deserialize)]
+struct Head<Text, Outputs> {
     #[serde(with = "crate::stamp::hash_serde")]
     binary: Hash,
     started_ns: i64,
@@ -106,24 +108,8 @@ struct Head {
     clean: bool,
     pages: usize,
     sections: usize,
-    base_url: String,
-    #[serde(deserialize_with = "presized::map")]
-    outputs: Manifest,
-}
-
-/// [`Head`] as written, borrowing from the cache.
-#[derive(Serialize)]
-struct HeadRef<'a> {
-    #[serde(with = "crate::stamp::hash_serde")]
-    binary: Hash,
-    started_ns: i64,
-    #[serde(with = "crate::stamp::hash_serde")]
-    inputs: Hash,
-    clean: bool,
-    pages: usize,
-    sections: usize,
-    base_url: &'a str,
-    outputs: &'a Manifest,
+    base_url: Text,
+    outputs: Outputs,
 }
 
 impl BuildCache {
@@ -300,45 +286,31 @@ mod shared {
     }
 }
 
-/// Decoding the output manifest at its recorded length. serde's own decoders
-/// cap what they reserve up front, so a 10 000-entry map would grow (and
+/// The output manifest, decoded at its recorded length: serde's own decoder
+/// caps what it reserves up front, so a 10 000-entry map would grow (and
 /// rehash itself) several times.
-mod presized {
-    use indexmap::IndexMap;
-    use rustc_hash::FxBuildHasher;
-    use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
-    use std::fmt;
-    use std::hash::Hash;
-    use std::marker::PhantomData;
+struct Presized(Manifest);
 
-    use super::MOST;
-
-    pub fn map<'de, D, K, V>(d: D) -> Result<IndexMap<K, V, FxBuildHasher>, D::Error>
-    where
-        D: Deserializer<'de>,
-        K: Deserialize<'de> + Eq + Hash,
-        V: Deserialize<'de>,
-    {
-        struct Entries<K, V>(PhantomData<(K, V)>);
-        impl<'de, K, V> Visitor<'de> for Entries<K, V>
-        where
-            K: Deserialize<'de> + Eq + Hash,
-            V: Deserialize<'de>,
-        {
-            type Value = IndexMap<K, V, FxBuildHasher>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a map")
+impl<'de> Deserialize<'de> for Presized {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Presized, D::Error> {
+        use crate::output::Entry;
+        use serde::de::{MapAccess, Visitor};
+        struct Entries;
+        impl<'de> Visitor<'de> for Entries {
+            type Value = Manifest;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map of output files")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Manifest, A::Error> {
                 let size = map.size_hint().unwrap_or(0).min(MOST);
-                let mut entries = IndexMap::with_capacity_and_hasher(size, FxBuildHasher);
-                while let Some((k, v)) = map.next_entry()? {
-                    entries.insert(k, v);
+                let mut entries = Manifest::with_capacity_and_hasher(size, Default::default());
+                while let Some((path, entry)) = map.next_entry::<String, Entry>()? {
+                    entries.insert(path, entry);
                 }
                 Ok(entries)
             }
         }
-        d.deserialize_map(Entries(PhantomData))
+        d.deserialize_map(Entries).map(Presized)
     }
 }
 
@@ -372,7 +344,8 @@ pub fn load(path: &Path) -> Option<BuildCache> {
     opened.read_to_end(&mut file).ok()?;
     let mut at = 0;
     let head_len = take_len(&file, &mut at, 8)?;
-    let head: Head = bincode::deserialize(take(&file, &mut at, head_len)?).ok()?;
+    let head: Head<String, Presized> =
+        bincode::deserialize(take(&file, &mut at, head_len)?).ok()?;
     if head.binary != binary_identity() {
         return None;
     }
@@ -396,26 +369,16 @@ pub fn load(path: &Path) -> Option<BuildCache> {
             })
         })
         .collect::<Option<Vec<_>>>()?;
-    let Head {
-        binary,
-        started_ns,
-        inputs,
-        clean,
-        pages,
-        sections,
-        base_url,
-        outputs,
-    } = head;
     let mut cache = BuildCache {
-        binary,
-        started_ns,
-        inputs,
-        clean,
-        pages,
-        sections,
-        base_url,
+        binary: head.binary,
+        started_ns: head.started_ns,
+        inputs: head.inputs,
+        clean: head.clean,
+        pages: head.pages,
+        sections: head.sections,
+        base_url: head.base_url,
         docs,
-        outputs,
+        outputs: head.outputs.0,
         index: FxHashMap::default(),
         file: Some(opened),
     };
@@ -464,14 +427,14 @@ pub fn save(path: &Path, cache: &BuildCache) {
 /// The head, then every memo: copied from the file it was read from while
 /// unchanged (runs of them at once), else encoded afresh (in parallel).
 fn write_cache(out: &mut BufWriter<File>, cache: &BuildCache) -> Result<(), Box<dyn Error>> {
-    let head = bincode::serialize(&HeadRef {
+    let head = bincode::serialize(&Head {
         binary: cache.binary,
         started_ns: cache.started_ns,
         inputs: cache.inputs,
         clean: cache.clean,
         pages: cache.pages,
         sections: cache.sections,
-        base_url: &cache.base_url,
+        base_url: cache.base_url.as_str(),
         outputs: &cache.outputs,
     })?;
     out.write_all(&(head.len() as u64).to_le_bytes())?;
