@@ -181,7 +181,7 @@ pub fn scan(root: &Path) -> Scan {
     let stat_all = |files: &mut Vec<Found>| {
         files
             .par_iter_mut()
-            .for_each(|f| f.stat = folder.stat(&f.rel).or_else(|| Stat::read(&f.abs)));
+            .for_each(|f| f.stat = folder.stat(&f.rel));
     };
     stat_all(&mut markdown);
     stat_all(&mut others);

@@ -329,14 +329,13 @@ fn set_globals(templates: &mut Templates, config: &Config, explainer: &crate::vi
 /// The cache a build of `content` leaves: `prior` brought up to date when it
 /// remembers the same documents (nothing unchanged is copied), else a new one.
 pub(crate) fn next_cache(
-    prior: Option<BuildCache>,
+    mut prior: Option<BuildCache>,
     content: &Content,
     done: &Done,
     started_ns: i64,
     inputs: Hash,
     outputs: Manifest,
 ) -> BuildCache {
-    let mut prior = prior;
     let updated = prior.take_if(|p| p.update(content, &done.facts, &done.digests, done.global));
     let Some(mut cache) = updated else {
         return BuildCache::new(started_ns, inputs, remember(content, done), outputs);
