@@ -18,7 +18,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 /// The file that marks a folder as `explainer` output, so it may be synced.
 pub const MARKER: &str = ".explainer-output";
@@ -137,6 +137,11 @@ pub fn intact(out: &Path, manifest: &Manifest) -> bool {
             .all(|(path, e)| folder.stat(path) == Some(e.stat))
 }
 
+const UNCHECKED: u8 = 0;
+const CHECKING: u8 = 1;
+const INTACT: u8 = 2;
+const DAMAGED: u8 = 3;
+
 /// What staging has gathered so far, besides the files it kept.
 #[derive(Default)]
 struct Gathered {
@@ -159,6 +164,9 @@ pub struct Staging {
     previous: Option<Manifest>,
     /// Which of `previous`'s entries `keep` kept, by index.
     kept: Vec<AtomicBool>,
+    /// Whether each of `previous`'s files is still as it was written, by
+    /// index: one of the `UNCHECKED`, `CHECKING`, `INTACT`, `DAMAGED` states.
+    intact: Vec<AtomicU8>,
     gathered: Mutex<Gathered>,
     finished: bool,
 }
@@ -186,10 +194,54 @@ impl Staging {
             kept: (0..previous.as_ref().map_or(0, |m| m.len()))
                 .map(|_| AtomicBool::new(false))
                 .collect(),
+            intact: (0..previous.as_ref().map_or(0, |m| m.len()))
+                .map(|_| AtomicU8::new(UNCHECKED))
+                .collect(),
             gathered: Mutex::new(Gathered::default()),
             previous,
             finished: false,
         })
+    }
+
+    /// Check the files of the previous build against their manifest entries,
+    /// last first, skipping those `keep` has claimed. Meant to run beside the
+    /// loading and rendering, which then find most answers ready: it keeps an
+    /// otherwise idle core busy while a rebuild does its serial steps.
+    pub fn check_previous(&self) {
+        let Some(previous) = &self.previous else {
+            return;
+        };
+        for (i, (path, entry)) in previous.iter().enumerate().rev() {
+            if self.claim(i) {
+                self.check(i, path, entry);
+            }
+        }
+    }
+
+    /// Take the check of entry `i` on, if no one has.
+    fn claim(&self, i: usize) -> bool {
+        self.intact[i]
+            .compare_exchange(UNCHECKED, CHECKING, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    fn check(&self, i: usize, path: &str, entry: &Entry) -> bool {
+        let ok = self.out_folder.stat(path) == Some(entry.stat);
+        self.intact[i].store(if ok { INTACT } else { DAMAGED }, Ordering::Release);
+        ok
+    }
+
+    /// Whether the previous build's file `i` is still as it was written.
+    fn is_intact(&self, i: usize, path: &str, entry: &Entry) -> bool {
+        if self.claim(i) {
+            return self.check(i, path, entry);
+        }
+        match self.intact[i].load(Ordering::Acquire) {
+            INTACT => true,
+            DAMAGED => false,
+            // Being checked right now: cheaper to look again than to wait.
+            _ => self.out_folder.stat(path) == Some(entry.stat),
+        }
     }
 
     fn gathered(&self) -> std::sync::MutexGuard<'_, Gathered> {
@@ -329,7 +381,7 @@ impl Sink for Staging {
         let Some((i, _, e)) = self.previous.as_ref().and_then(|m| m.get_full(path)) else {
             return false;
         };
-        if e.fingerprint != Some(*fingerprint) || self.out_folder.stat(path) != Some(e.stat) {
+        if e.fingerprint != Some(*fingerprint) || !self.is_intact(i, path, e) {
             return false;
         }
         self.kept[i].store(true, Ordering::Relaxed);

@@ -417,14 +417,19 @@ pub fn build(opts: &Options, out: &Path, hooks: &dyn Hooks) -> Result<Built, Rep
     let previous = prior.as_mut().map(|p| std::mem::take(&mut p.outputs));
     hooks.staging();
     let staging = Staging::begin(out, previous).map_err(one)?;
-    let read = read_inputs(opts)?;
     let memory: &dyn Memory = match &prior {
         Some(p) => p,
         None => &Forgetful,
     };
-    let content = content::load_scanned(&opts.root, &scan, opts.drafts, memory)?;
-    lap("load", &mut clock);
-    let done = render_into(opts, read, &content, prior.as_ref(), &staging, hooks)?;
+    let load_and_render = || {
+        let read = read_inputs(opts)?;
+        let content = content::load_scanned(&opts.root, &scan, opts.drafts, memory)?;
+        lap("load", &mut clock);
+        let done = render_into(opts, read, &content, prior.as_ref(), &staging, hooks)?;
+        Ok::<_, Report>((content, done))
+    };
+    let (loaded, ()) = rayon::join(load_and_render, || staging.check_previous());
+    let (content, done) = loaded?;
     clock = Instant::now();
     if hooks.cancelled() {
         return Err(one(Diagnostic::error(
