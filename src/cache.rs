@@ -3,16 +3,25 @@
 //! file, the output manifest, and a fingerprint of every input's stat for the
 //! no-op check.
 //!
-//! One file per output folder and option set, in bincode: a head (everything
-//! but the memos, with the output manifest), then each content file's memo
-//! encoded on its own, behind its length. A cache written by another binary,
-//! or unreadable, is ignored: the build then starts from nothing.
+//! Two files per output folder and option set, in bincode, each content
+//! file's memo encoded on its own behind its length:
+//! - the *memo file* (`build-KEY.memos`): an id, then memos;
+//! - the *head file* (`build-KEY.bin`): everything but the memos (with the
+//!   output manifest, and where each memo is, as runs), then the memos that
+//!   are not in the memo file, or not as they are now.
+//!
+//! A rebuild that changed a few memos writes only the head file: the memo
+//! file is rewritten (compacted) only when a quarter of the memos live in
+//! the head file, or half the memo file is out of date. Neither file is ever
+//! written in place: a new one is renamed over the old. A cache written by
+//! another binary, or unreadable, is ignored: the build then starts from
+//! nothing.
 //!
 //! Reading and writing it is on the critical path of every rebuild, so the
-//! memos decode in parallel, a memo that did not change is written back as
-//! the bytes it was read from, what most rebuilds do not look at (tables of
-//! contents, links) stays encoded until read ([`crate::lazy`]), and hashes are
-//! written as single integers.
+//! memos decode in parallel, a memo that did not change is not written again
+//! (or, when compacting, is copied as the bytes it was read from), what most
+//! rebuilds do not look at (tables of contents, links) stays encoded until
+//! read ([`crate::lazy`]), and hashes are written as single integers.
 
 use crate::content::{self, Memory, Remembered};
 use crate::frontmatter::FrontMatter;
@@ -48,9 +57,9 @@ pub struct DocMemo {
     /// The fingerprint of the global inputs the listing digest was computed under, and the digest.
     #[serde(with = "crate::stamp::hash_serde::pair")]
     pub digest: (Hash, Hash),
-    /// Where this memo's bytes are in the file it was read from, while it is unchanged.
+    /// Where this memo's bytes are in the files it was read from, while it is unchanged.
     #[serde(skip)]
-    encoded: Option<Range<usize>>,
+    encoded: Option<(Area, Range<usize>)>,
 }
 
 impl DocMemo {
@@ -90,16 +99,54 @@ pub struct BuildCache {
     pub docs: Vec<DocMemo>,
     pub outputs: Manifest,
     index: FxHashMap<String, usize>,
-    /// The file the cache was read from, kept open: unchanged memos are
-    /// copied from it, file to file.
-    file: Option<File>,
+    /// The files the cache was read from, kept open: unchanged memos stay
+    /// where they are, or are copied from them file to file.
+    read_from: Option<ReadFrom>,
 }
 
-/// What the cache file holds before the memos: [`BuildCache`] without them.
-/// Written borrowing from the cache (`Head<&str, &Manifest>`), read as
-/// `Head<String, Presized>`.
+/// The files a cache was read from.
+#[derive(Debug)]
+struct ReadFrom {
+    head_file: File,
+    /// Where the memos of the head file start in it.
+    delta_at: usize,
+    memo_file: Option<(File, MemoFileId)>,
+}
+
+/// Which area of the cache files a memo is in: the memo file (after its id)
+/// or the end of the head file (after the head).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+enum Area {
+    MemoFile,
+    HeadFile,
+}
+
+/// `count` memos one after another from `start` in `area`, each behind its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Run {
+    area: Area,
+    start: u64,
+    count: u64,
+}
+
+/// Which memo file a head file goes with: its id and length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+struct MemoFileId {
+    #[serde(with = "crate::stamp::hash_serde")]
+    id: Hash,
+    len: u64,
+}
+
+/// The bytes before the memos of a memo file: its id.
+const ID_LEN: usize = 16;
+
+/// What the head file holds before its memos: [`BuildCache`] without them,
+/// and where they are. Written borrowing from the cache (`Head<&str,
+/// &Manifest>`), read as `Head<String, Presized>`.
 #[derive(Serialize, Deserialize)]
 struct Head<Text, Outputs> {
+    memo_file: MemoFileId,
+    runs: Vec<Run>,
     #[serde(with = "crate::stamp::hash_serde")]
     binary: Hash,
     started_ns: i64,
@@ -125,7 +172,7 @@ impl BuildCache {
             docs,
             outputs,
             index: FxHashMap::default(),
-            file: None,
+            read_from: None,
         };
         cache.reindex();
         cache
@@ -339,32 +386,38 @@ const MOST: usize = 1 << 20;
 
 /// Read a cache; `None` when missing, unreadable or written by another binary.
 pub fn load(path: &Path) -> Option<BuildCache> {
-    let mut opened = File::open(path).ok()?;
-    let mut file = Vec::new();
-    opened.read_to_end(&mut file).ok()?;
+    let head_file = File::open(path).ok()?;
+    let bytes = FileBytes::of(&head_file)?;
     let mut at = 0;
-    let head_len = take_len(&file, &mut at, 8)?;
+    let head_len = take_len(&bytes, &mut at, 8)?;
     let head: Head<String, Presized> =
-        bincode::deserialize(take(&file, &mut at, head_len)?).ok()?;
+        bincode::deserialize(take(&bytes, &mut at, head_len)?).ok()?;
     if head.binary != binary_identity() {
         return None;
     }
-    let count = take_len(&file, &mut at, 8)?;
-    let mut spans = Vec::with_capacity(count.min(MOST));
-    for _ in 0..count {
-        let len = take_len(&file, &mut at, 4)?;
-        take(&file, &mut at, len)?;
-        spans.push(at - len..at);
-    }
-    if at != file.len() {
-        return None;
-    }
+    let delta_at = at;
+    let memo_file = if head.runs.iter().any(|r| r.area == Area::MemoFile) {
+        let file = File::open(memo_file_path(path)).ok()?;
+        let bytes = FileBytes::of(&file)?;
+        let id = head.memo_file;
+        if bytes.get(..ID_LEN) != Some(&id.id[..]) || bytes.len() as u64 != id.len {
+            return None;
+        }
+        Some((file, id, bytes))
+    } else {
+        None
+    };
+    let areas = Areas {
+        memo_file: memo_file.as_ref().map_or(&[][..], |(_, _, b)| &b[ID_LEN..]),
+        head_file: &bytes[delta_at..],
+    };
+    let spans = areas.spans(&head.runs)?;
     let docs = spans
         .into_par_iter()
-        .map(|span| {
-            let memo: DocMemo = bincode::deserialize(&file[span.clone()]).ok()?;
+        .map(|(area, span)| {
+            let memo: DocMemo = bincode::deserialize(&areas.get(area)[span.clone()]).ok()?;
             Some(DocMemo {
-                encoded: Some(span),
+                encoded: Some((area, span)),
                 ..memo
             })
         })
@@ -380,10 +433,93 @@ pub fn load(path: &Path) -> Option<BuildCache> {
         docs,
         outputs: head.outputs.0,
         index: FxHashMap::default(),
-        file: Some(opened),
+        read_from: Some(ReadFrom {
+            head_file,
+            delta_at,
+            memo_file: memo_file.map(|(file, id, _)| (file, id)),
+        }),
     };
     cache.reindex();
     Some(cache)
+}
+
+/// The memo file that goes with the head file at `path`.
+fn memo_file_path(path: &Path) -> PathBuf {
+    path.with_extension("memos")
+}
+
+/// The memo areas of a cache's two files.
+struct Areas<'a> {
+    memo_file: &'a [u8],
+    head_file: &'a [u8],
+}
+
+impl Areas<'_> {
+    fn get(&self, area: Area) -> &[u8] {
+        match area {
+            Area::MemoFile => self.memo_file,
+            Area::HeadFile => self.head_file,
+        }
+    }
+
+    /// Where each memo of `runs` is. The head file's memos must fill its area
+    /// exactly, in order: a file cut short or overlong is not a cache.
+    fn spans(&self, runs: &[Run]) -> Option<Vec<(Area, Range<usize>)>> {
+        let count: u64 = runs.iter().map(|r| r.count).sum();
+        let mut spans = Vec::with_capacity(usize::try_from(count).ok()?.min(MOST));
+        let mut head_file_end = 0;
+        for run in runs {
+            let bytes = self.get(run.area);
+            let mut at = usize::try_from(run.start).ok()?;
+            if run.area == Area::HeadFile && at != head_file_end {
+                return None;
+            }
+            for _ in 0..run.count {
+                let len = take_len(bytes, &mut at, 4)?;
+                take(bytes, &mut at, len)?;
+                spans.push((run.area, at - len..at));
+            }
+            if run.area == Area::HeadFile {
+                head_file_end = at;
+            }
+        }
+        (head_file_end == self.head_file.len()).then_some(spans)
+    }
+}
+
+/// The bytes of a cache file while it is decoded.
+enum FileBytes {
+    /// Mapped: no copy, and no fresh memory to fault in (which costs about
+    /// 1 ms per MB on a busy virtual machine).
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl FileBytes {
+    fn of(file: &File) -> Option<FileBytes> {
+        // SAFETY: a mapping is only sound while no one changes the file.
+        // explainer never writes a cache file in place: it writes a new one
+        // beside it and renames it over (see `save`), so a mapped cache stays
+        // as it was. Everything is decoded (copied out) before the mapping is
+        // dropped at the end of `load`.
+        if let Ok(map) = unsafe { memmap2::MmapOptions::new().populate().map(file) } {
+            return Some(FileBytes::Mapped(map));
+        }
+        let mut bytes = Vec::new();
+        (&*file).read_to_end(&mut bytes).ok()?;
+        Some(FileBytes::Read(bytes))
+    }
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileBytes::Mapped(map) => map,
+            FileBytes::Read(bytes) => bytes,
+        }
+    }
 }
 
 /// The next `len` bytes of `bytes` from `at`, moving `at` past them.
@@ -412,22 +548,84 @@ pub fn save(path: &Path, cache: &BuildCache) {
                 "Signature: 8a477f597d28d172789f06886806bc55\n# explainer's build cache; safe to delete.\n",
             )?;
         }
-        let tmp = path.with_extension("tmp");
-        let mut file = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
-        write_cache(&mut file, cache)?;
-        file.flush()?;
-        std::fs::rename(&tmp, path)?;
-        Ok(())
+        write_cache(path, cache)
     })();
     if let Err(e) = result {
         tracing::warn!("cannot write the build cache {}: {e}", path.display());
     }
 }
 
-/// The head, then every memo: copied from the file it was read from while
-/// unchanged (runs of them at once), else encoded afresh (in parallel).
-fn write_cache(out: &mut BufWriter<File>, cache: &BuildCache) -> Result<(), Box<dyn Error>> {
+/// Where a memo's bytes (with their length) come from when the cache is written.
+#[derive(Clone)]
+enum Source<'a> {
+    /// Unchanged, in `area` of the files the cache was read from.
+    Read(Area, Range<usize>),
+    /// Encoded afresh.
+    Fresh(&'a [u8]),
+}
+
+impl Source<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Source::Read(_, r) => r.len(),
+            Source::Fresh(b) => 4 + b.len(),
+        }
+    }
+}
+
+/// Write the memo file if it is due, then the head file; each to a
+/// temporary file renamed over the old one.
+fn write_cache(path: &Path, cache: &BuildCache) -> Result<(), Box<dyn Error>> {
+    let read_from = cache.read_from.as_ref();
+    let memo_file = read_from.and_then(|r| r.memo_file.as_ref());
+    let fresh: Vec<Option<Vec<u8>>> = cache
+        .docs
+        .par_iter()
+        .map(|memo| match (&memo.encoded, read_from) {
+            (Some((Area::MemoFile, _)), Some(_)) if memo_file.is_some() => Ok(None),
+            (Some((Area::HeadFile, _)), Some(_)) => Ok(None),
+            _ => bincode::serialize(memo).map(Some),
+        })
+        .collect::<Result<_, _>>()?;
+    let sources: Vec<Source> = cache
+        .docs
+        .iter()
+        .zip(&fresh)
+        .map(|(memo, fresh)| match (fresh, &memo.encoded) {
+            (Some(bytes), _) => Source::Fresh(bytes),
+            // With the length before it.
+            (None, Some((area, r))) => Source::Read(*area, r.start - 4..r.end),
+            (None, None) => unreachable!("a memo not read from a file is encoded afresh"),
+        })
+        .collect();
+    let in_memo_file: usize = (sources.iter())
+        .filter(|s| matches!(s, Source::Read(Area::MemoFile, _)))
+        .map(Source::len)
+        .sum();
+    let elsewhere: usize = sources.iter().map(Source::len).sum::<usize>() - in_memo_file;
+    let compact = memo_file.is_none_or(|(_, id)| {
+        elsewhere * 4 > in_memo_file + elsewhere || (in_memo_file as u64) * 2 < id.len
+    });
+    let (memo_file, runs, delta) = if compact {
+        let id = write_memo_file(path, cache, read_from, &sources)?;
+        let count = sources.len() as u64;
+        let runs = vec![Run {
+            area: Area::MemoFile,
+            start: 0,
+            count,
+        }];
+        (id, runs, Vec::new())
+    } else {
+        let (runs, delta) = runs_and_delta(sources);
+        (
+            memo_file.map(|(_, id)| *id).unwrap_or_default(),
+            runs,
+            delta,
+        )
+    };
     let head = bincode::serialize(&Head {
+        memo_file,
+        runs,
         binary: cache.binary,
         started_ns: cache.started_ns,
         inputs: cache.inputs,
@@ -437,51 +635,134 @@ fn write_cache(out: &mut BufWriter<File>, cache: &BuildCache) -> Result<(), Box<
         base_url: cache.base_url.as_str(),
         outputs: &cache.outputs,
     })?;
-    out.write_all(&(head.len() as u64).to_le_bytes())?;
-    out.write_all(&head)?;
-    out.write_all(&(cache.docs.len() as u64).to_le_bytes())?;
-    let old = cache.file.as_ref();
-    let fresh: Vec<Option<Vec<u8>>> = cache
-        .docs
-        .par_iter()
-        .map(|memo| match (old, &memo.encoded) {
-            (Some(_), Some(_)) => Ok(None),
-            _ => bincode::serialize(memo).map(Some),
-        })
-        .collect::<Result<_, _>>()?;
-    let mut run: Option<Range<usize>> = None;
-    for (memo, fresh) in cache.docs.iter().zip(fresh) {
-        // A memo as read, with the length before it.
-        let read = memo.encoded.as_ref().map(|e| e.start - 4..e.end);
-        match (fresh, read, &mut run) {
-            (None, Some(read), Some(r)) if r.end == read.start => r.end = read.end,
-            (None, Some(read), _) => {
-                copy_run(old, run.replace(read), out)?;
-            }
-            (fresh, _, _) => {
-                copy_run(old, run.take(), out)?;
-                let bytes = fresh.unwrap_or_default();
-                out.write_all(&u32::try_from(bytes.len())?.to_le_bytes())?;
-                out.write_all(&bytes)?;
+    replace(path, |out| {
+        out.write_all(&(head.len() as u64).to_le_bytes())?;
+        out.write_all(&head)?;
+        copy_memos(out, read_from, delta)
+    })
+}
+
+/// Where each memo goes when the memo file stays: those in it stay there,
+/// the rest go (in order) to the head file.
+fn runs_and_delta(sources: Vec<Source>) -> (Vec<Run>, Vec<Source>) {
+    let mut runs: Vec<Run> = Vec::new();
+    let mut delta = Vec::new();
+    let mut delta_len = 0;
+    let mut memo_file_end = None;
+    for source in sources {
+        let (area, start) = match &source {
+            Source::Read(Area::MemoFile, r) => (Area::MemoFile, r.start),
+            _ => (Area::HeadFile, delta_len),
+        };
+        let follows = match area {
+            Area::MemoFile => memo_file_end == Some(start),
+            Area::HeadFile => true,
+        };
+        match runs.last_mut() {
+            Some(run) if run.area == area && follows => run.count += 1,
+            _ => runs.push(Run {
+                area,
+                start: start as u64,
+                count: 1,
+            }),
+        }
+        match area {
+            Area::MemoFile => memo_file_end = Some(start + source.len()),
+            Area::HeadFile => {
+                memo_file_end = None;
+                delta_len += source.len();
+                delta.push(source);
             }
         }
     }
-    copy_run(old, run, out)
+    (runs, delta)
 }
 
-/// Copy the bytes `run` of the old cache file to `out` (in the kernel where it can).
-fn copy_run(
-    old: Option<&File>,
-    run: Option<Range<usize>>,
-    out: &mut BufWriter<File>,
+/// Write every memo to a new memo file with a new id; return the id.
+fn write_memo_file(
+    path: &Path,
+    cache: &BuildCache,
+    read_from: Option<&ReadFrom>,
+    sources: &[Source],
+) -> Result<MemoFileId, Box<dyn Error>> {
+    let id = Fingerprint::new("memo file")
+        .u64(cache.started_ns as u64)
+        .u64(u64::from(std::process::id()))
+        .finish();
+    let len = ID_LEN + sources.iter().map(Source::len).sum::<usize>();
+    replace(&memo_file_path(path), |out| {
+        out.write_all(&id)?;
+        copy_memos(out, read_from, sources.iter().cloned())
+    })?;
+    Ok(MemoFileId {
+        id,
+        len: len as u64,
+    })
+}
+
+/// Write a file by writing a temporary one beside it and renaming it over.
+fn replace(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<(), Box<dyn Error>>,
 ) -> Result<(), Box<dyn Error>> {
-    let (Some(mut old), Some(run)) = (old, run) else {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let mut out = BufWriter::with_capacity(1 << 16, File::create(&tmp)?);
+    write(&mut out)?;
+    out.flush()?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+/// Write memos in order: fresh ones as bytes, the rest copied from the files
+/// the cache was read from (runs of them at once).
+fn copy_memos<'a>(
+    out: &mut BufWriter<File>,
+    read_from: Option<&ReadFrom>,
+    sources: impl IntoIterator<Item = Source<'a>>,
+) -> Result<(), Box<dyn Error>> {
+    let mut run: Option<(Area, Range<usize>)> = None;
+    for source in sources {
+        match (source, &mut run) {
+            (Source::Read(area, r), Some((at, open))) if *at == area && open.end == r.start => {
+                open.end = r.end
+            }
+            (Source::Read(area, r), _) => copy_run(out, read_from, run.replace((area, r)))?,
+            (Source::Fresh(bytes), _) => {
+                copy_run(out, read_from, run.take())?;
+                out.write_all(&u32::try_from(bytes.len())?.to_le_bytes())?;
+                out.write_all(bytes)?;
+            }
+        }
+    }
+    copy_run(out, read_from, run)
+}
+
+/// Copy the bytes `run` of the files the cache was read from to `out` (in the kernel where it can).
+fn copy_run(
+    out: &mut BufWriter<File>,
+    read_from: Option<&ReadFrom>,
+    run: Option<(Area, Range<usize>)>,
+) -> Result<(), Box<dyn Error>> {
+    let Some((area, run)) = run else {
         return Ok(());
     };
+    let read_from = read_from.ok_or("no cache file to copy from")?;
+    let (mut file, offset) = match area {
+        Area::MemoFile => (
+            &read_from
+                .memo_file
+                .as_ref()
+                .ok_or("no memo file to copy from")?
+                .0,
+            ID_LEN,
+        ),
+        Area::HeadFile => (&read_from.head_file, read_from.delta_at),
+    };
     out.flush()?;
-    old.seek(SeekFrom::Start(run.start as u64))?;
-    let len = (run.end - run.start) as u64;
-    if std::io::copy(&mut old.take(len), out.get_mut())? != len {
+    file.seek(SeekFrom::Start((offset + run.start) as u64))?;
+    let len = run.len() as u64;
+    if std::io::copy(&mut file.take(len), out.get_mut())? != len {
         return Err("the old cache file is shorter than it was".into());
     }
     Ok(())
@@ -607,6 +888,100 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), written);
     }
 
+    /// A cache of `n` documents saved at `path`, as loaded back.
+    fn saved_and_loaded(path: &Path, n: usize) -> BuildCache {
+        let docs = (0..n)
+            .map(|i| memo(&format!("p{i}.md"), &format!("Page {i}")))
+            .collect();
+        save(
+            path,
+            &BuildCache::new(7, [3; 16], docs, Manifest::default()),
+        );
+        load(path).expect("the cache loads")
+    }
+
+    fn retitle(cache: &mut BuildCache, i: usize, title: &str) {
+        let memo = &mut cache.docs[i];
+        memo.meta = Arc::new(FrontMatter {
+            title: Some(title.into()),
+            ..FrontMatter::default()
+        });
+        memo.encoded = None;
+    }
+
+    fn titles(cache: &BuildCache) -> Vec<String> {
+        (cache.docs.iter())
+            .map(|m| m.meta.title.clone().unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn a_few_changed_memos_go_to_the_head_file_and_the_memo_file_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("build.bin");
+        let memos = memo_file_path(&path);
+        let mut cache = saved_and_loaded(&path, 20);
+        let memo_file = std::fs::read(&memos).unwrap();
+        let head_file = std::fs::read(&path).unwrap();
+        retitle(&mut cache, 3, "Changed");
+        save(&path, &cache);
+        assert_eq!(
+            std::fs::read(&memos).unwrap(),
+            memo_file,
+            "the memo file stays"
+        );
+        assert!(std::fs::read(&path).unwrap().len() > head_file.len());
+        let mut again = load(&path).expect("the cache loads");
+        let mut expected: Vec<String> = (0..20).map(|i| format!("Page {i}")).collect();
+        expected[3] = "Changed".into();
+        assert_eq!(titles(&again), expected);
+        // A second change keeps the first one (now read from the head file).
+        retitle(&mut again, 17, "Also changed");
+        save(&path, &again);
+        assert_eq!(
+            std::fs::read(&memos).unwrap(),
+            memo_file,
+            "the memo file stays"
+        );
+        expected[17] = "Also changed".into();
+        assert_eq!(titles(&load(&path).expect("the cache loads")), expected);
+    }
+
+    #[test]
+    fn many_changed_memos_rewrite_the_memo_file_and_empty_the_head_files_share() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("build.bin");
+        let mut cache = saved_and_loaded(&path, 20);
+        let head_file_len = std::fs::read(&path).unwrap().len();
+        let memo_file = std::fs::read(memo_file_path(&path)).unwrap();
+        for i in 0..6 {
+            retitle(&mut cache, i, &format!("Changed {i}"));
+        }
+        save(&path, &cache);
+        assert_ne!(std::fs::read(memo_file_path(&path)).unwrap(), memo_file);
+        assert_eq!(std::fs::read(&path).unwrap().len(), head_file_len);
+        let loaded = load(&path).expect("the cache loads");
+        assert_eq!(titles(&loaded)[5], "Changed 5");
+        assert_eq!(titles(&loaded)[6], "Page 6");
+    }
+
+    #[test]
+    fn a_head_file_with_another_builds_memo_file_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("build.bin");
+        saved_and_loaded(&path, 3);
+        let head_file = std::fs::read(&path).unwrap();
+        let mut other = saved_and_loaded(&path, 3);
+        // Another build (another id) of the same memos, then the first head file again.
+        other.started_ns = 8;
+        other.read_from = None;
+        other.docs.iter_mut().for_each(|m| m.encoded = None);
+        save(&path, &other);
+        assert!(load(&path).is_some());
+        std::fs::write(&path, &head_file).unwrap();
+        assert!(load(&path).is_none());
+    }
+
     #[test]
     fn a_cut_short_or_overlong_cache_is_ignored() {
         let dir = tempfile::tempdir().unwrap();
@@ -618,5 +993,11 @@ mod tests {
         assert!(load(&path).is_none());
         std::fs::write(&path, &written).unwrap();
         assert!(load(&path).is_some());
+        let memos = memo_file_path(&path);
+        let memo_file = std::fs::read(&memos).unwrap();
+        std::fs::write(&memos, &memo_file[..memo_file.len() - 1]).unwrap();
+        assert!(load(&path).is_none());
+        std::fs::write(&memos, [memo_file.as_slice(), &[0]].concat()).unwrap();
+        assert!(load(&path).is_none());
     }
 }
