@@ -412,7 +412,9 @@ pub fn load(path: &Path) -> Option<BuildCache> {
         head_file: &bytes[delta_at..],
     };
     let spans = areas.spans(&head.runs)?;
-    let docs = spans
+    // Collected at its length, then unwrapped in place: collecting straight
+    // into `Option<Vec<_>>` grows the list piece by piece.
+    let decoded: Vec<Option<DocMemo>> = spans
         .into_par_iter()
         .map(|(area, span)| {
             let memo: DocMemo = bincode::deserialize(&areas.get(area)[span.clone()]).ok()?;
@@ -421,7 +423,8 @@ pub fn load(path: &Path) -> Option<BuildCache> {
                 ..memo
             })
         })
-        .collect::<Option<Vec<_>>>()?;
+        .collect();
+    let docs: Vec<DocMemo> = decoded.into_iter().collect::<Option<_>>()?;
     let mut cache = BuildCache {
         binary: head.binary,
         started_ns: head.started_ns,

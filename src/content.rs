@@ -213,20 +213,20 @@ pub fn load_scanned(
         report,
     } = scan;
     let mut report = report.clone();
-    let parsed: Vec<Result<Document, Diagnostic>> = markdown
-        .par_iter()
-        .map(|f| read_document(f, memory))
-        .collect();
-    let mut docs = Vec::with_capacity(parsed.len() + 1);
-    for r in parsed {
-        match r {
-            Ok(d) => docs.push(d),
-            Err(e) => report.push(e),
-        }
+    // Room for the implicit sections too: a Document is big, and each copy of
+    // 10 000 of them is megabytes of fresh memory to fault in.
+    let mut parsed: Vec<Result<Document, Diagnostic>> =
+        Vec::with_capacity(markdown.len() + dirs.len());
+    parsed.par_extend(markdown.par_iter().map(|f| read_document(f, memory)));
+    if parsed.iter().any(Result::is_err) {
+        report.extend(parsed.into_iter().filter_map(Result::err));
+        return Err(report);
     }
     if report.has_errors() {
         return Err(report);
     }
+    // Collected in place: `Result<Document, _>` is no bigger than a `Document`.
+    let mut docs: Vec<Document> = parsed.into_iter().filter_map(Result::ok).collect();
     docs.retain(|d| drafts || !d.meta.draft);
     add_implicit_sections(&mut docs, dirs);
     drop_pages_of_draft_sections(&mut docs, dirs, drafts);
@@ -535,7 +535,7 @@ fn add_implicit_sections(docs: &mut Vec<Document>, dirs: &[String]) {
         });
     }
     // Root section first, then everything in content-path order: stable indexes.
-    // Sorted as indexes, then moved once: a Document is too big to shuffle.
+    // Sorted as indexes, then moved in place: a Document is too big to shuffle.
     let mut order: Vec<usize> = (0..docs.len()).collect();
     order.sort_by(|&a, &b| {
         let (a, b) = (&docs[a].content_path, &docs[b].content_path);
@@ -543,9 +543,25 @@ fn add_implicit_sections(docs: &mut Vec<Document>, dirs: &[String]) {
             .cmp(&(b != "_index.md"))
             .then_with(|| a.cmp(b))
     });
-    let mut slots: Vec<Option<Document>> = std::mem::take(docs).into_iter().map(Some).collect();
-    docs.reserve_exact(slots.len());
-    docs.extend(order.into_iter().filter_map(|i| slots[i].take()));
+    permute(docs, &order);
+}
+
+/// Reorder `items` so that item `k` is the one that was at `order[k]`, in
+/// place: each cycle of the permutation is a chain of swaps.
+fn permute<T>(items: &mut [T], order: &[usize]) {
+    let mut placed = vec![false; items.len()];
+    for start in 0..items.len() {
+        let mut k = start;
+        while !placed[k] {
+            placed[k] = true;
+            let from = order[k];
+            if from == start {
+                break;
+            }
+            items.swap(k, from);
+            k = from;
+        }
+    }
 }
 
 /// A folder holding `index.md` is a page bundle, not a section.
@@ -811,6 +827,25 @@ fn attach_assets(content: &mut Content, others: &[Found]) {
         let dir = f.rel.rsplit_once('/').map_or("", |(d, _)| d);
         if let Some(&owner) = owner_of_dir.get(dir) {
             content.docs[owner].assets.push(f.abs.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn permute_in_place_moves_each_item_where_the_order_says(
+            order in (0..40usize).prop_flat_map(|n| Just((0..n).collect::<Vec<_>>()).prop_shuffle())
+        ) {
+            let items: Vec<String> = (0..order.len()).map(|i| format!("item {i}")).collect();
+            let expected: Vec<String> = order.iter().map(|&i| items[i].clone()).collect();
+            let mut permuted = items;
+            permute(&mut permuted, &order);
+            prop_assert_eq!(permuted, expected);
         }
     }
 }
