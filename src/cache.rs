@@ -626,7 +626,7 @@ fn write_cache(path: &Path, cache: &BuildCache) -> Result<(), Box<dyn Error>> {
             delta,
         )
     };
-    let head = bincode::serialize(&Head {
+    let head = Head {
         memo_file,
         runs,
         binary: cache.binary,
@@ -637,10 +637,12 @@ fn write_cache(path: &Path, cache: &BuildCache) -> Result<(), Box<dyn Error>> {
         sections: cache.sections,
         base_url: cache.base_url.as_str(),
         outputs: &cache.outputs,
-    })?;
+    };
+    // Measured, then encoded straight into the file: no buffer of its size to fault in.
+    let head_len = bincode::serialized_size(&head)?;
     replace(path, |out| {
-        out.write_all(&(head.len() as u64).to_le_bytes())?;
-        out.write_all(&head)?;
+        out.write_all(&head_len.to_le_bytes())?;
+        bincode::serialize_into(&mut *out, &head)?;
         copy_memos(out, read_from, delta)
     })
 }
