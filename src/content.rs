@@ -548,7 +548,7 @@ fn add_implicit_sections(docs: &mut Vec<Document>, dirs: &[String]) {
 
 /// Reorder `items` so that item `k` is the one that was at `order[k]`, in
 /// place: each cycle of the permutation is a chain of swaps.
-fn permute<T>(items: &mut [T], order: &[usize]) {
+pub(crate) fn permute<T>(items: &mut [T], order: &[usize]) {
     let mut placed = vec![false; items.len()];
     for start in 0..items.len() {
         let mut k = start;

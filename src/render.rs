@@ -8,7 +8,7 @@
 //! Nothing here touches the output folder; files go to a [`Sink`].
 
 use crate::config::Config;
-use crate::content::{Content, Document, Kind};
+use crate::content::{Content, Document, Kind, permute};
 use crate::diagnostics::{Diagnostic, Report};
 use crate::listing;
 use crate::markdown::{self, Facts, LinkContext, MarkdownOptions};
@@ -297,15 +297,27 @@ impl RenderJob<'_> {
         sink: &dyn Sink,
     ) -> Pass {
         let feed = self.feed_docs();
-        let mut firsts: Vec<First> = known
-            .into_par_iter()
-            .enumerate()
-            .map(|(i, k)| {
-                let first = self.first_pass(i, k, sink, feed.contains(&i));
+        // Documents without known facts (to render) first: they take longest,
+        // and the few of an edit build then run beside the checks of the rest
+        // instead of after them. The results go back into document order.
+        let mut order: Vec<usize> = (0..known.len()).collect();
+        order.sort_by_key(|&i| known[i].is_some());
+        let mut firsts: Vec<First> = order
+            .par_iter()
+            .map(|&i| {
+                let first = self.first_pass(i, known[i].clone(), sink, feed.contains(&i));
                 (self.tick)();
                 first
             })
             .collect();
+        drop(known);
+        if !order.is_sorted() {
+            let mut at = vec![0; order.len()];
+            for (k, &i) in order.iter().enumerate() {
+                at[i] = k;
+            }
+            permute(&mut firsts, &at);
+        }
         let mut report = Report::default();
         // One shared placeholder: `mem::take` would allocate an empty `Facts` per document.
         let moved_out = Arc::<Facts>::default();
