@@ -11,8 +11,8 @@
 //!   are not in the memo file, or not as they are now.
 //!
 //! A rebuild that changed a few memos writes only the head file: the memo
-//! file is rewritten (compacted) only when a quarter of the memos live in
-//! the head file, or half the memo file is out of date. Neither file is ever
+//! file is rewritten (compacted) only when a quarter of the memo bytes live
+//! in the head file, or half the memo file is out of date. Neither file is ever
 //! written in place: a new one is renamed over the old. A cache written by
 //! another binary, or unreadable, is ignored: the build then starts from
 //! nothing.
@@ -397,13 +397,7 @@ pub fn load(path: &Path) -> Option<BuildCache> {
     }
     let delta_at = at;
     let memo_file = if head.runs.iter().any(|r| r.area == Area::MemoFile) {
-        let file = File::open(memo_file_path(path)).ok()?;
-        let bytes = FileBytes::of(&file)?;
-        let id = head.memo_file;
-        if bytes.get(..ID_LEN) != Some(&id.id[..]) || bytes.len() as u64 != id.len {
-            return None;
-        }
-        Some((file, id, bytes))
+        Some(open_memo_file(path, head.memo_file)?)
     } else {
         None
     };
@@ -446,7 +440,18 @@ pub fn load(path: &Path) -> Option<BuildCache> {
     Some(cache)
 }
 
-/// The memo file that goes with the head file at `path`.
+/// The memo file that goes with the head file at `path`, if it is the one
+/// `id` names.
+fn open_memo_file(path: &Path, id: MemoFileId) -> Option<(File, MemoFileId, FileBytes)> {
+    let file = File::open(memo_file_path(path)).ok()?;
+    let bytes = FileBytes::of(&file)?;
+    if bytes.get(..ID_LEN) != Some(&id.id[..]) || bytes.len() as u64 != id.len {
+        return None;
+    }
+    Some((file, id, bytes))
+}
+
+/// Where the memo file that goes with the head file at `path` is.
 fn memo_file_path(path: &Path) -> PathBuf {
     path.with_extension("memos")
 }
@@ -584,9 +589,8 @@ fn write_cache(path: &Path, cache: &BuildCache) -> Result<(), Box<dyn Error>> {
     let fresh: Vec<Option<Vec<u8>>> = cache
         .docs
         .par_iter()
-        .map(|memo| match (&memo.encoded, read_from) {
-            (Some((Area::MemoFile, _)), Some(_)) if memo_file.is_some() => Ok(None),
-            (Some((Area::HeadFile, _)), Some(_)) => Ok(None),
+        .map(|memo| match &memo.encoded {
+            Some((area, _)) if can_copy(read_from, *area) => Ok(None),
             _ => bincode::serialize(memo).map(Some),
         })
         .collect::<Result<_, _>>()?;
@@ -601,15 +605,7 @@ fn write_cache(path: &Path, cache: &BuildCache) -> Result<(), Box<dyn Error>> {
             (None, None) => unreachable!("a memo not read from a file is encoded afresh"),
         })
         .collect();
-    let in_memo_file: usize = (sources.iter())
-        .filter(|s| matches!(s, Source::Read(Area::MemoFile, _)))
-        .map(Source::len)
-        .sum();
-    let elsewhere: usize = sources.iter().map(Source::len).sum::<usize>() - in_memo_file;
-    let compact = memo_file.is_none_or(|(_, id)| {
-        elsewhere * 4 > in_memo_file + elsewhere || (in_memo_file as u64) * 2 < id.len
-    });
-    let (memo_file, runs, delta) = if compact {
+    let (memo_file, runs, delta) = if compaction_due(&sources, memo_file.map(|(_, id)| id)) {
         let id = write_memo_file(path, cache, read_from, &sources)?;
         let count = sources.len() as u64;
         let runs = vec![Run {
@@ -645,6 +641,24 @@ fn write_cache(path: &Path, cache: &BuildCache) -> Result<(), Box<dyn Error>> {
         bincode::serialize_into(&mut *out, &head)?;
         copy_memos(out, read_from, delta)
     })
+}
+
+/// Whether to write a new memo file: there is none, a quarter of the memo
+/// bytes would live in the head file, or half of the memo file is out of date.
+fn compaction_due(sources: &[Source], memo_file: Option<&MemoFileId>) -> bool {
+    let in_memo_file: usize = (sources.iter())
+        .filter(|s| matches!(s, Source::Read(Area::MemoFile, _)))
+        .map(Source::len)
+        .sum();
+    let elsewhere: usize = sources.iter().map(Source::len).sum::<usize>() - in_memo_file;
+    memo_file.is_none_or(|id| {
+        elsewhere * 4 > in_memo_file + elsewhere || (in_memo_file as u64) * 2 < id.len
+    })
+}
+
+/// Whether a memo in `area` of the files the cache was read from can be copied from there.
+fn can_copy(read_from: Option<&ReadFrom>, area: Area) -> bool {
+    read_from.is_some_and(|r| area == Area::HeadFile || r.memo_file.is_some())
 }
 
 /// Where each memo goes when the memo file stays: those in it stay there,
