@@ -667,31 +667,25 @@ fn runs_and_delta(sources: Vec<Source>) -> (Vec<Run>, Vec<Source>) {
     let mut runs: Vec<Run> = Vec::new();
     let mut delta = Vec::new();
     let mut delta_len = 0;
-    let mut memo_file_end = None;
+    // Where the last memo placed ends, in its area.
+    let mut end = 0;
     for source in sources {
         let (area, start) = match &source {
             Source::Read(Area::MemoFile, r) => (Area::MemoFile, r.start),
             _ => (Area::HeadFile, delta_len),
         };
-        let follows = match area {
-            Area::MemoFile => memo_file_end == Some(start),
-            Area::HeadFile => true,
-        };
         match runs.last_mut() {
-            Some(run) if run.area == area && follows => run.count += 1,
+            Some(run) if run.area == area && end == start => run.count += 1,
             _ => runs.push(Run {
                 area,
                 start: start as u64,
                 count: 1,
             }),
         }
-        match area {
-            Area::MemoFile => memo_file_end = Some(start + source.len()),
-            Area::HeadFile => {
-                memo_file_end = None;
-                delta_len += source.len();
-                delta.push(source);
-            }
+        end = start + source.len();
+        if area == Area::HeadFile {
+            delta_len = end;
+            delta.push(source);
         }
     }
     (runs, delta)
@@ -942,13 +936,16 @@ mod tests {
         let mut cache = saved_and_loaded(&path, 20);
         let memo_file = std::fs::read(&memos).unwrap();
         let head_file = std::fs::read(&path).unwrap();
+        let memo_file_stays = || {
+            assert_eq!(
+                std::fs::read(&memos).unwrap(),
+                memo_file,
+                "the memo file stays"
+            )
+        };
         retitle(&mut cache, 3, "Changed");
         save(&path, &cache);
-        assert_eq!(
-            std::fs::read(&memos).unwrap(),
-            memo_file,
-            "the memo file stays"
-        );
+        memo_file_stays();
         assert!(std::fs::read(&path).unwrap().len() > head_file.len());
         let mut again = load(&path).expect("the cache loads");
         let mut expected: Vec<String> = (0..20).map(|i| format!("Page {i}")).collect();
@@ -957,12 +954,25 @@ mod tests {
         // A second change keeps the first one (now read from the head file).
         retitle(&mut again, 17, "Also changed");
         save(&path, &again);
-        assert_eq!(
-            std::fs::read(&memos).unwrap(),
-            memo_file,
-            "the memo file stays"
-        );
+        memo_file_stays();
         expected[17] = "Also changed".into();
+        assert_eq!(titles(&load(&path).expect("the cache loads")), expected);
+    }
+
+    #[test]
+    fn a_memo_dropped_from_the_middle_is_skipped_in_the_memo_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("build.bin");
+        let mut cache = saved_and_loaded(&path, 20);
+        let memo_file = std::fs::read(memo_file_path(&path)).unwrap();
+        cache.docs.remove(4);
+        cache.reindex();
+        save(&path, &cache);
+        assert_eq!(std::fs::read(memo_file_path(&path)).unwrap(), memo_file);
+        let expected: Vec<String> = (0..20)
+            .filter(|&i| i != 4)
+            .map(|i| format!("Page {i}"))
+            .collect();
         assert_eq!(titles(&load(&path).expect("the cache loads")), expected);
     }
 

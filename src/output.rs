@@ -134,7 +134,12 @@ pub fn intact(out: &Path, manifest: &Manifest) -> bool {
     out.join(MARKER).is_file()
         && manifest
             .par_iter()
-            .all(|(path, e)| folder.stat(path) == Some(e.stat))
+            .all(|(path, e)| as_written(&folder, path, e))
+}
+
+/// Whether the file at `path` in `folder` still has the stat `entry` recorded when it was written.
+fn as_written(folder: &Folder, path: &str, entry: &Entry) -> bool {
+    folder.stat(path) == Some(entry.stat)
 }
 
 const UNCHECKED: u8 = 0;
@@ -185,18 +190,15 @@ impl Staging {
                 .map_err(|e| io_error(&dir, "cannot remove old staging folder", e))?;
         }
         fs::create_dir(&dir).map_err(|e| io_error(&dir, "cannot create", e))?;
+        let entries = previous.as_ref().map_or(0, |m| m.len());
         Ok(Staging {
             out: out.to_path_buf(),
             out_folder: Folder::open(out),
             dir,
             created_out,
             was_empty,
-            kept: (0..previous.as_ref().map_or(0, |m| m.len()))
-                .map(|_| AtomicBool::new(false))
-                .collect(),
-            intact: (0..previous.as_ref().map_or(0, |m| m.len()))
-                .map(|_| AtomicU8::new(UNCHECKED))
-                .collect(),
+            kept: (0..entries).map(|_| AtomicBool::new(false)).collect(),
+            intact: (0..entries).map(|_| AtomicU8::new(UNCHECKED)).collect(),
             gathered: Mutex::new(Gathered::default()),
             previous,
             finished: false,
@@ -226,7 +228,7 @@ impl Staging {
     }
 
     fn check(&self, i: usize, path: &str, entry: &Entry) -> bool {
-        let ok = self.out_folder.stat(path) == Some(entry.stat);
+        let ok = as_written(&self.out_folder, path, entry);
         self.intact[i].store(if ok { INTACT } else { DAMAGED }, Ordering::Release);
         ok
     }
@@ -240,7 +242,7 @@ impl Staging {
             INTACT => true,
             DAMAGED => false,
             // Being checked right now: cheaper to look again than to wait.
-            _ => self.out_folder.stat(path) == Some(entry.stat),
+            _ => as_written(&self.out_folder, path, entry),
         }
     }
 
