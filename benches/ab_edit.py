@@ -11,7 +11,8 @@ one-page edits (a sentence appended to the same page of each copy). Prints
 the median and fastest wall time and the median CPU time (user + system) of
 each binary's edit builds.
 
-The corpus comes from ../shared/bench/gen_site.py (or $GEN_SITE) into
+The corpus comes from examples/gen_corpus.rs (or $GEN_SITE, a command taking
+N DIR) into
 $BENCH_DIR (default /dev/shm/explainer-bench), as benches/bench.sh makes it;
 the copies and outputs go to $BENCH_DIR/ab/.
 """
@@ -31,8 +32,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def corpus(pages, work):
     site = os.path.join(work, f"site-{pages}")
     if not os.path.isdir(os.path.join(site, "explainer", "content")):
-        gen = os.environ.get("GEN_SITE", os.path.join(REPO, "..", "shared", "bench", "gen_site.py"))
-        subprocess.run([sys.executable, gen, str(pages), site], check=True, stdout=subprocess.DEVNULL)
+        gen = os.environ.get("GEN_SITE")
+        if gen:
+            command = [gen]
+        else:
+            command = ["cargo", "run", "--release", "--quiet", "--example", "gen_corpus", "--"]
+        subprocess.run(command + [str(pages), site], check=True, stdout=subprocess.DEVNULL, cwd=REPO)
     return os.path.join(site, "explainer")
 
 

@@ -3,8 +3,8 @@
 #
 #   bash benches/bench.sh [RUNS]        # RUNS cold builds of each, alternating (default 3)
 #
-# Generates 1k- and 10k-page corpora on /dev/shm with ../shared/bench/gen_site.py
-# (or $GEN_SITE), builds each with the release explainer and with Hugo
+# Generates 1k- and 10k-page corpora on /dev/shm with examples/gen_corpus.rs
+# (or $GEN_SITE, a command taking N DIR), builds each with the release explainer and with Hugo
 # alternately, and prints the fastest and the median wall time, and the CPU time
 # (user+sys) and peak RSS of the fastest run (benches/measure.py: wall to the
 # microsecond, the rest from the kernel's rusage), the ratios, and EDITS
@@ -16,13 +16,13 @@ cd "$(dirname "$0")/.."
 REPO=$PWD
 RUNS=${1:-3}
 EDITS=${EDITS:-10}
-GEN=${GEN_SITE:-$REPO/../shared/bench/gen_site.py}
 WORK=${BENCH_DIR:-/dev/shm/explainer-bench}
 HUGO=${HUGO:-/usr/bin/hugo}
 
-cargo build --release --quiet
-BIN=$REPO/target/release/explainer
-[ -n "${CARGO_TARGET_DIR:-}" ] && BIN=$CARGO_TARGET_DIR/release/explainer
+cargo build --release --quiet --bin explainer --example gen_corpus
+TARGET=${CARGO_TARGET_DIR:-$REPO/target}
+BIN=$TARGET/release/explainer
+GEN=${GEN_SITE:-$TARGET/release/examples/gen_corpus}
 mkdir -p "$WORK"
 
 # measure OUTFILE CMD... : append "wall user sys maxrss_kb" of one run to OUTFILE
@@ -51,7 +51,7 @@ printf '|%s|%s|%s|%s|%s|\n' "----------------------------------------" "--------
 for n in 1000 10000; do
   site=$WORK/site-$n
   if [ ! -d "$site/explainer/content" ]; then
-    python3 "$GEN" "$n" "$site" >/dev/null
+    $GEN "$n" "$site" >/dev/null
   fi
   out=$WORK/out-$n
   e=$WORK/explainer-$n.txt; h=$WORK/hugo-$n.txt; noop=$WORK/noop-$n.txt; edit=$WORK/edit-$n.txt

@@ -5,7 +5,7 @@
 #
 # SITE defaults to this repository's own site. The site is copied to a
 # temporary folder first; only the copy is edited. A 10k-page corpus:
-#   python3 /work/shared/bench/gen_site.py 10000 /dev/shm/bench10k
+#   cargo run --release --example gen_corpus -- 10000 /dev/shm/bench10k
 #   benches/serve_latency.sh /dev/shm/bench10k/explainer
 set -euo pipefail
 cd "$(dirname "$0")/.."

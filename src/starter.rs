@@ -67,7 +67,7 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("starter/templates/sources.html"),
     ),
     ("static/style.css", include_str!("starter/static/style.css")),
-    (".gitignore", "/public/\n"),
+    (".gitignore", "/public/\n/.explainer-cache/\n"),
 ];
 
 /// Write a starter site into `dir`; returns the exit code (0, or 1 on failure).

@@ -3,6 +3,9 @@
 mod common;
 use common::*;
 
+#[path = "../examples/gen_corpus.rs"]
+mod gen_corpus;
+
 #[test]
 fn builds_pages_sections_and_site_files() {
     let site = Site::basic()
@@ -263,17 +266,7 @@ fn refuses_output_folders_it_must_not_touch() {
 #[test]
 fn bench_corpus_builds() {
     let dir = tempfile::tempdir().unwrap();
-    let generator = repo_root().join("../shared/bench/gen_site.py");
-    if !generator.exists() {
-        panic!("the benchmark generator {} is missing", generator.display());
-    }
-    let status = std::process::Command::new("python3")
-        .arg(&generator)
-        .arg("200")
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    gen_corpus::write_corpus(200, dir.path()).unwrap();
     let root = dir.path().join("explainer");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_explainer"))
         .args(["build", "--root"])
@@ -285,7 +278,27 @@ fn bench_corpus_builds() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(root.join("public/s3/p13/index.html").exists());
+    let page = std::fs::read_to_string(root.join("public/s3/p13/index.html")).unwrap();
+    assert!(page.contains("<h1>Page 13</h1>"), "{page}");
+    assert!(page.contains("href=\"../../s4/p14/\""), "{page}");
+}
+
+#[test]
+fn bench_corpus_is_the_same_every_run_and_refuses_foreign_folders() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    gen_corpus::write_corpus(30, a.path()).unwrap();
+    gen_corpus::write_corpus(30, b.path()).unwrap();
+    // A rerun into its own folder replaces it.
+    gen_corpus::write_corpus(30, a.path()).unwrap();
+    let page = "hugo/content/s7/p17.md";
+    assert_eq!(
+        std::fs::read(a.path().join(page)).unwrap(),
+        std::fs::read(b.path().join(page)).unwrap()
+    );
+    let foreign = tempfile::tempdir().unwrap();
+    std::fs::write(foreign.path().join("precious.txt"), "keep me").unwrap();
+    assert!(gen_corpus::write_corpus(30, foreign.path()).is_err());
+    assert!(foreign.path().join("precious.txt").exists());
 }
 
 #[test]

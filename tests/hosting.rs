@@ -806,6 +806,36 @@ fn new_writes_a_site_that_builds_and_checks_clean() {
 }
 
 #[test]
+fn new_site_keeps_build_output_and_cache_out_of_git() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("site");
+    assert!(new(&dir).status.success());
+    build(&dir, &dir.join("public"), &[]);
+    assert!(
+        dir.join(".explainer-cache").is_dir(),
+        "the build keeps a cache"
+    );
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", describe(&out));
+        text(&out.stdout)
+    };
+    git(&["init", "-q"]);
+    let untracked = git(&["status", "--porcelain", "--untracked-files=all"]);
+    assert!(untracked.contains("content/_index.md"), "{untracked}");
+    for generated in ["public/", ".explainer-cache/"] {
+        assert!(
+            !untracked.contains(generated),
+            "{generated} would be committed:\n{untracked}"
+        );
+    }
+}
+
+#[test]
 fn new_into_an_existing_empty_folder() {
     let tmp = tempfile::tempdir().unwrap();
     let out = new(tmp.path());
