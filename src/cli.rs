@@ -61,6 +61,12 @@ pub struct SiteArgs {
     pub drafts: bool,
 }
 
+/// `--base-url`, checked while parsing the command line: a bad one is a usage
+/// error (exit 2), like any other bad flag.
+fn parse_base_url(url: &str) -> Result<String, String> {
+    crate::config::normalise_base_url(url).map_err(|why| why.to_string())
+}
+
 #[derive(Args, Debug)]
 pub struct BuildArgs {
     #[command(flatten)]
@@ -69,7 +75,7 @@ pub struct BuildArgs {
     #[arg(short = 'o', long)]
     pub output_dir: Option<PathBuf>,
     /// Use this base URL instead of config.toml's.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_base_url)]
     pub base_url: Option<String>,
     /// Write relative links, so the output works from file:// and any folder.
     #[arg(long)]
@@ -239,6 +245,7 @@ fn build(args: BuildArgs) -> i32 {
     let level = if args.verbose { "debug" } else { "warn" };
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(interactive())
         .with_env_filter(level)
         .try_init();
     let opts = Options {

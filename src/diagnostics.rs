@@ -92,6 +92,14 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 
+    /// The message with its location, on one line.
+    pub fn summary(&self) -> String {
+        match self.location() {
+            Some(at) => format!("{} ({at})", self.message),
+            None => self.message.clone(),
+        }
+    }
+
     /// `file:line:col`, or as much of it as is known.
     pub fn location(&self) -> Option<String> {
         let file = self.file.as_ref()?.display().to_string();
@@ -109,28 +117,53 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        writeln!(f, "{label}[{}]: {}", self.code, self.message)?;
+        writeln!(f, "{label}[{}]: {}", self.code, printable(&self.message))?;
         if let Some(loc) = self.location() {
-            writeln!(f, "  --> {loc}")?;
+            writeln!(f, "  --> {}", printable(&loc))?;
         }
         if let (Some(line), Some(src)) = (self.line, &self.source_line) {
             let width = line.to_string().len();
             let pad = " ".repeat(width);
+            let shown = printable(src);
             writeln!(f, "{pad} |")?;
-            writeln!(f, "{line} | {src}")?;
+            writeln!(f, "{line} | {shown}")?;
             let col = self.column.unwrap_or(1);
             let caret_pad: String = src
                 .chars()
                 .take(col.saturating_sub(1))
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .map(|c| match c {
+                    '\t' => "\t".to_string(),
+                    c if c.is_control() => " ".repeat(escaped(c).chars().count()),
+                    _ => " ".to_string(),
+                })
                 .collect();
             writeln!(f, "{pad} | {caret_pad}^")?;
         }
         for note in &self.notes {
-            writeln!(f, "  = {note}")?;
+            writeln!(f, "  = {}", printable(note))?;
         }
         Ok(())
     }
+}
+
+/// `text` with control characters (other than tab) written as escapes, so a
+/// file name or line holding them cannot drive the terminal.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\t') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| match c {
+            '\t' => "\t".to_string(),
+            c if c.is_control() => escaped(c),
+            c => c.to_string(),
+        })
+        .collect::<String>()
+        .into()
+}
+
+fn escaped(c: char) -> String {
+    c.escape_default().to_string()
 }
 
 /// A 1-based line and column in a text.

@@ -178,10 +178,21 @@ pub fn parse(text: &str, split: &Split<'_>) -> Result<FrontMatter, Diagnostic> {
     }
 }
 
-/// The YAML error's message without the location suffix the library adds.
+/// The YAML error's message without the location the library writes into it
+/// (`error: line 2 column 1: …`, `… at line 2 column 1`): that location counts
+/// from the header, not the file, and the diagnostic carries the file's own.
 fn yaml_message(e: &serde_saphyr::Error) -> String {
     let full = e.to_string();
-    let first = full.lines().next().unwrap_or("").trim();
+    let mut first = full.lines().next().unwrap_or("").trim();
+    first = first.strip_prefix("error: ").unwrap_or(first);
+    if let Some(rest) = first.strip_prefix("line ")
+        && let Some((location, message)) = rest.split_once(": ")
+        && location
+            .split(' ')
+            .all(|w| w == "column" || w.parse::<u64>().is_ok())
+    {
+        first = message;
+    }
     match first.rfind(" at line ") {
         Some(i) => first[..i].to_string(),
         None => first.to_string(),

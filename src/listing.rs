@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tera::Value;
 
 /// The fields of page and section objects, in the order templates see them.
-const FIELD_NAMES: [&str; 15] = [
+pub const FIELD_NAMES: [&str; 15] = [
     "kind",
     "title",
     "description",

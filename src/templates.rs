@@ -80,7 +80,11 @@ impl Templates {
             .tera
             .add_raw_templates(all.iter().map(|(n, t)| (n.as_str(), t.as_str())))
         {
-            report.push(templates.diagnostic(&e, None));
+            let found = templates.diagnostics(&e);
+            if found.is_empty() {
+                report.push(templates.unlocated(&e));
+            }
+            report.extend(found);
             return Err(report);
         }
         templates.all = all;
@@ -118,33 +122,214 @@ impl Templates {
 
     /// A diagnostic for a Tera error, located in the template when Tera knows where.
     fn diagnostic(&self, e: &tera::Error, rendering: Option<&Path>) -> Diagnostic {
-        use tera::ErrorKind;
-        let mut d = match e.kind() {
-            ErrorKind::SyntaxError(r) | ErrorKind::RenderingError(r) => {
-                let file = Path::new(TEMPLATES_DIR).join(r.filename());
-                let d = Diagnostic::error("template", r.message().to_string()).in_file(&file);
-                match self.sources.get(r.filename()) {
-                    Some(text) => d.at_line_col(text, r.span().start_line, r.span().start_col + 1),
-                    None => {
-                        let mut d = d;
-                        d.line = Some(r.span().start_line);
-                        d.column = Some(r.span().start_col + 1);
-                        d
-                    }
-                }
-            }
-            _ => Diagnostic::error("template", e.to_string()),
-        };
-        let mut cause = std::error::Error::source(e);
-        while let Some(c) = cause {
-            d = d.note(format!("caused by: {c}"));
-            cause = c.source();
+        let mut found = self.diagnostics(e).into_iter();
+        let mut d = found.next().unwrap_or_else(|| self.unlocated(e));
+        for other in found {
+            d = d.note(format!("also: {}", other.summary()));
         }
         if let Some(path) = rendering {
             d = d.note(format!("while rendering {}", path.display()));
         }
         d
     }
+
+    /// Every located finding in a Tera error: a loading error may hold several
+    /// (one per unknown filter, say), as reports Tera has already formatted.
+    fn diagnostics(&self, e: &tera::Error) -> Vec<Diagnostic> {
+        use tera::ErrorKind;
+        match e.kind() {
+            ErrorKind::SyntaxError(r) | ErrorKind::RenderingError(r) => {
+                let span = r.span();
+                vec![self.located(
+                    r.message(),
+                    r.filename(),
+                    span.start_line,
+                    span.start_col + 1,
+                )]
+            }
+            ErrorKind::Msg(text) => tera_reports(text)
+                .into_iter()
+                .map(|(message, name, line, col)| self.located(&message, &name, line, col))
+                .collect(),
+            ErrorKind::CircularExtend {
+                tpl,
+                inheritance_chain,
+            } => {
+                vec![self.in_chain(tpl, inheritance_chain, "extends", "circular `extends`")]
+            }
+            ErrorKind::CircularInclude { tpl, include_chain } => {
+                vec![self.in_chain(tpl, include_chain, "include", "circular `include`")]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// An error in template `name` at `line`:`col` (1-based), with hints.
+    fn located(&self, message: &str, name: &str, line: usize, col: usize) -> Diagnostic {
+        let d = Diagnostic::error("template", message).in_file(Path::new(TEMPLATES_DIR).join(name));
+        let d = match self.template_text(name) {
+            Some(text) => d.at_line_col(text, line, col),
+            None => {
+                let mut d = d;
+                d.line = Some(line);
+                d.column = Some(col);
+                d
+            }
+        };
+        with_field_hint(d)
+    }
+
+    /// A circular `extends`/`include`, located at the tag in `tpl` that starts
+    /// the loop.
+    fn in_chain(&self, tpl: &str, chain: &[String], tag: &str, what: &str) -> Diagnostic {
+        let message = format!("{what}: {}", chain.join(" → "));
+        let d = Diagnostic::error("template", message).in_file(Path::new(TEMPLATES_DIR).join(tpl));
+        let next = chain
+            .iter()
+            .skip_while(|name| name.as_str() != tpl)
+            .nth(1)
+            .or(chain.first());
+        let at = self.template_text(tpl).and_then(|text| {
+            let target = next?;
+            tag_offset(text, tag, target).map(|at| (text, at))
+        });
+        match at {
+            Some((text, at)) => d.at_offset(text, at),
+            None => d,
+        }
+    }
+
+    fn unlocated(&self, e: &tera::Error) -> Diagnostic {
+        let mut d = Diagnostic::error("template", strip_error_prefix(&e.to_string()));
+        let mut cause = std::error::Error::source(e);
+        while let Some(c) = cause {
+            d = d.note(format!("caused by: {c}"));
+            cause = c.source();
+        }
+        d
+    }
+
+    /// The text of template `name`, the site's own or a built-in fallback.
+    fn template_text(&self, name: &str) -> Option<&str> {
+        self.sources.get(name).map(String::as_str).or_else(|| {
+            self.all
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| t.as_str())
+        })
+    }
+}
+
+/// The reports in a message Tera formatted itself: `error: MESSAGE` followed
+/// by ` --> NAME:LINE:COL`, as (message, name, line, column).
+fn tera_reports(text: &str) -> Vec<(String, String, usize, usize)> {
+    let mut found = Vec::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(message) = line.strip_prefix("error: ") else {
+            continue;
+        };
+        let location = lines
+            .peek()
+            .and_then(|next| next.trim_start().strip_prefix("--> "))
+            .and_then(parse_location);
+        if let Some((name, line, col)) = location {
+            found.push((message.to_string(), name, line, col));
+        }
+    }
+    found
+}
+
+/// `NAME:LINE:COL`.
+fn parse_location(text: &str) -> Option<(String, usize, usize)> {
+    let (rest, col) = text.rsplit_once(':')?;
+    let (name, line) = rest.rsplit_once(':')?;
+    Some((name.to_string(), line.parse().ok()?, col.parse().ok()?))
+}
+
+fn strip_error_prefix(text: &str) -> String {
+    text.strip_prefix("error: ").unwrap_or(text).to_string()
+}
+
+/// Where `{% TAG "target" %}` starts in a template's text.
+fn tag_offset(text: &str, tag: &str, target: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = text[from..].find("{%") {
+        let start = from + i;
+        let inner = text[start + 2..].trim_start_matches(['-', ' ', '\t', '\n']);
+        if let Some(rest) = inner.strip_prefix(tag)
+            && rest
+                .trim_start()
+                .trim_start_matches(['"', '\''])
+                .starts_with(target)
+        {
+            return Some(start);
+        }
+        from = start + 2;
+    }
+    None
+}
+
+/// Fields a page or section object can have (docs/reference.md, "Template
+/// context"); an object carries only those its templates name.
+const OBJECT_FIELDS: &[&str] = &[
+    "content",
+    "template",
+    "statements",
+    "facts",
+    "events",
+    "changes",
+    "pages",
+    "subsections",
+];
+
+/// For "Field `x` is not defined": the closest field name, and every field
+/// the object could have (Tera lists only those the object carries).
+fn with_field_hint(mut d: Diagnostic) -> Diagnostic {
+    let Some(field) = d
+        .message
+        .strip_prefix("Field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(field, _)| field.to_string())
+    else {
+        return d;
+    };
+    let carried: Vec<String> = d
+        .message
+        .split_once("Available fields: ")
+        .map(|(_, list)| list.split(", ").map(|f| f.trim().to_string()).collect())
+        .unwrap_or_default();
+    let is_document = carried.iter().any(|f| f == "permalink");
+    let mut candidates: Vec<String> = carried;
+    if is_document {
+        let documented = crate::listing::FIELD_NAMES.iter().chain(OBJECT_FIELDS);
+        candidates.extend(documented.map(|f| f.to_string()));
+        candidates.sort();
+        candidates.dedup();
+    }
+    d.message = format!("field `{field}` is not defined");
+    if let Some(best) = closest(&field, &candidates) {
+        d = d.note(format!("did you mean `{best}`?"));
+    }
+    if !candidates.is_empty() {
+        let kind = if is_document {
+            "page and section objects have"
+        } else {
+            "this object has"
+        };
+        d = d.note(format!("{kind}: {}", candidates.join(", ")));
+    }
+    d
+}
+
+/// The candidate nearest to `word`, if any is near enough to be a typo.
+fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), c))
+        .filter(|(distance, c)| *distance <= 2.max(c.len() / 3))
+        .min()
+        .map(|(_, c)| c.as_str())
 }
 
 /// The fields of page objects the templates may read: every identifier and
