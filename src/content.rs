@@ -500,6 +500,22 @@ fn check_section_only_keys(meta: &FrontMatter, text: &str) -> Result<(), Diagnos
     Ok(())
 }
 
+/// The title of a folder without `_index.md`: its name with separators as
+/// spaces and a capital first letter (`field-notes` → "Field notes"); the root
+/// has none (the site title stands in).
+fn folder_title(dir: &str) -> String {
+    let name = dir
+        .rsplit('/')
+        .next()
+        .unwrap_or(dir)
+        .replace(['-', '_'], " ");
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// Give every folder without `_index.md` a default section (the root included).
 fn add_implicit_sections(docs: &mut Vec<Document>, dirs: &[String]) {
     let existing: HashSet<String> = docs
@@ -525,7 +541,10 @@ fn add_implicit_sections(docs: &mut Vec<Document>, dirs: &[String]) {
             stamp: Stamp::default(),
             has_file: false,
             may_cite: false,
-            meta: Arc::default(),
+            meta: Arc::new(FrontMatter {
+                title: (!dir.is_empty()).then(|| folder_title(dir)),
+                ..FrontMatter::default()
+            }),
             path: String::new(),
             slug: String::new(),
             parent: None,

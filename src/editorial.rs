@@ -212,8 +212,11 @@ pub struct EventDecl {
 pub struct PartyDecl {
     pub id: String,
     pub name: String,
-    pub page: String,
+    /// The party's page (`@/parties/russia.md`); a party may have none.
+    pub page: Option<String>,
     pub description: Option<String>,
+    /// Lower weights come first; parties without one follow, in declaration order.
+    pub weight: Option<i64>,
 }
 
 /// A question statements answer, for the claim-and-response view (`[[questions]]`).
@@ -334,6 +337,9 @@ impl Registry {
         index_by_id(&reg.facts, |f| &f.id, "fact", content, report);
         index_by_id(&reg.events, |e| &e.id, "event", content, report);
         index_by_id(&reg.parties, |p| &p.id, "party", content, report);
+        // Stable: parties of equal weight (or none) keep their declaration order.
+        reg.parties
+            .sort_by_key(|p| (p.item.weight.is_none(), p.item.weight));
         index_by_id(&reg.questions, |q| &q.id, "question", content, report);
         reg.load_archives(content, report);
         reg

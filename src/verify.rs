@@ -162,14 +162,15 @@ impl Verifier<'_> {
             }
         }
         for p in &reg.parties {
-            if self.content.by_path(&p.item.page).is_none() {
+            let Some(page) = &p.item.page else { continue };
+            if self.content.by_path(page).is_none() {
                 report.push(self.err(
                     p.origin,
-                    &p.item.page,
+                    page,
                     "link",
                     format!(
-                        "party `{}` names page {:?}, which does not exist",
-                        p.item.id, p.item.page
+                        "party `{}` names page {page:?}, which does not exist",
+                        p.item.id
                     ),
                 ));
             }

@@ -229,9 +229,11 @@ impl<'a> ViewBuilder<'a> {
 
     fn party_ref(&self, id: &str) -> Option<PartyRef> {
         let p = self.registry.parties.iter().find(|p| p.item.id == id)?;
-        let href = self
-            .content
-            .by_path(&p.item.page)
+        let href = p
+            .item
+            .page
+            .as_deref()
+            .and_then(|page| self.content.by_path(page))
             .map(|d| self.urls.permalink(&d.path))
             .unwrap_or_default();
         Some(PartyRef {
