@@ -261,7 +261,8 @@ pub struct Located<T> {
 #[derive(Debug, Clone)]
 pub struct Archive {
     pub path: PathBuf,
-    pub text: String,
+    /// The text cut into normalised passages, as quotations are matched.
+    pub passages: crate::verify::quotation::Passages,
 }
 
 /// Every editorial declaration of the site, with indexes by id.
@@ -354,8 +355,9 @@ impl Registry {
             let path = archive_path(&content.root, &doc.source, archive);
             match std::fs::read_to_string(&path) {
                 Ok(text) => {
+                    let passages = crate::verify::quotation::Passages::of_text(&text);
                     self.archives
-                        .insert(src.item.id.clone(), Archive { path, text });
+                        .insert(src.item.id.clone(), Archive { path, passages });
                 }
                 Err(e) => report.push(locate(content, src.origin, archive).with_message(format!(
                     "cannot read archive {archive:?} of source `{}`: {e}",

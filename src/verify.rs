@@ -3,11 +3,14 @@
 //!
 //! Every finding is a located [`Diagnostic`]; the counts feed `check`'s summary.
 
+pub mod quotation;
+
 use crate::content::Content;
 use crate::diagnostics::{Diagnostic, Report};
 use crate::editorial::{Origin, Registry, StatementKind, Status, located};
 use crate::markdown::Facts;
 use crate::render::StaticFile;
+use quotation::{MIN_STATEMENT_WORDS, Quotation};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -261,9 +264,9 @@ impl Verifier<'_> {
     }
 
     fn passage_found(&self, source: &str, passage: &str) -> bool {
-        self.registry
-            .archive_for(source)
-            .is_some_and(|a| normalise(&a.text).contains(&normalise(passage)))
+        let archive = self.registry.archive_for(source);
+        let quotation = Quotation::parse(passage, MIN_STATEMENT_WORDS);
+        matches!((archive, quotation), (Some(a), Ok(q)) if q.found_in(&a.passages))
     }
 
     /// Check one passage; `None` when it cannot be checked (unknown source or no archive).
@@ -289,30 +292,34 @@ impl Verifier<'_> {
             ));
             return None;
         };
-        let haystack = normalise(&archive.text);
-        let needle = normalise(passage);
-        if needle.is_empty() {
-            report.push(self.err(origin, &origin_id(passage), what, format!("empty {what}")));
-            return Some(false);
-        }
-        if haystack.contains(&needle) {
-            return Some(true);
-        }
-        let (closest_passage, difference) = closest_passage(&haystack, &needle);
         let label = if what == "quotation" {
             "quotation"
         } else {
             "basis passage"
         };
-        report.push(
-            self.err(origin, passage, what, format!(
-                "{label} not found word for word in the archived text of source `{source}` ({})",
-                archive.path.file_name().map_or(String::new(), |f| f.to_string_lossy().into_owned())
-            ))
-            .note(format!("{label}:      {needle}"))
-            .note(format!("closest passage: {closest_passage}"))
-            .note(difference),
-        );
+        let quotation = match Quotation::parse(passage, MIN_STATEMENT_WORDS) {
+            Ok(q) => q,
+            Err(why) => {
+                let needle = if passage.trim().is_empty() {
+                    &origin_id(passage)
+                } else {
+                    passage
+                };
+                report.push(self.err(origin, needle, what, why.explain(label)));
+                return Some(false);
+            }
+        };
+        if quotation.found_in(&archive.passages) {
+            return Some(true);
+        }
+        report.push(not_found(
+            self.err(origin, passage, what, String::new()),
+            label,
+            passage,
+            source,
+            archive,
+            &quotation,
+        ));
         Some(false)
     }
 
@@ -698,74 +705,37 @@ fn check_external(url: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// Normalise whitespace and typographic quotes, nothing else.
-pub fn normalise(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut space = false;
-    for c in text.chars() {
-        let c = match c {
-            '“' | '”' | '„' | '‟' | '″' | '«' | '»' => '"',
-            '‘' | '’' | '‚' | '‛' | '′' => '\'',
-            c => c,
-        };
-        if c.is_whitespace() {
-            space = !out.is_empty();
-            continue;
-        }
-        if space {
-            out.push(' ');
-            space = false;
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// The passage of `haystack` that best matches `needle` word by word, and where they first differ.
-pub fn closest_passage(haystack: &str, needle: &str) -> (String, String) {
-    let hay: Vec<&str> = haystack.split(' ').collect();
-    let want: Vec<&str> = needle.split(' ').collect();
-    let same = |a: &&str, b: &&str| a.trim_matches(['"', '\'']) == b.trim_matches(['"', '\'']);
-    let mut best = (0usize, 0usize);
-    for start in 0..hay.len() {
-        let score = want
-            .iter()
-            .zip(&hay[start..])
-            .filter(|(a, b)| same(a, b))
-            .count();
-        if score > best.1 {
-            best = (start, score);
-        }
-    }
-    let passage: Vec<&str> = hay[best.0..(best.0 + want.len()).min(hay.len())].to_vec();
-    let first_diff = want
-        .iter()
-        .zip(passage.iter())
-        .position(|(a, b)| !same(a, b))
-        .unwrap_or(passage.len().min(want.len()));
-    let marked: Vec<String> = passage
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            if i == first_diff {
-                format!(">>{w}<<")
-            } else {
-                w.to_string()
-            }
-        })
-        .collect();
-    let difference = match (want.get(first_diff), passage.get(first_diff)) {
-        (Some(w), Some(h)) => format!(
-            "first difference at word {}: the text has {w:?}, the source has {h:?}",
-            first_diff + 1
+/// The error for a quotation or basis passage that is not in its source's
+/// archive: the passage, and how it differs from the closest one there.
+pub fn not_found(
+    d: Diagnostic,
+    label: &str,
+    passage: &str,
+    source: &str,
+    archive: &crate::editorial::Archive,
+    quotation: &Quotation,
+) -> Diagnostic {
+    let file = archive
+        .path
+        .file_name()
+        .map_or(String::new(), |f| f.to_string_lossy().into_owned());
+    let alignment = quotation::align(quotation, &archive.passages);
+    let mut d = Diagnostic {
+        message: format!(
+            "{label} not found word for word in the archived text of source `{source}` ({file})"
         ),
-        (Some(w), None) => format!(
-            "first difference at word {}: the text goes on with {w:?} where the source passage ends",
-            first_diff + 1
-        ),
-        _ => "the passage differs".to_string(),
-    };
-    (marked.join(" "), difference)
+        ..d
+    }
+    .note(format!("{label}: {}", quotation::normalise(passage)))
+    .note(format!("closest passage: {}", alignment.passage))
+    .note(format!("word by word: {}", alignment.diff))
+    .note("[-…-] is in the source but not the quotation; {+…+} is in the quotation but not the source");
+    for piece in alignment.inside_words {
+        d = d.note(format!(
+            "\"{piece}\" appears only inside longer words of the source: a quotation must start and end on word boundaries"
+        ));
+    }
+    d
 }
 
 /// The known id closest to `id`, if any is close enough to suggest.
@@ -786,21 +756,6 @@ fn sorted(set: &HashSet<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn normalise_folds_quotes_and_whitespace_only() {
-        assert_eq!(
-            normalise("  “Last\n night,”  it’s "),
-            "\"Last night,\" it's"
-        );
-    }
-
-    #[test]
-    fn closest_passage_marks_first_difference() {
-        let (p, d) = closest_passage("the quick brown fox jumps", "quick red fox");
-        assert_eq!(p, "quick >>brown<< fox");
-        assert!(d.contains("word 2"), "{d}");
-    }
 
     #[test]
     fn relative_links_resolve_against_the_page() {

@@ -8,7 +8,7 @@
 use explainer::frontmatter;
 use explainer::markdown::{self, LinkContext, MarkdownOptions, Rendered, TocEntry};
 use explainer::urls::{relative_url, relativize_html};
-use explainer::verify::{closest_passage, normalise};
+use explainer::verify::quotation::{Passages, Quotation, align, normalise};
 use proptest::prelude::*;
 use proptest::string::string_regex;
 use std::collections::HashSet;
@@ -632,18 +632,20 @@ proptest! {
     }
 
     #[test]
-    fn closest_passage_never_panics(hay in passage_text(), needle in passage_text()) {
-        let _ = closest_passage(&hay, &needle);
-        let (hay, needle) = (normalise(&hay), normalise(&needle));
-        let (passage, difference) = closest_passage(&hay, &needle);
-        prop_assert!(!difference.is_empty());
-        prop_assert!(passage.split(' ').count() <= needle.split(' ').count().max(1));
+    fn alignment_never_panics(hay in passage_text(), needle in passage_text()) {
+        if let Ok(q) = Quotation::parse(&needle, 1) {
+            let passages = Passages::of_text(&hay);
+            let found = q.found_in(&passages);
+            let a = align(&q, &passages);
+            prop_assert!(found || !a.diff.is_empty());
+        }
     }
 
-    /// A passage cut out of the archive word for word is found, unmarked.
+    /// A run of whole words cut out of a passage is found; the same run with
+    /// its first word cut short is not (unless the shorter word is there too).
     #[test]
-    fn closest_passage_finds_an_exact_passage(
-        words in proptest::collection::vec(re("[a-c“”\"']{1,3}"), 1..40),
+    fn a_run_of_whole_words_is_found_and_a_cut_one_is_not(
+        words in proptest::collection::vec(re("[a-c“”\"']{0,2}[d-g]{1,3}[,.]?"), 1..40),
         cut in (0usize..40, 1usize..10),
     ) {
         let hay = normalise(&words.join(" "));
@@ -651,11 +653,21 @@ proptest! {
         let start = cut.0 % hay_words.len();
         let end = (start + cut.1).min(hay_words.len());
         let needle = hay_words[start..end].join(" ");
-        let (passage, difference) = closest_passage(&hay, &needle);
-        prop_assert!(!passage.contains(">>"), "{:?} marked in {:?} for {:?}", passage, hay, needle);
-        let strip = |s: &str| s.split(' ').map(|w| w.trim_matches(['"', '\'']).to_string()).collect::<Vec<_>>();
-        prop_assert_eq!(strip(&passage), strip(&needle));
-        prop_assert_eq!(difference, "the passage differs");
+        let passages = Passages::of_text(&hay);
+        let Ok(q) = Quotation::parse(&needle, 1) else {
+            return Ok(());
+        };
+        prop_assert!(q.found_in(&passages), "{:?} not found in {:?}", needle, hay);
+        let first = hay_words[start];
+        let letters = first.trim_start_matches(|c: char| !c.is_alphanumeric());
+        if letters.chars().count() > 1 && letters.chars().all(char::is_alphanumeric) {
+            let cut_short = &letters[1..];
+            let needle = format!("{cut_short}{}", &needle[first.len()..]);
+            let whole = hay.split(' ').any(|w| w.trim_matches(|c: char| !c.is_alphanumeric()) == cut_short);
+            if let (false, Ok(q)) = (whole, Quotation::parse(&needle, 1)) {
+                prop_assert!(!q.found_in(&passages), "{:?} found in {:?}", needle, hay);
+            }
+        }
     }
 }
 

@@ -184,6 +184,33 @@ impl Site {
     pub fn has_output(&self, rel: &str) -> bool {
         self.path("public").join(rel).exists()
     }
+
+    /// Build (it must succeed), write `files`, build again: it must fail with
+    /// every one of `expect` in its messages and leave the output as it was.
+    pub fn breaks_with(&self, files: &[(&str, &[u8])], expect: &[&str]) -> Run {
+        self.build().ok();
+        let before = snapshot_dir(&self.path("public"));
+        for (path, bytes) in files {
+            self.write_bytes(path, bytes);
+        }
+        let run = self.build().fails().stderr_has(expect);
+        assert_eq!(
+            before,
+            snapshot_dir(&self.path("public")),
+            "previous output changed"
+        );
+        run
+    }
+}
+
+/// `LINE:COL` (1-based) of the first `needle` in `text`, as diagnostics print it.
+pub fn line_col(text: &str, needle: &str) -> String {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in the text"));
+    let line = text[..at].matches('\n').count() + 1;
+    let col = text[..at].rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    format!("{line}:{col}")
 }
 
 /// Every file under `dir` with its bytes, for byte-identical comparisons.
