@@ -529,17 +529,22 @@ fn register(tera: &mut Tera, lookup: Arc<Lookup>) {
     );
 }
 
-/// Format a front-matter date string with a strftime format.
+/// Format a front-matter date string with a strftime format. A date-time
+/// keeps the offset it was written with (`%H` is its local hour, `%z` its
+/// offset); a bare date formats as that day.
 pub fn format_date(value: &str, format: &str) -> Result<String, String> {
-    let date = crate::frontmatter::Date::parse(value).map_err(|e| format!("date filter: {e}"))?;
+    let fail = |e: &dyn std::fmt::Display| format!("date filter: {e}");
+    let date = crate::frontmatter::Date::parse(value).map_err(|e| fail(&e))?;
     if date.text.len() == 10 {
-        return jiff::fmt::strtime::format(format, date.day)
-            .map_err(|e| format!("date filter: {e}"));
+        return jiff::fmt::strtime::format(format, date.day).map_err(|e| fail(&e));
     }
-    let dt: jiff::civil::DateTime = date.rfc3339[..19]
-        .parse()
-        .map_err(|e| format!("date filter: {e}"))?;
-    jiff::fmt::strtime::format(format, dt).map_err(|e| format!("date filter: {e}"))
+    let pieces = jiff::fmt::temporal::Pieces::parse(&date.rfc3339).map_err(|e| fail(&e))?;
+    let offset = pieces.to_numeric_offset().unwrap_or(jiff::tz::Offset::UTC);
+    let local = pieces.date().to_datetime(pieces.time().unwrap_or_default());
+    let zoned = local
+        .to_zoned_datetime(jiff::tz::TimeZone::fixed(offset))
+        .map_err(|e| fail(&e))?;
+    jiff::fmt::strtime::format(format, &zoned).map_err(|e| fail(&e))
 }
 
 #[cfg(test)]
@@ -559,6 +564,23 @@ mod tests {
         assert_eq!(got, expected);
         assert_ne!(got, Fields::ALL);
         assert_eq!(Fields::named(|_| false), Fields::named(|n| n == "kind"));
+    }
+
+    #[test]
+    fn dates_format_in_the_offset_they_were_written_with() {
+        let at = "2023-05-03T21:15:00+03:00";
+        assert_eq!(format_date(at, "%H:%M %z").unwrap(), "21:15 +0300");
+        assert_eq!(format_date(at, "%-d %B %Y").unwrap(), "3 May 2023");
+        assert_eq!(
+            format_date("2023-05-03T23:30:00Z", "%d %H %z").unwrap(),
+            "03 23 +0000"
+        );
+        assert_eq!(format_date("2023-05-04", "%A").unwrap(), "Thursday");
+        assert_eq!(
+            format_date("2023-05-04T09:30:00", "%H:%M").unwrap(),
+            "09:30"
+        );
+        assert!(format_date("2023-02-30", "%d").is_err());
     }
 
     #[test]

@@ -381,8 +381,8 @@ fn serves_pages_with_types_404_head_and_only_get() {
         ("/style.css?h=whatever", "text/css; charset=utf-8"),
         ("/img/dot.png", "image/png"),
         ("/robots.txt", "text/plain; charset=utf-8"),
-        ("/sitemap.xml", "application/xml; charset=utf-8"),
-        ("/atom.xml", "application/xml; charset=utf-8"),
+        ("/sitemap.xml", "text/xml; charset=utf-8"),
+        ("/atom.xml", "text/xml; charset=utf-8"),
         ("/hello/index.html", "text/html; charset=utf-8"),
     ] {
         let r = s.get(path);

@@ -183,7 +183,7 @@ fn site_file(snap: &Snapshot, raw: &str, path: &str, query: Option<&str>) -> Res
 
 fn file(site: &Site, rel: &str, bytes: &Bytes, status: StatusCode) -> Response {
     let content_type = paths::content_type(rel);
-    let body = if paths::is_html(content_type) {
+    let body = if paths::is_html(&content_type) {
         Body::from(live::inject(bytes, &live::script(site.build)))
     } else {
         Body::from(bytes.clone())

@@ -239,36 +239,16 @@ async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// Open `url` in the default browser; failing is only a warning.
+/// Open `url` in the default browser (`$BROWSER`, or the system's opener);
+/// failing is only a warning. On its own thread: the opener may wait for the
+/// browser to start.
 fn open_browser(url: &str) {
-    let (program, args): (&str, Vec<&str>) = if cfg!(target_os = "macos") {
-        ("open", vec![url])
-    } else if cfg!(windows) {
-        ("cmd", vec!["/C", "start", "", url])
-    } else {
-        ("xdg-open", vec![url])
-    };
-    let spawned = std::process::Command::new(program)
-        .args(&args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
-    match spawned {
-        Ok(mut child) => {
-            std::thread::spawn(move || match child.wait() {
-                Ok(status) if !status.success() => {
-                    eprintln!(
-                        "warning: could not open a browser ({program} exited with {status}); open the URL above yourself"
-                    )
-                }
-                _ => {}
-            });
+    let url = url.to_string();
+    std::thread::spawn(move || {
+        if let Err(e) = opener::open_browser(&url) {
+            eprintln!("warning: could not open a browser ({e}); open the URL above yourself");
         }
-        Err(e) => eprintln!(
-            "warning: could not open a browser ({program}: {e}); open the URL above yourself"
-        ),
-    }
+    });
 }
 
 #[cfg(test)]

@@ -81,40 +81,20 @@ fn decode_segment(segment: &str) -> Result<String, BadPath> {
     Ok(text)
 }
 
-/// The `Content-Type` of a file, from its extension.
-pub fn content_type(path: &str) -> &'static str {
+/// The `Content-Type` of a file, from its extension (mime_guess's table),
+/// with `charset=utf-8` on text types: every text file the build writes is UTF-8.
+pub fn content_type(path: &str) -> String {
     let name = path.rsplit('/').next().unwrap_or(path);
-    let ext = match name.rsplit_once('.') {
-        Some((_, ext)) => ext.to_ascii_lowercase(),
-        None => return "application/octet-stream",
+    let Some(mime) = mime_guess::from_path(name).first() else {
+        return "application/octet-stream".to_string();
     };
-    match ext.as_str() {
-        "html" | "htm" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "txt" => "text/plain; charset=utf-8",
-        "md" => "text/markdown; charset=utf-8",
-        "csv" => "text/csv; charset=utf-8",
-        "xml" => "application/xml; charset=utf-8",
-        "svg" => "image/svg+xml; charset=utf-8",
-        "json" | "map" => "application/json",
-        "webmanifest" => "application/manifest+json",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "webp" => "image/webp",
-        "avif" => "image/avif",
-        "gif" => "image/gif",
-        "ico" => "image/x-icon",
-        "woff2" => "font/woff2",
-        "woff" => "font/woff",
-        "ttf" => "font/ttf",
-        "otf" => "font/otf",
-        "pdf" => "application/pdf",
-        "mp4" => "video/mp4",
-        "webm" => "video/webm",
-        "mp3" => "audio/mpeg",
-        "wasm" => "application/wasm",
-        _ => "application/octet-stream",
+    let is_text = mime.type_() == mime_guess::mime::TEXT
+        || matches!(mime.subtype().as_str(), "xml" | "svg" | "javascript")
+        || mime.suffix().is_some_and(|s| s == "xml");
+    if is_text {
+        format!("{}; charset=utf-8", mime.essence_str())
+    } else {
+        mime.essence_str().to_string()
     }
 }
 
@@ -173,15 +153,19 @@ mod tests {
     fn content_types() {
         assert_eq!(content_type("index.html"), "text/html; charset=utf-8");
         assert_eq!(content_type("a/STYLE.CSS"), "text/css; charset=utf-8");
-        assert_eq!(
-            content_type("sitemap.xml"),
-            "application/xml; charset=utf-8"
-        );
+        assert_eq!(content_type("sitemap.xml"), "text/xml; charset=utf-8");
         assert_eq!(content_type("robots.txt"), "text/plain; charset=utf-8");
         assert_eq!(content_type("f.woff2"), "font/woff2");
         assert_eq!(content_type("x.pdf"), "application/pdf");
         assert_eq!(content_type("noext"), "application/octet-stream");
         assert_eq!(content_type("a.d/noext"), "application/octet-stream");
         assert_eq!(content_type("x.bin"), "application/octet-stream");
+        assert_eq!(
+            content_type("feed.atom"),
+            "application/atom+xml; charset=utf-8"
+        );
+        assert_eq!(content_type("logo.svg"), "image/svg+xml; charset=utf-8");
+        assert_eq!(content_type("app.js"), "text/javascript; charset=utf-8");
+        assert_eq!(content_type("i.avif"), "image/avif");
     }
 }
