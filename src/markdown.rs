@@ -342,14 +342,10 @@ impl<'c, 'e> State<'c, 'e> {
 
     fn finish_heading(&mut self, out: &mut Vec<Event<'e>>) {
         let Some(h) = self.heading.take() else { return };
-        let base = h.explicit_id.clone().unwrap_or_else(|| {
-            let s = slug::slugify(&h.text);
-            if s.is_empty() {
-                "section".to_string()
-            } else {
-                s
-            }
-        });
+        let base = h
+            .explicit_id
+            .clone()
+            .unwrap_or_else(|| heading_slug(&h.text));
         let id = self.unique_id(base);
         self.headings.push(TocEntry {
             level: heading_number(h.level),
@@ -376,6 +372,23 @@ impl<'c, 'e> State<'c, 'e> {
         }
         self.used_ids.insert(id.clone(), 0);
         id
+    }
+}
+
+/// Prefixes of the anchors the build generates for editorial items and
+/// citations (`#st-denial`, `#cite-bbc-1`…).
+pub const RESERVED_ID_PREFIXES: &[&str] = &["st-", "fact-", "ev-", "src-", "q-", "cite-"];
+
+/// A heading's automatic id: its slug, kept clear of the generated anchors
+/// (a heading "St Petersburg" gets `h-st-petersburg`, not `st-petersburg`).
+fn heading_slug(text: &str) -> String {
+    let slug = slug::slugify(text);
+    if slug.is_empty() {
+        "section".to_string()
+    } else if RESERVED_ID_PREFIXES.iter().any(|p| slug.starts_with(p)) {
+        format!("h-{slug}")
+    } else {
+        slug
     }
 }
 
@@ -528,6 +541,24 @@ mod tests {
                 highlight_code: false,
             },
         )
+    }
+
+    #[test]
+    fn automatic_heading_ids_never_take_a_generated_anchor() {
+        let r = md("# St Petersburg\n\n## Q&A\n\n## Fact-check\n\n## Cite this\n\n## Stance\n");
+        assert_eq!(
+            r.facts.heading_ids(),
+            [
+                "h-st-petersburg",
+                "h-q-a",
+                "h-fact-check",
+                "h-cite-this",
+                "stance"
+            ]
+        );
+        // An id the author wrote is theirs to keep.
+        let explicit = md("# Denial {#st-note}\n");
+        assert_eq!(explicit.facts.heading_ids(), ["st-note"]);
     }
 
     /// The cache keeps a toc encoded until it is read, and writes it back as read.
