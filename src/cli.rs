@@ -3,13 +3,16 @@
 //!
 //! Exit codes: 0 success, 1 build or check errors, 2 bad usage, 130 interrupted.
 
-use crate::diagnostics::Report;
+use crate::diagnostics::{Diagnostic, Report};
+use crate::limits::Watch;
+use crate::output::{self, Gate};
 use crate::pipeline::{self, Hooks, Options};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 const EXAMPLES: &str = "\
@@ -141,42 +144,34 @@ pub fn main() -> i32 {
     }
 }
 
-/// Where a build stands, for the interrupt handler: before staging an
-/// interrupt exits at once; while staging the build stops and removes what it
-/// staged; while committing the commit finishes first; once the build is
-/// over the exit code and message say the output is complete.
-static STATE: AtomicU8 = AtomicU8::new(LOADING);
-const LOADING: u8 = 0;
-const STAGING: u8 = 1;
-const COMMITTING: u8 = 2;
-const FINISHED: u8 = 3;
-/// The handler is ending the process: the build must not start staging.
-const EXITING: u8 = 4;
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-fn install_interrupt_handler() {
-    let _ = ctrlc::set_handler(|| {
-        INTERRUPTED.store(true, Ordering::SeqCst);
-        if STATE
-            .compare_exchange(LOADING, EXITING, Ordering::SeqCst, Ordering::SeqCst)
-            .is_ok()
-        {
-            eprintln!("interrupted: the output folder was not touched");
-            std::process::exit(130);
-        }
-    });
+/// What the main thread hears while a build runs on another thread.
+enum Event {
+    /// Ctrl-C or SIGTERM.
+    Interrupt,
+    /// The build returned.
+    Done,
 }
+
+/// How often the main thread looks for a render over its limits.
+const WATCH_EVERY: Duration = Duration::from_millis(50);
+
+const UNTOUCHED: &str = "interrupted: the output folder was not touched";
 
 /// Builds shorter than this show no progress bar.
 const PROGRESS_AFTER: Duration = Duration::from_millis(500);
 
-/// The CLI's side of a build: interrupt states and the progress bar.
+/// The CLI's side of a build: the progress bar, and what the main thread
+/// needs to end the process early (the gate over the output folder and the
+/// watch over renders).
 struct BuildHooks {
     bar: ProgressBar,
     started: Instant,
     /// The bar may be drawn (stderr is a terminal and output is not quiet).
     may_show: bool,
     shown: AtomicBool,
+    gate: Arc<Gate>,
+    watch: Arc<Watch>,
+    interrupted: AtomicBool,
 }
 
 impl BuildHooks {
@@ -193,6 +188,9 @@ impl BuildHooks {
             started: Instant::now(),
             may_show,
             shown: AtomicBool::new(false),
+            gate: Arc::default(),
+            watch: Arc::default(),
+            interrupted: AtomicBool::new(false),
         }
     }
 
@@ -208,16 +206,19 @@ impl BuildHooks {
 }
 
 impl Hooks for BuildHooks {
-    fn staging(&self) {
-        if STATE
-            .compare_exchange(LOADING, STAGING, Ordering::SeqCst, Ordering::SeqCst)
-            .is_err()
-        {
-            // The interrupt handler is exiting: create nothing it would leave behind.
-            loop {
-                std::thread::park();
-            }
-        }
+    fn gate(&self) -> Arc<Gate> {
+        self.gate.clone()
+    }
+
+    fn watch(&self) -> Option<Arc<Watch>> {
+        Some(self.watch.clone())
+    }
+
+    fn waiting(&self, out: &std::path::Path) {
+        eprintln!(
+            "waiting: another build is writing to {}; this one starts when it is done",
+            out.display()
+        );
     }
 
     fn rendering(&self, docs: usize) {
@@ -231,17 +232,94 @@ impl Hooks for BuildHooks {
     }
 
     fn before_commit(&self) {
-        STATE.store(COMMITTING, Ordering::SeqCst);
         self.bar.finish_and_clear();
     }
 
     fn cancelled(&self) -> bool {
-        INTERRUPTED.load(Ordering::SeqCst)
+        self.interrupted.load(Ordering::SeqCst)
+    }
+}
+
+/// Run `work` on a thread of its own while this thread waits for it,
+/// ending the process at once on an interrupt before the commit (exit 130,
+/// after removing what the build staged) or when a render runs over its
+/// limits (exit 1, naming the template and page). Tera renders cannot be
+/// stopped from outside, so the process ends around them. Returns what
+/// `work` returned, and whether an interrupt came while the commit ran.
+fn run_watched<T: Send + 'static>(
+    hooks: Arc<BuildHooks>,
+    work: impl FnOnce(&BuildHooks) -> T + Send + 'static,
+) -> (T, bool) {
+    let (tx, rx) = mpsc::channel();
+    let interrupts = tx.clone();
+    let _ = ctrlc::set_handler(move || {
+        let _ = interrupts.send(Event::Interrupt);
+    });
+    let worker = {
+        let hooks = hooks.clone();
+        std::thread::Builder::new()
+            .name("explainer-build".into())
+            .spawn(move || {
+                // On a worker of the thread pool, so the serial steps and the parallel
+                // ones share a thread (and its allocator heap) instead of handing off.
+                let result = rayon::scope(|_| work(&hooks));
+                let _ = tx.send(Event::Done);
+                result
+            })
+    };
+    let worker = match worker {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: cannot start the build: {e}");
+            std::process::exit(1);
+        }
+    };
+    let interrupted = wait_for(&rx, &hooks);
+    match worker.join() {
+        Ok(result) => (result, interrupted),
+        Err(_) => {
+            hooks.gate.abandon();
+            eprintln!("internal error: the build panicked; the output folder was not changed");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Wait for the build's end; whether an interrupt came while it committed.
+fn wait_for(rx: &mpsc::Receiver<Event>, hooks: &BuildHooks) -> bool {
+    let mut interrupted = false;
+    loop {
+        match rx.recv_timeout(WATCH_EVERY) {
+            Ok(Event::Done) | Err(mpsc::RecvTimeoutError::Disconnected) => return interrupted,
+            Ok(Event::Interrupt) => {
+                interrupted = true;
+                hooks.interrupted.store(true, Ordering::SeqCst);
+                if hooks.gate.abandon() {
+                    hooks.bar.finish_and_clear();
+                    eprintln!("{UNTOUCHED}");
+                    std::process::exit(130);
+                }
+                // The commit has begun: it finishes first.
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let Some(overrun) = hooks.watch.overrun() else {
+                    continue;
+                };
+                if hooks.gate.abandon() {
+                    hooks.bar.finish_and_clear();
+                    let d = Diagnostic::error("template", overrun.to_string())
+                        .in_file(std::path::Path::new(crate::templates::TEMPLATES_DIR).join(&overrun.template))
+                        .note("the render was stopped and the build given up; look for a loop that never ends or a value that keeps growing");
+                    eprintln!("{d}");
+                    eprintln!("Build failed: 1 error; the output folder was not changed");
+                    std::process::exit(1);
+                }
+            }
+        }
     }
 }
 
 fn build(args: BuildArgs) -> i32 {
-    install_interrupt_handler();
     let level = if args.verbose { "debug" } else { "warn" };
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -258,16 +336,11 @@ fn build(args: BuildArgs) -> i32 {
         .output_dir
         .clone()
         .unwrap_or_else(|| args.site.root.join("public"));
-    let hooks = BuildHooks::new(!args.quiet && interactive());
-    // On a worker of the thread pool, so the serial steps and the parallel
-    // ones share a thread (and its allocator heap) instead of handing off.
-    let result = rayon::scope(|_| pipeline::build(&opts, &out, &hooks));
+    let hooks = Arc::new(BuildHooks::new(!args.quiet && interactive()));
+    let (result, interrupted) = run_watched(hooks.clone(), move |hooks| {
+        pipeline::build(&opts, &out, hooks)
+    });
     hooks.bar.finish_and_clear();
-    let committing = STATE.swap(FINISHED, Ordering::SeqCst) == COMMITTING;
-    if result.is_err() && !committing && INTERRUPTED.load(Ordering::SeqCst) {
-        eprintln!("interrupted: the output folder was not touched");
-        return 130;
-    }
     let code = match result {
         Ok(built) => {
             if args.verbose {
@@ -297,15 +370,23 @@ fn build(args: BuildArgs) -> i32 {
         }
         Err(report) => {
             print_report(&report);
+            let mixed = report.diagnostics.iter().any(|d| d.code == output::MIXED);
             eprintln!(
-                "Build failed: {}; the output folder was not changed",
-                counts(&report)
+                "Build failed: {}; {}",
+                counts(&report),
+                if mixed {
+                    "the output folder mixes the two builds where the error says"
+                } else {
+                    "the output folder was not changed"
+                }
             );
             1
         }
     };
-    if code == 0 && INTERRUPTED.load(Ordering::SeqCst) {
-        eprintln!("interrupted after the output folder was synced: it is complete");
+    if interrupted {
+        if code == 0 {
+            eprintln!("interrupted after the output folder was synced: it is complete");
+        }
         return 130;
     }
     code
@@ -317,7 +398,10 @@ fn check(args: CheckArgs) -> i32 {
         drafts: args.site.drafts,
         ..Options::default()
     };
-    let result = pipeline::render_site(&opts, &pipeline::DiscardSink);
+    let hooks = Arc::new(BuildHooks::new(false));
+    let (result, _) = run_watched(hooks, move |hooks| {
+        pipeline::render_site(&opts, &pipeline::DiscardSink, hooks)
+    });
     let (report, stats) = match &result {
         Ok(r) => (r.report.clone(), Some(r.stats.clone())),
         Err(report) => (report.clone(), None),

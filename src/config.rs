@@ -26,6 +26,9 @@ pub struct Config {
     pub relative_urls: bool,
     #[serde(default)]
     pub markdown: MarkdownConfig,
+    /// How many seconds one template render may take before the build is given up.
+    #[serde(default)]
+    pub render_timeout: Option<f64>,
     #[serde(default = "empty_table")]
     pub extra: toml::Table,
 }
@@ -72,7 +75,7 @@ impl Config {
     /// Read `config.toml` from the site root.
     pub fn load(root: &Path) -> Result<Config, Diagnostic> {
         let path = root.join(CONFIG_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
+        let text = crate::content::read_input_text(&path).map_err(|e| {
             Diagnostic::error("config", format!("cannot read {CONFIG_FILE}: {e}"))
                 .in_file(CONFIG_FILE)
                 .note(format!(
@@ -102,7 +105,28 @@ impl Config {
                 None => d,
             }
         })?;
+        if let Some(t) = config.render_timeout
+            && !(t.is_finite() && t > 0.0 && t < 1e9)
+        {
+            let d = Diagnostic::error(
+                "config",
+                format!("bad render_timeout {t}: it must be a number of seconds above 0"),
+            )
+            .in_file(CONFIG_FILE);
+            return Err(match text.find("render_timeout") {
+                Some(at) => d.at_offset(text, at),
+                None => d,
+            });
+        }
         Ok(config)
+    }
+
+    /// How long one template render may run.
+    pub fn render_timeout(&self) -> std::time::Duration {
+        self.render_timeout.map_or(
+            crate::limits::DEFAULT_RENDER_TIMEOUT,
+            std::time::Duration::from_secs_f64,
+        )
     }
 
     /// The path part of `base_url`, always starting and ending with `/` (`/explainer/`).

@@ -116,8 +116,7 @@ impl Content {
     /// The whole text of a document's file, for locating a diagnostic in its body
     /// (its front matter when the file cannot be read).
     pub fn text_of(&self, doc: &Document) -> String {
-        std::fs::read_to_string(self.root.join(&doc.source))
-            .unwrap_or_else(|_| doc.front.to_string())
+        read_input_text(&self.root.join(&doc.source)).unwrap_or_else(|_| doc.front.to_string())
     }
 
     /// Look a document up by content path, with or without `@/` and `content/`.
@@ -289,6 +288,16 @@ fn walk(
             dirs.push(rel);
             continue;
         }
+        if let Some(what) = entry.metadata().ok().as_ref().and_then(not_a_file) {
+            report.push(
+                Diagnostic::error(
+                    "content",
+                    format!("{what} is not content: only regular files and folders are read"),
+                )
+                .in_file(entry.path().strip_prefix(root).unwrap_or(entry.path())),
+            );
+            continue;
+        }
         let list = if rel.ends_with(".md") {
             &mut markdown
         } else {
@@ -383,9 +392,100 @@ fn relative_slash_path(base: &Path, path: &Path) -> String {
         .join("/")
 }
 
+/// The most bytes one input file (Markdown, template, static file, archive,
+/// bundle asset, config) may have: a bigger one is an error, so no input can
+/// make a build allocate without bound.
+pub const MAX_INPUT_BYTES: u64 = 256 << 20;
+
+/// What kind of thing `meta` is, when it is neither a regular file nor a
+/// folder: such things (which may block a reader forever, or never end) are
+/// never read.
+pub fn not_a_file(meta: &std::fs::Metadata) -> Option<&'static str> {
+    let t = meta.file_type();
+    if t.is_file() || t.is_dir() {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return Some("a named pipe (FIFO)");
+        }
+        if t.is_socket() {
+            return Some("a socket");
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return Some("a device");
+        }
+    }
+    Some("not a regular file")
+}
+
+/// Read a file the site is built from: a regular file (a FIFO, socket or
+/// device is refused without blocking on it) of at most [`MAX_INPUT_BYTES`].
+pub fn read_input(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let refuse = |what: &str| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("it is {what}; only regular files are read"),
+        )
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Opening a FIFO without a writer would block; non-blocking, it opens
+        // at once, and the stat below refuses it.
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    let file = match options.open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            // A socket cannot be opened at all: say what it is.
+            return Err(
+                match std::fs::metadata(path).ok().as_ref().and_then(not_a_file) {
+                    Some(what) => refuse(what),
+                    None => e,
+                },
+            );
+        }
+    };
+    let meta = file.metadata()?;
+    if let Some(what) = not_a_file(&meta) {
+        return Err(refuse(what));
+    }
+    let too_big = || {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "it is larger than {} MiB, the most explainer reads of one file",
+                MAX_INPUT_BYTES >> 20
+            ),
+        )
+    };
+    if meta.len() > MAX_INPUT_BYTES {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(too_big());
+    }
+    Ok(bytes)
+}
+
+/// [`read_input`] as UTF-8 text; invalid UTF-8 is an error too.
+pub fn read_input_text(path: &Path) -> std::io::Result<String> {
+    String::from_utf8(read_input(path)?).map_err(|e| {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error().to_string())
+    })
+}
+
 /// Read a content file as UTF-8 text.
 fn read_text(abs: &Path, source: &Path) -> Result<String, Diagnostic> {
-    let bytes = std::fs::read(abs).map_err(|e| {
+    let bytes = read_input(abs).map_err(|e| {
         Diagnostic::error("content", format!("cannot read file: {e}")).in_file(source)
     })?;
     String::from_utf8(bytes).map_err(|e| {

@@ -18,6 +18,7 @@ pub mod editorial;
 pub mod frontmatter;
 pub mod highlight;
 pub mod lazy;
+pub mod limits;
 pub mod listing;
 pub mod markdown;
 pub mod output;

@@ -6,6 +6,15 @@
 //! tells which files are unchanged without reading them; a file whose stat no
 //! longer matches is compared byte for byte. Until the commit, the only change
 //! to the output folder is a hidden staging folder, removed on failure.
+//!
+//! One build at a time writes to an output folder: it holds an advisory lock
+//! on the folder ([`OutputLock`]) from before staging until after its cache is
+//! saved. The commit is a transaction: every file it replaces or removes is
+//! first moved aside, and if any step fails every step is undone, so the
+//! folder holds the previous build again (a file that cannot be put back is
+//! named, and the next build repairs it). The marker file lists the files the
+//! build wrote: only those are ever replaced or removed, whether or not a
+//! build cache exists; anything else in the folder (a `CNAME`) is kept.
 //! This is the only module that deletes files, and it never leaves the output folder.
 
 use crate::diagnostics::Diagnostic;
@@ -13,18 +22,24 @@ use crate::render::{Contents, OutputFile, Sink};
 use crate::stamp::{self, Folder, Hash, Stat};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// The file that marks a folder as `explainer` output, so it may be synced.
 pub const MARKER: &str = ".explainer-output";
 
-/// The folder inside the output folder where a build stages changed files.
+/// The folder inside the output folder where a build stages changed files
+/// (in `new/`) and moves the files its commit replaces (to `old/`).
 pub const STAGING: &str = ".explainer-staging";
+
+/// The code of the error that says a failed commit could not put every file back.
+pub const MIXED: &str = "output-mixed";
+
+/// The marker's first line; the files the build wrote follow its second.
+const MARKER_TEXT: &str = "This folder is written by `explainer build`; the files listed below may be replaced or removed.\nFiles the last build wrote (anything else here is yours and is kept):\n";
 
 /// What a sync did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -142,6 +157,159 @@ fn as_written(folder: &Folder, path: &str, entry: &Entry) -> bool {
     folder.stat(path) == Some(entry.stat)
 }
 
+/// What a build has put in the output folder before its commit, for whoever
+/// ends the process early (an interrupt, a render over its limits) to undo:
+/// the staging folder, and the output folder itself when the build created
+/// it. Staging a file holds the gate shared; the commit and
+/// [`Gate::abandon`] hold it alone, so neither runs while a file is half written.
+#[derive(Default)]
+pub struct Gate(RwLock<GateState>);
+
+#[derive(Default)]
+struct GateState {
+    staging: Option<PathBuf>,
+    created_out: Option<PathBuf>,
+    committing: bool,
+    abandoned: bool,
+}
+
+impl Gate {
+    fn shared(&self) -> std::sync::RwLockReadGuard<'_, GateState> {
+        self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn alone(&self) -> std::sync::RwLockWriteGuard<'_, GateState> {
+        self.0.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Remove what the build has staged (and the output folder, if it made
+    /// it and it is empty) and stop it from staging more; false, and nothing
+    /// done, once its commit has begun: the caller must let the commit finish.
+    pub fn abandon(&self) -> bool {
+        let mut g = self.alone();
+        if g.committing {
+            return false;
+        }
+        g.abandoned = true;
+        if let Some(dir) = g.staging.take() {
+            let _ = fs::remove_dir_all(dir);
+        }
+        if let Some(out) = g.created_out.take() {
+            let _ = fs::remove_dir(out);
+        }
+        true
+    }
+}
+
+fn interrupted() -> Diagnostic {
+    Diagnostic::error("interrupted", "the build was interrupted")
+}
+
+/// One build's hold on an output folder: an advisory lock on the folder
+/// itself (no lock file lands in the site), released when dropped, after
+/// removing the folder if this build created it and left it empty.
+pub struct OutputLock {
+    folder: fs::File,
+    created: Option<PathBuf>,
+}
+
+impl OutputLock {
+    /// Lock `out` (creating it), calling `waiting` once if another build holds it first.
+    pub fn acquire(
+        out: &Path,
+        gate: &Gate,
+        waiting: impl FnOnce(),
+    ) -> Result<OutputLock, Diagnostic> {
+        let mut waiting = Some(waiting);
+        loop {
+            let created = {
+                let mut g = gate.alone();
+                if g.abandoned {
+                    return Err(interrupted());
+                }
+                let created = !out.exists();
+                fs::create_dir_all(out)
+                    .map_err(|e| io_error(out, "cannot create the output folder", e))?;
+                if created {
+                    g.created_out = Some(out.to_path_buf());
+                }
+                created
+            };
+            let folder = fs::File::open(out).map_err(|e| io_error(out, "cannot open", e))?;
+            match folder.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => {
+                    if let Some(say) = waiting.take() {
+                        say();
+                    }
+                    folder.lock().map_err(|e| io_error(out, "cannot lock", e))?;
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(io_error(out, "cannot lock", e)),
+            }
+            // The build that held it may have removed the folder (it had made it, and failed).
+            if same_folder(&folder, out) {
+                return Ok(OutputLock {
+                    folder,
+                    created: created.then(|| out.to_path_buf()),
+                });
+            }
+        }
+    }
+}
+
+impl Drop for OutputLock {
+    fn drop(&mut self) {
+        if let Some(out) = &self.created {
+            // Only an empty folder goes: a failed first build leaves nothing behind.
+            let _ = fs::remove_dir(out);
+        }
+        let _ = self.folder.unlock();
+    }
+}
+
+/// Whether the open folder `file` is still the one at `path`.
+fn same_folder(file: &fs::File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        path.is_dir()
+    }
+}
+
+/// The files the marker in `out` says the last build wrote; `None` when it lists none.
+fn listed_in_marker(out: &Path) -> Option<Vec<String>> {
+    let text = fs::read_to_string(out.join(MARKER)).ok()?;
+    let list = text.strip_prefix(MARKER_TEXT)?;
+    Some(
+        list.lines()
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect(),
+    )
+}
+
+/// The marker's text for a build that wrote `paths`. A path with a line
+/// break cannot be listed: such a file is never removed.
+fn marker_text(paths: &Manifest) -> String {
+    let mut text = String::with_capacity(MARKER_TEXT.len() + paths.len() * 32);
+    text.push_str(MARKER_TEXT);
+    let mut sorted: Vec<&String> = paths.keys().filter(|p| !p.contains('\n')).collect();
+    sorted.sort();
+    for p in sorted {
+        text.push_str(p);
+        text.push('\n');
+    }
+    text
+}
+
 const UNCHECKED: u8 = 0;
 const CHECKING: u8 = 1;
 const INTACT: u8 = 2;
@@ -156,17 +324,20 @@ struct Gathered {
     errors: Vec<Diagnostic>,
 }
 
-/// A sink that stages changed files in `OUT/.explainer-staging` and keeps unchanged ones.
+/// A sink that stages changed files in `OUT/.explainer-staging/new` and keeps unchanged ones.
 pub struct Staging {
     out: PathBuf,
     /// `out`, open for stats of the files in it.
     out_folder: Folder,
     dir: PathBuf,
-    /// The output folder did not exist: it goes again if the build fails.
-    created_out: bool,
+    /// Where staged files go: `dir/new`.
+    new: PathBuf,
+    gate: Arc<Gate>,
     /// The output folder held nothing (but perhaps the marker): nothing can be stale.
     was_empty: bool,
     previous: Option<Manifest>,
+    /// Without a previous manifest: the files the marker lists.
+    listed: Option<Vec<String>>,
     /// Which of `previous`'s entries `keep` kept, by index.
     kept: Vec<AtomicBool>,
     /// Whether each of `previous`'s files is still as it was written, by
@@ -177,30 +348,49 @@ pub struct Staging {
 }
 
 impl Staging {
-    /// Prepare to stage into `out`; `previous` is the manifest of the last build into it.
-    pub fn begin(out: &Path, previous: Option<Manifest>) -> Result<Staging, Diagnostic> {
-        let created_out = !out.exists();
-        fs::create_dir_all(out).map_err(|e| io_error(out, "cannot create the output folder", e))?;
+    /// Prepare to stage into `out` (locked by this build); `previous` is the
+    /// manifest of the last build into it.
+    pub fn begin(
+        out: &Path,
+        previous: Option<Manifest>,
+        gate: Arc<Gate>,
+    ) -> Result<Staging, Diagnostic> {
         let was_empty = fs::read_dir(out).is_ok_and(|mut d| {
             d.all(|e| e.is_ok_and(|e| e.file_name() == MARKER || e.file_name() == STAGING))
         });
         let dir = out.join(STAGING);
-        if dir.exists() {
-            fs::remove_dir_all(&dir)
-                .map_err(|e| io_error(&dir, "cannot remove old staging folder", e))?;
+        let new = dir.join("new");
+        {
+            let mut g = gate.alone();
+            if g.abandoned {
+                return Err(interrupted());
+            }
+            if fs::symlink_metadata(&dir).is_ok() {
+                // Left by a build that was killed: no build holds this folder but us.
+                fs::remove_dir_all(&dir)
+                    .map_err(|e| io_error(&dir, "cannot remove old staging folder", e))?;
+            }
+            fs::create_dir_all(&new).map_err(|e| io_error(&new, "cannot create", e))?;
+            g.staging = Some(dir.clone());
         }
-        fs::create_dir(&dir).map_err(|e| io_error(&dir, "cannot create", e))?;
+        let listed = if previous.is_none() {
+            listed_in_marker(out)
+        } else {
+            None
+        };
         let entries = previous.as_ref().map_or(0, |m| m.len());
         Ok(Staging {
             out: out.to_path_buf(),
             out_folder: Folder::open(out),
             dir,
-            created_out,
+            new,
+            gate,
             was_empty,
             kept: (0..entries).map(|_| AtomicBool::new(false)).collect(),
             intact: (0..entries).map(|_| AtomicU8::new(UNCHECKED)).collect(),
             gathered: Mutex::new(Gathered::default()),
             previous,
+            listed,
             finished: false,
         })
     }
@@ -262,7 +452,9 @@ impl Staging {
     fn stage(&self, file: OutputFile) -> Result<(), Diagnostic> {
         let bytes = match file.contents {
             Contents::Bytes(b) => b,
-            Contents::Copy(src) => fs::read(&src).map_err(|e| io_error(&src, "cannot read", e))?,
+            Contents::Copy(src) => {
+                crate::content::read_input(&src).map_err(|e| io_error(&src, "cannot read", e))?
+            }
         };
         let hash = stamp::hash(&bytes);
         let dest = self.out.join(&file.path);
@@ -284,8 +476,14 @@ impl Staging {
             self.record(file.path, entry, false);
             return Ok(());
         }
-        let staged = self.dir.join(&file.path);
-        let stat = write_new(&staged, &bytes)?;
+        let staged = self.new.join(&file.path);
+        let stat = {
+            let gate = self.gate.shared();
+            if gate.abandoned {
+                return Err(interrupted());
+            }
+            write_new(&staged, &bytes)?
+        };
         let entry = Entry {
             stat,
             hash,
@@ -296,29 +494,48 @@ impl Staging {
     }
 
     /// Move every staged file into place, remove stale files, and return what
-    /// happened and the new manifest. Interrupts must wait while this runs.
+    /// happened and the new manifest; on failure put everything back. Holds
+    /// the gate: an interrupt waits until this is over.
     pub fn commit(mut self) -> Result<(SyncStats, Manifest), Diagnostic> {
         let gathered = std::mem::take(&mut *self.gathered());
         if let Some(e) = gathered.errors.into_iter().next() {
             return Err(e);
         }
-        merge(&self.dir, &self.out)?;
-        let _ = fs::remove_dir_all(&self.dir);
-        self.finished = true;
-        let listed = self.previous.is_some();
-        let (entries, stale) = self.produced(gathered.entries);
-        let removed_paths = if self.was_empty {
-            Vec::new()
-        } else if listed {
-            remove_listed(&self.out, &stale)?
-        } else {
-            remove_stale(&self.out, &entries)?
-        };
-        let marker = self.out.join(MARKER);
-        if !marker.exists() {
-            fs::write(&marker, "This folder is written by `explainer build`; files in it may be replaced or removed.\n")
-                .map_err(|e| io_error(&marker, "cannot write", e))?;
+        let gate = self.gate.clone();
+        let mut g = gate.alone();
+        if g.abandoned {
+            return Err(interrupted());
         }
+        g.committing = true;
+        let listed_before = self.previous.is_some() || self.listed.is_some();
+        let (entries, stale, new_paths) = self.produced(gathered.entries);
+        let stale = if self.was_empty { Vec::new() } else { stale };
+        let mut journal = Journal::new(&self.out, self.dir.join("old"));
+        let result = (|| {
+            journal.merge(&self.new, &self.out, "")?;
+            for path in &stale {
+                journal.retire(path)?;
+            }
+            if new_paths || !stale.is_empty() || !listed_before || !self.out.join(MARKER).is_file()
+            {
+                let marker = self.dir.join(MARKER);
+                fs::write(&marker, marker_text(&entries))
+                    .map_err(|e| io_error(&marker, "cannot write", e))?;
+                journal.put(&marker, MARKER)?;
+            }
+            Ok::<(), Diagnostic>(())
+        })();
+        self.finished = true;
+        if let Err(e) = result {
+            let unrestored = journal.roll_back();
+            let _ = fs::remove_dir_all(&self.dir);
+            g.staging = None;
+            return Err(failed_commit(e, &unrestored));
+        }
+        let removed_paths = journal.retired();
+        let _ = fs::remove_dir_all(&self.dir);
+        g.staging = None;
+        remove_empty_parents(&self.out, &removed_paths);
         let mut written_paths = gathered.staged;
         written_paths.sort();
         let stats = SyncStats {
@@ -332,12 +549,18 @@ impl Staging {
     }
 
     /// The manifest of this build's output: the previous entries it kept,
-    /// then the ones it compared or staged; and the previous paths it no
-    /// longer produces.
-    fn produced(&mut self, gathered: Manifest) -> (Manifest, Vec<String>) {
-        let mut entries = self.previous.take().unwrap_or_default();
+    /// then the ones it compared or staged; the previous paths it no longer
+    /// produces; and whether it produces a path the previous build did not.
+    fn produced(&mut self, gathered: Manifest) -> (Manifest, Vec<String>, bool) {
+        let Some(mut entries) = self.previous.take() else {
+            let stale = (self.listed.take().unwrap_or_default().into_iter())
+                .filter(|p| !gathered.contains_key(p))
+                .collect();
+            return (gathered, stale, true);
+        };
         let mut stale = Vec::new();
         let mut kept = self.kept.iter();
+        let mut new_paths = false;
         entries.retain(|path, _| {
             let keep = kept.next().is_some_and(|k| k.load(Ordering::Relaxed));
             if !keep && !gathered.contains_key(path) {
@@ -345,8 +568,12 @@ impl Staging {
             }
             keep
         });
+        let before = entries.len() + stale.len();
         entries.extend(gathered);
-        (entries, stale)
+        if entries.len() + stale.len() != before {
+            new_paths = true;
+        }
+        (entries, stale, new_paths)
     }
 
     /// Drop everything staged: the output folder is as it was.
@@ -359,10 +586,9 @@ impl Staging {
             return;
         }
         self.finished = true;
+        let mut g = self.gate.alone();
         let _ = fs::remove_dir_all(&self.dir);
-        if self.created_out {
-            let _ = fs::remove_dir(&self.out);
-        }
+        g.staging = None;
     }
 }
 
@@ -391,6 +617,214 @@ impl Sink for Staging {
     }
 }
 
+/// The error of a commit that failed with `e`: the folder holds the previous
+/// build again, or (`unrestored` not empty) these files of it could not be put back.
+fn failed_commit(e: Diagnostic, unrestored: &[String]) -> Diagnostic {
+    if unrestored.is_empty() {
+        return e.note("every file the commit had replaced or removed was put back: the output folder holds the previous build");
+    }
+    let mut d = Diagnostic::error(
+        MIXED,
+        format!(
+            "the commit failed and {} file{} of the previous build could not be put back: {}",
+            unrestored.len(),
+            if unrestored.len() == 1 { "" } else { "s" },
+            unrestored.join(", ")
+        ),
+    )
+    .note(format!("the commit failed because: {}", e.message));
+    d = d.note("every other file holds the previous build; the next build rewrites the ones named");
+    d
+}
+
+/// One step of a commit, as it can be undone.
+enum Step {
+    /// `dest` did not exist; the staged `from` was moved there.
+    Placed { dest: PathBuf, from: PathBuf },
+    /// `dest` was moved aside to `backup`, and `from` (if any) moved to `dest`.
+    Replaced {
+        rel: String,
+        dest: PathBuf,
+        backup: PathBuf,
+        from: Option<PathBuf>,
+    },
+}
+
+/// The steps of a commit so far, to undo them all if one fails.
+struct Journal {
+    out: PathBuf,
+    /// Where replaced and removed files are moved aside.
+    old: PathBuf,
+    steps: Vec<Step>,
+}
+
+impl Journal {
+    fn new(out: &Path, old: PathBuf) -> Journal {
+        Journal {
+            out: out.to_path_buf(),
+            old,
+            steps: Vec::new(),
+        }
+    }
+
+    /// Move the staged tree `from` into `to` (`rel` inside the output folder):
+    /// whole folders where `to` has none, else entry by entry.
+    fn merge(&mut self, from: &Path, to: &Path, rel: &str) -> Result<(), Diagnostic> {
+        let entries = fs::read_dir(from).map_err(|e| io_error(from, "cannot read", e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| io_error(from, "cannot read", e))?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let rel = if rel.is_empty() {
+                name.to_string()
+            } else {
+                format!("{rel}/{name}")
+            };
+            let src = entry.path();
+            let dest = to.join(entry.file_name());
+            let src_is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            match fs::symlink_metadata(&dest) {
+                Ok(m) if src_is_dir && m.is_dir() => self.merge(&src, &dest, &rel)?,
+                Ok(_) => self.replace(&src, &dest, rel)?,
+                Err(_) => {
+                    rename(&src, &dest).map_err(|e| io_error(&dest, "cannot write", e))?;
+                    self.steps.push(Step::Placed { dest, from: src });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Put the file `from` at `rel` in the output folder, moving what is there aside.
+    fn put(&mut self, from: &Path, rel: &str) -> Result<(), Diagnostic> {
+        let dest = self.out.join(rel);
+        if fs::symlink_metadata(&dest).is_err() {
+            rename(from, &dest).map_err(|e| io_error(&dest, "cannot write", e))?;
+            self.steps.push(Step::Placed {
+                dest,
+                from: from.to_path_buf(),
+            });
+            return Ok(());
+        }
+        self.replace(from, &dest, rel.to_string())
+    }
+
+    fn replace(&mut self, from: &Path, dest: &Path, rel: String) -> Result<(), Diagnostic> {
+        let backup = self.set_aside(dest, &rel)?;
+        self.steps.push(Step::Replaced {
+            rel,
+            dest: dest.to_path_buf(),
+            backup,
+            from: None,
+        });
+        rename(from, dest).map_err(|e| io_error(dest, "cannot replace", e))?;
+        if let Some(Step::Replaced { from: f, .. }) = self.steps.last_mut() {
+            *f = Some(from.to_path_buf());
+        }
+        Ok(())
+    }
+
+    /// Move the previous build's file `rel`, which this build does not produce, aside.
+    fn retire(&mut self, rel: &str) -> Result<(), Diagnostic> {
+        let dest = self.out.join(rel);
+        if !fs::symlink_metadata(&dest).is_ok_and(|m| m.is_file()) {
+            return Ok(());
+        }
+        let backup = self.set_aside(&dest, rel)?;
+        self.steps.push(Step::Replaced {
+            rel: rel.to_string(),
+            dest,
+            backup,
+            from: None,
+        });
+        Ok(())
+    }
+
+    fn set_aside(&self, dest: &Path, rel: &str) -> Result<PathBuf, Diagnostic> {
+        let backup = self.old.join(rel);
+        if let Some(dir) = backup.parent() {
+            fs::create_dir_all(dir).map_err(|e| io_error(dir, "cannot create", e))?;
+        }
+        rename(dest, &backup).map_err(|e| io_error(dest, "cannot replace", e))?;
+        Ok(backup)
+    }
+
+    /// The files the commit removed (moved aside with nothing in their place), sorted.
+    fn retired(&self) -> Vec<String> {
+        let mut removed: Vec<String> = (self.steps.iter())
+            .filter_map(|s| match s {
+                Step::Replaced {
+                    rel, from: None, ..
+                } => Some(rel.clone()),
+                _ => None,
+            })
+            .collect();
+        removed.sort();
+        removed
+    }
+
+    /// Undo every step, last first; the paths that could not be put back.
+    fn roll_back(self) -> Vec<String> {
+        let mut unrestored = Vec::new();
+        for step in self.steps.into_iter().rev() {
+            match step {
+                Step::Placed { dest, from } => {
+                    if rename(&dest, &from).is_err() && remove_any(&dest).is_err() {
+                        let rel = dest.strip_prefix(&self.out).unwrap_or(&dest);
+                        unrestored.push(rel.to_string_lossy().into_owned());
+                    }
+                }
+                Step::Replaced {
+                    rel,
+                    dest,
+                    backup,
+                    from,
+                } => {
+                    if from.is_some_and(|f| rename(&dest, &f).is_err()) {
+                        let _ = remove_any(&dest);
+                    }
+                    if let Some(dir) = dest.parent() {
+                        let _ = fs::create_dir_all(dir);
+                    }
+                    if rename(&backup, &dest).is_err() {
+                        unrestored.push(rel);
+                    }
+                }
+            }
+        }
+        unrestored.sort();
+        unrestored
+    }
+}
+
+fn remove_any(path: &Path) -> std::io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+        Err(e) => Err(e),
+    }
+}
+
+/// Rename `from` to `to`. Debug builds (the test suite's) fail on purpose
+/// where `EXPLAINER_FAIL_RENAME_TO` says: a comma-separated list of path
+/// endings. Release builds have no such switch.
+fn rename(from: &Path, to: &Path) -> std::io::Result<()> {
+    #[cfg(debug_assertions)]
+    if let Ok(faults) = std::env::var("EXPLAINER_FAIL_RENAME_TO") {
+        let to_text = to.to_string_lossy();
+        if faults
+            .split(',')
+            .any(|f| !f.is_empty() && to_text.ends_with(f))
+        {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                "fault injected by EXPLAINER_FAIL_RENAME_TO",
+            ));
+        }
+    }
+    fs::rename(from, to)
+}
+
 /// Write a new file (creating its folder) and return its stat.
 fn write_new(path: &Path, bytes: &[u8]) -> Result<Stat, Diagnostic> {
     let create = || fs::File::create(path);
@@ -411,45 +845,10 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<Stat, Diagnostic> {
     Ok(Stat::of(&meta))
 }
 
-/// Move the staged tree `from` into `to`: whole folders where `to` has none, else file by file.
-fn merge(from: &Path, to: &Path) -> Result<(), Diagnostic> {
-    let entries = fs::read_dir(from).map_err(|e| io_error(from, "cannot read", e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| io_error(from, "cannot read", e))?;
-        let src = entry.path();
-        let dest = to.join(entry.file_name());
-        let src_is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-        let dest_meta = fs::symlink_metadata(&dest).ok();
-        match dest_meta {
-            Some(m) if src_is_dir && m.is_dir() => merge(&src, &dest)?,
-            Some(m) if m.is_dir() => {
-                fs::remove_dir_all(&dest)
-                    .map_err(|e| io_error(&dest, "cannot replace folder", e))?;
-                rename(&src, &dest)?;
-            }
-            Some(_) if src_is_dir => {
-                fs::remove_file(&dest).map_err(|e| io_error(&dest, "cannot replace file", e))?;
-                rename(&src, &dest)?;
-            }
-            _ => rename(&src, &dest)?,
-        }
-    }
-    Ok(())
-}
-
-fn rename(from: &Path, to: &Path) -> Result<(), Diagnostic> {
-    fs::rename(from, to).map_err(|e| io_error(to, "cannot write", e))
-}
-
-/// Remove the files of the previous build that this one did not produce, and their empty folders.
-fn remove_listed(out: &Path, stale: &[String]) -> Result<Vec<String>, Diagnostic> {
-    let mut removed: Vec<String> = Vec::new();
-    for path in stale {
+/// Remove the folders the removed files leave empty (never `out` itself).
+fn remove_empty_parents(out: &Path, removed: &[String]) {
+    for path in removed {
         let abs = out.join(path);
-        if fs::symlink_metadata(&abs).is_ok_and(|m| m.is_file()) {
-            fs::remove_file(&abs).map_err(|e| io_error(&abs, "cannot remove stale file", e))?;
-            removed.push(path.clone());
-        }
         let mut dir = abs.parent();
         while let Some(d) = dir.filter(|d| *d != out) {
             if fs::remove_dir(d).is_err() {
@@ -458,64 +857,8 @@ fn remove_listed(out: &Path, stale: &[String]) -> Result<Vec<String>, Diagnostic
             dir = d.parent();
         }
     }
-    removed.sort();
-    Ok(removed)
 }
 
 fn io_error(path: &Path, what: &str, e: std::io::Error) -> Diagnostic {
     Diagnostic::error("output", format!("{what} {}: {e}", path.display()))
-}
-
-/// Write to a temporary file beside `dest`, then rename it into place.
-pub fn write_atomically(dest: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
-    let dir = dest.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|e| io_error(dir, "cannot create folder", e))?;
-    let name = dest
-        .file_name()
-        .map_or("file".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.explainer-tmp"));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.flush()?;
-        drop(f);
-        fs::rename(&tmp, dest)
-    })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        io_error(dest, "cannot write", e)
-    })
-}
-
-/// Remove files in `out` that are not in `keep`, then empty folders; never follows symlinks.
-fn remove_stale(out: &Path, keep: &Manifest) -> Result<Vec<String>, Diagnostic> {
-    let keep: HashSet<PathBuf> = keep.keys().map(|p| out.join(p)).collect();
-    let mut removed = Vec::new();
-    let mut dirs = Vec::new();
-    for entry in walkdir::WalkDir::new(out).follow_links(false).min_depth(1) {
-        let entry = entry
-            .map_err(|e| Diagnostic::error("output", format!("cannot read output folder: {e}")))?;
-        let path = entry.path();
-        if entry.file_type().is_dir() {
-            dirs.push(path.to_path_buf());
-            continue;
-        }
-        if path == out.join(MARKER) || keep.contains(path) {
-            continue;
-        }
-        fs::remove_file(path).map_err(|e| io_error(path, "cannot remove stale file", e))?;
-        removed.push(
-            path.strip_prefix(out)
-                .unwrap_or(path)
-                .to_string_lossy()
-                .replace('\\', "/"),
-        );
-    }
-    dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
-    for d in dirs {
-        // Only empty folders go; a non-empty one fails harmlessly.
-        let _ = fs::remove_dir(&d);
-    }
-    removed.sort();
-    Ok(removed)
 }

@@ -12,9 +12,10 @@ use crate::config::{Config, normalise_base_url};
 use crate::content::{self, Content, Forgetful, Memory};
 use crate::diagnostics::{Diagnostic, Report};
 use crate::editorial::Registry;
+use crate::limits::Watch;
 use crate::listing;
 use crate::markdown::{Facts, FoundCitation};
-use crate::output::{self, Manifest, Staging, SyncStats};
+use crate::output::{self, Gate, Manifest, OutputLock, Staging, SyncStats};
 use crate::render::{self, OutputFile, RenderJob, Sink, SiteLinks};
 use crate::stamp::{self, Fingerprint, Hash};
 use crate::templates::{Lookup, Templates};
@@ -83,9 +84,17 @@ fn one(d: Diagnostic) -> Report {
 
 /// What the caller of a build hears about, and can say, while it runs.
 pub trait Hooks: Sync {
-    /// The build is about to create its staging folder in the output folder:
-    /// from now on an interrupt must go through [`Hooks::cancelled`].
-    fn staging(&self) {}
+    /// What the build puts in the output folder before its commit, for the
+    /// caller to undo if it ends the process early.
+    fn gate(&self) -> Arc<Gate> {
+        Arc::default()
+    }
+    /// Where renders register, for the caller to find one over its limits.
+    fn watch(&self) -> Option<Arc<Watch>> {
+        None
+    }
+    /// Another build holds the output folder: this one waits for it.
+    fn waiting(&self, _out: &Path) {}
     /// `docs` documents are about to be rendered.
     fn rendering(&self, _docs: usize) {}
     /// One more document was rendered (or kept).
@@ -133,11 +142,11 @@ pub(crate) fn read_inputs(opts: &Options) -> Result<Inputs, Report> {
 
 /// Load, verify and render the whole site into `sink`. Errors of every stage
 /// that could run are reported together.
-pub fn render_site(opts: &Options, sink: &dyn Sink) -> Result<Rendered, Report> {
+pub fn render_site(opts: &Options, sink: &dyn Sink, hooks: &dyn Hooks) -> Result<Rendered, Report> {
     let inputs = read_inputs(opts)?;
     let scan = content::scan(&opts.root);
     let content = content::load_scanned(&opts.root, &scan, opts.drafts, &Forgetful)?;
-    render_into(opts, inputs, &content, None, sink, &NoHooks).map(|d| d.rendered)
+    render_into(opts, inputs, &content, None, sink, hooks).map(|d| d.rendered)
 }
 
 /// Log how long a stage took (shown with `build -v`).
@@ -183,6 +192,10 @@ pub(crate) fn render_into(
         r.extend(report.diagnostics.clone());
         r
     })?;
+    templates.watch = hooks.watch();
+    if let Some(watch) = &templates.watch {
+        watch.set_limit(config.render_timeout());
+    }
     let looks_up = templates.mention("get_page") || templates.mention("get_section");
     let links = SiteLinks {
         content,
@@ -404,6 +417,8 @@ pub fn build(opts: &Options, out: &Path, hooks: &dyn Hooks) -> Result<Built, Rep
     let started = Instant::now();
     let started_ns = stamp::now_ns();
     output::check_output_dir(&opts.root, out).map_err(one)?;
+    let gate = hooks.gate();
+    let _lock = OutputLock::acquire(out, &gate, || hooks.waiting(out)).map_err(one)?;
     let cache_path = cache::path(opts, out);
     let mut clock = Instant::now();
     let (mut prior, scan) = rayon::join(|| cache::load(&cache_path), || content::scan(&opts.root));
@@ -415,8 +430,7 @@ pub fn build(opts: &Options, out: &Path, hooks: &dyn Hooks) -> Result<Built, Rep
         return Ok(nothing_to_do(p, scan, started));
     }
     let previous = prior.as_mut().map(|p| std::mem::take(&mut p.outputs));
-    hooks.staging();
-    let staging = Staging::begin(out, previous).map_err(one)?;
+    let staging = Staging::begin(out, previous, gate).map_err(one)?;
     let memory: &dyn Memory = match &prior {
         Some(p) => p,
         None => &Forgetful,

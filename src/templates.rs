@@ -48,6 +48,8 @@ pub struct Templates {
     all: Vec<(String, String)>,
     /// The fields page and section objects carry: those the templates name.
     pub fields: Fields,
+    /// Where renders register, so a runaway one can be found and given up.
+    pub watch: Option<Arc<crate::limits::Watch>>,
 }
 
 impl Templates {
@@ -75,6 +77,7 @@ impl Templates {
             sources,
             all: Vec::new(),
             fields: named_fields(&all),
+            watch: None,
         };
         if let Err(e) = templates
             .tera
@@ -115,6 +118,7 @@ impl Templates {
         context: &tera::Context,
         rendering: &Path,
     ) -> Result<String, Diagnostic> {
+        let _watched = self.watch.as_ref().map(|w| w.rendering(name, rendering));
         self.tera
             .render(name, context)
             .map_err(|e| self.diagnostic(&e, Some(rendering)))

@@ -11,7 +11,7 @@ use crate::cache::BuildCache;
 use crate::content::{self, Content, Memory, Remembered, Scan};
 use crate::diagnostics::Report;
 use crate::frontmatter;
-use crate::pipeline::{self, Done, NoHooks, Options, Rendered};
+use crate::pipeline::{self, Done, Hooks, Options, Rendered};
 use crate::render::Sink;
 use crate::stamp::{self, Hash, Stamp, Stat};
 use std::collections::BTreeSet;
@@ -39,6 +39,7 @@ pub fn rebuild(
     warm: &mut Option<Warm>,
     changed: Option<&BTreeSet<PathBuf>>,
     sink: &dyn Sink,
+    hooks: &dyn Hooks,
 ) -> Result<Rendered, Report> {
     let started_ns = stamp::now_ns();
     let inputs = pipeline::read_inputs(opts)?;
@@ -46,7 +47,7 @@ pub fn rebuild(
         && patch_bodies(w, &opts.root, changed)
     {
         tracing::debug!("only Markdown bodies changed: the content is reused");
-        let done = pipeline::render_into(opts, inputs, &w.content, Some(&w.cache), sink, &NoHooks)?;
+        let done = pipeline::render_into(opts, inputs, &w.content, Some(&w.cache), sink, hooks)?;
         let prior = Some(std::mem::take(&mut w.cache));
         w.cache = next_cache(prior, &w.content, &done, started_ns);
         return Ok(done.rendered);
@@ -58,7 +59,7 @@ pub fn rebuild(
     };
     let content = content::load_scanned(&opts.root, &scan, opts.drafts, memory)?;
     let prior = warm.as_ref().map(|w| &w.cache);
-    let done = pipeline::render_into(opts, inputs, &content, prior, sink, &NoHooks)?;
+    let done = pipeline::render_into(opts, inputs, &content, prior, sink, hooks)?;
     let cache = next_cache(warm.take().map(|w| w.cache), &content, &done, started_ns);
     *warm = Some(Warm {
         cache,
@@ -125,7 +126,7 @@ fn body_edit(warm: &Warm, root: &Path, path: &Path) -> Option<(usize, usize, Sta
     let &doc = warm.content.by_content_path.get(&rel)?;
     let abs = root.join(path);
     let stat = Stat::read(&abs)?;
-    let text = String::from_utf8(std::fs::read(&abs).ok()?).ok()?;
+    let text = content::read_input_text(&abs).ok()?;
     let split = frontmatter::split(&text).ok()?;
     let old = &warm.content.docs[doc];
     if *old.front != text[..split.body_offset] || old.body_offset != split.body_offset {

@@ -223,20 +223,18 @@ fn host_port(ip: IpAddr, port: u16) -> String {
     }
 }
 
-/// Ctrl-C, or SIGTERM on Unix.
+/// Ctrl-C or SIGTERM, heard through the same handler `build` uses.
 async fn wait_for_signal() {
-    #[cfg(unix)]
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    if ctrlc::set_handler(move || {
+        let _ = tx.send(());
+    })
+    .is_err()
     {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
+        eprintln!("warning: cannot catch Ctrl-C; stopping will not say goodbye");
+        std::future::pending::<()>().await;
     }
-    let _ = tokio::signal::ctrl_c().await;
+    rx.recv().await;
 }
 
 /// Open `url` in the default browser (`$BROWSER`, or the system's opener);

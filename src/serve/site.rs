@@ -134,7 +134,7 @@ impl Builder {
             put: Mutex::default(),
         };
         let mut warm = self.warm.lock().unwrap_or_else(|e| e.into_inner());
-        let rendered = warm::rebuild(&opts, &mut warm, sources, &sink)?;
+        let rendered = warm::rebuild(&opts, &mut warm, sources, &sink, &pipeline::NoHooks)?;
         let put = sink.put.into_inner().unwrap_or_else(|e| e.into_inner());
         let kept = sink.kept.into_inner().unwrap_or_else(|e| e.into_inner());
         let (files, fingerprints) = self.assemble(previous, kept, put)?;
