@@ -203,7 +203,7 @@ impl BuildCache {
                 stat.trusted_since(self.started_ns)
                     || self.memo(&f.rel).is_some_and(|m| {
                         m.stamp.stat == stat
-                            && std::fs::read(&f.abs)
+                            && content::read_input(&f.abs)
                                 .is_ok_and(|b| crate::stamp::hash(&b) == m.stamp.hash)
                     })
             })

@@ -353,7 +353,7 @@ impl Registry {
             };
             let doc = &content.docs[src.origin.doc];
             let path = archive_path(&content.root, &doc.source, archive);
-            match std::fs::read_to_string(&path) {
+            match crate::content::read_input_text(&path) {
                 Ok(text) => {
                     let passages = crate::verify::quotation::Passages::of_text(&text);
                     self.archives

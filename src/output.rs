@@ -102,8 +102,9 @@ pub fn check_output_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
         return refuse("it is a file");
     }
     if out_abs.is_dir() && !out_abs.join(MARKER).is_file() {
+        // Empty, or holding only the staging folder of a first build into it.
         let empty = fs::read_dir(&out_abs)
-            .map(|mut d| d.next().is_none())
+            .map(|mut d| d.all(|e| e.is_ok_and(|e| e.file_name() == STAGING)))
             .unwrap_or(false);
         if !empty {
             return refuse("it is not empty and was not written by explainer");

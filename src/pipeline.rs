@@ -419,6 +419,8 @@ pub fn build(opts: &Options, out: &Path, hooks: &dyn Hooks) -> Result<Built, Rep
     output::check_output_dir(&opts.root, out).map_err(one)?;
     let gate = hooks.gate();
     let _lock = OutputLock::acquire(out, &gate, || hooks.waiting(out)).map_err(one)?;
+    // Again: a build that held the folder before this one may have changed it.
+    output::check_output_dir(&opts.root, out).map_err(one)?;
     let cache_path = cache::path(opts, out);
     let mut clock = Instant::now();
     let (mut prior, scan) = rayon::join(|| cache::load(&cache_path), || content::scan(&opts.root));

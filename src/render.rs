@@ -8,7 +8,7 @@
 //! Nothing here touches the output folder; files go to a [`Sink`].
 
 use crate::config::Config;
-use crate::content::{Content, Document, Kind, permute};
+use crate::content::{Content, Document, Kind, not_a_file, permute, read_input};
 use crate::diagnostics::{Diagnostic, Report};
 use crate::listing;
 use crate::markdown::{self, Facts, LinkContext, MarkdownOptions};
@@ -131,7 +131,17 @@ pub fn scan_static(root: &Path) -> Result<(Vec<StaticFile>, HashMap<String, Stri
                         abs: e.path().to_path_buf(),
                     });
                 }
-                Ok(_) => {}
+                Ok(e) => {
+                    if let Some(what) = e.metadata().ok().as_ref().and_then(not_a_file) {
+                        report.push(
+                            Diagnostic::error(
+                                "static",
+                                format!("{what} is not a static file: only regular files and folders are read"),
+                            )
+                            .in_file(e.path().strip_prefix(root).unwrap_or(e.path())),
+                        );
+                    }
+                }
                 Err(e) => report.push(
                     Diagnostic::error("static", format!("cannot read static file: {e}")).in_file(
                         e.path()
@@ -145,7 +155,7 @@ pub fn scan_static(root: &Path) -> Result<(Vec<StaticFile>, HashMap<String, Stri
     let hashes: Vec<Result<(String, String), Diagnostic>> = files
         .par_iter()
         .map(|f| {
-            std::fs::read(&f.abs)
+            read_input(&f.abs)
                 .map(|bytes| (f.rel.clone(), crate::urls::fingerprint(&bytes)))
                 .map_err(|e| {
                     Diagnostic::error("static", format!("cannot read: {e}"))

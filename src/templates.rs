@@ -434,7 +434,7 @@ fn read_templates(dir: &Path, report: &mut Report) -> HashMap<String, String> {
         if name.split('/').any(|p| p.starts_with('.')) {
             continue;
         }
-        match std::fs::read_to_string(entry.path()) {
+        match crate::content::read_input_text(entry.path()) {
             Ok(text) => {
                 out.insert(name, text);
             }

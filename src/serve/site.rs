@@ -181,7 +181,7 @@ impl Builder {
                 let path: Arc<str> = f.path.into();
                 match f.contents {
                     Contents::Bytes(b) => Ok((path, f.fingerprint, Bytes::from(b))),
-                    Contents::Copy(src) => std::fs::read(&src)
+                    Contents::Copy(src) => crate::content::read_input(&src)
                         .map(|b| (path, f.fingerprint, Bytes::from(b)))
                         .map_err(|e| {
                             Box::new(
