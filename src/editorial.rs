@@ -5,7 +5,7 @@
 //! locations so that `verify` can point at the exact line of a bad citation.
 
 use crate::content::Content;
-use crate::diagnostics::{Diagnostic, Report, find_from};
+use crate::diagnostics::{Diagnostic, Report};
 use crate::frontmatter::Date;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -243,11 +243,14 @@ pub enum ChangeKind {
     Correction,
 }
 
-/// Where a declaration was written: the document and the byte offset of its table.
+/// Where a declaration was written: the document, the front-matter array
+/// (`statements`) and its position in it. The byte offset is found only when
+/// a diagnostic needs it (see [`locate`]), from the parser's spans.
 #[derive(Debug, Clone, Copy)]
 pub struct Origin {
     pub doc: usize,
-    pub offset: usize,
+    pub key: &'static str,
+    pub index: usize,
 }
 
 /// A declaration together with where it came from.
@@ -286,52 +289,14 @@ impl Registry {
     pub fn collect(content: &Content, report: &mut Report) -> Registry {
         let mut reg = Registry::default();
         for (doc_index, doc) in content.docs.iter().enumerate() {
-            // Declarations live in the front matter: never search the body.
-            let text = &doc.front;
             let m = &doc.meta;
-            let origins = |key: &str, n: usize| table_offsets(text, key, n);
-            push_all(
-                &mut reg.sources,
-                &m.sources,
-                doc_index,
-                origins("sources", m.sources.len()),
-            );
-            push_all(
-                &mut reg.statements,
-                &m.statements,
-                doc_index,
-                origins("statements", m.statements.len()),
-            );
-            push_all(
-                &mut reg.facts,
-                &m.facts,
-                doc_index,
-                origins("facts", m.facts.len()),
-            );
-            push_all(
-                &mut reg.events,
-                &m.events,
-                doc_index,
-                origins("events", m.events.len()),
-            );
-            push_all(
-                &mut reg.parties,
-                &m.parties,
-                doc_index,
-                origins("parties", m.parties.len()),
-            );
-            push_all(
-                &mut reg.questions,
-                &m.questions,
-                doc_index,
-                origins("questions", m.questions.len()),
-            );
-            push_all(
-                &mut reg.changes,
-                &m.changes,
-                doc_index,
-                origins("changes", m.changes.len()),
-            );
+            push_all(&mut reg.sources, &m.sources, doc_index, "sources");
+            push_all(&mut reg.statements, &m.statements, doc_index, "statements");
+            push_all(&mut reg.facts, &m.facts, doc_index, "facts");
+            push_all(&mut reg.events, &m.events, doc_index, "events");
+            push_all(&mut reg.parties, &m.parties, doc_index, "parties");
+            push_all(&mut reg.questions, &m.questions, doc_index, "questions");
+            push_all(&mut reg.changes, &m.changes, doc_index, "changes");
         }
         reg.source_index = index_by_id(&reg.sources, |s| &s.id, "source", content, report);
         reg.statement_index = index_by_id(&reg.statements, |s| &s.id, "statement", content, report);
@@ -399,38 +364,52 @@ pub fn archive_path(root: &Path, declaring_file: &Path, archive: &str) -> PathBu
     root.join(dir).join(archive)
 }
 
-fn push_all<T: Clone>(into: &mut Vec<Located<T>>, items: &[T], doc: usize, offsets: Vec<usize>) {
-    for (i, item) in items.iter().enumerate() {
+fn push_all<T: Clone>(into: &mut Vec<Located<T>>, items: &[T], doc: usize, key: &'static str) {
+    for (index, item) in items.iter().enumerate() {
         into.push(Located {
             item: item.clone(),
-            origin: Origin {
-                doc,
-                offset: offsets[i],
-            },
+            origin: Origin { doc, key, index },
         });
     }
 }
 
-/// Byte offsets of the first `n` tables of array `key` in a front-matter text.
-///
-/// TOML `[[key]]` headers and YAML list items under `key:` are found; where a
-/// table cannot be found, the array's key itself is used.
-fn table_offsets(text: &str, key: &str, n: usize) -> Vec<usize> {
-    if n == 0 {
-        return Vec::new();
-    }
-    let toml_header = format!("[[{key}]]");
-    let mut found: Vec<usize> = text.match_indices(&toml_header).map(|(i, _)| i).collect();
-    if found.len() < n {
-        let yaml_key = format!("{key}:");
-        if let Some(start) = text.find(&yaml_key) {
-            found = yaml_items_after(text, start);
-        }
-    }
-    let fallback = text.find(key).unwrap_or(0);
-    (0..n)
-        .map(|i| found.get(i).copied().unwrap_or(fallback))
-        .collect()
+/// The byte range, in a document's front matter `front`, of table `index` of
+/// array `key`: from the TOML parser's spans, or for YAML the list item's
+/// lines. `None` when it cannot be found.
+fn item_range(front: &str, key: &str, index: usize) -> Option<std::ops::Range<usize>> {
+    let split = crate::frontmatter::split(front).ok()?;
+    let within = match split.format? {
+        crate::frontmatter::Format::Toml => toml_item_range(split.header, key, index)?,
+        crate::frontmatter::Format::Yaml => yaml_item_range(split.header, key, index)?,
+    };
+    Some(split.header_offset + within.start..split.header_offset + within.end)
+}
+
+fn toml_item_range(header: &str, key: &str, index: usize) -> Option<std::ops::Range<usize>> {
+    let table = toml::de::DeTable::parse(header).ok()?;
+    let array = table.get_ref().get(key)?;
+    let toml::de::DeValue::Array(items) = array.get_ref() else {
+        return None;
+    };
+    let item = items.get(index)?;
+    // A `[[key]]` table's own span is its header; its values follow.
+    let end = match item.get_ref() {
+        toml::de::DeValue::Table(table) => table.values().map(|v| v.span().end).max(),
+        _ => None,
+    };
+    let span = item.span();
+    Some(span.start..end.unwrap_or(span.end).max(span.end))
+}
+
+fn yaml_item_range(header: &str, key: &str, index: usize) -> Option<std::ops::Range<usize>> {
+    let key_line = header
+        .match_indices(&format!("{key}:"))
+        .map(|(i, _)| i)
+        .find(|&i| i == 0 || header[..i].ends_with('\n'))?;
+    let items = yaml_items_after(header, key_line);
+    let start = *items.get(index)?;
+    let end = items.get(index + 1).copied().unwrap_or(header.len());
+    Some(start..end)
 }
 
 /// Offsets of `- ` list items following a YAML key, at the first item's indentation.
@@ -481,14 +460,18 @@ fn index_by_id<T>(
 /// An error located at the first occurrence of `needle` in a declaration (or at the declaration).
 pub fn locate(content: &Content, origin: Origin, needle: &str) -> Diagnostic {
     let doc = &content.docs[origin.doc];
+    let front = &doc.front;
+    let range = item_range(front, origin.key, origin.index).unwrap_or(0..front.len());
+    let item = &front[range.clone()];
     let quoted = format!("\"{needle}\"");
-    let offset = find_from(&doc.front, &quoted, origin.offset)
+    let within = item
+        .find(&quoted)
         .map(|o| o + 1)
-        .or_else(|| find_from(&doc.front, needle, origin.offset))
-        .unwrap_or(origin.offset);
+        .or_else(|| item.find(needle))
+        .unwrap_or(0);
     Diagnostic::error("editorial", "")
         .in_file(&doc.source)
-        .at_offset(&doc.front, offset)
+        .at_offset(front, range.start + within)
 }
 
 trait WithMessage {
@@ -522,23 +505,18 @@ mod tests {
     #[test]
     fn finds_toml_tables_in_order() {
         let text = "+++\n[[statements]]\nid = \"a\"\n[[statements]]\nid = \"b\"\n+++\n";
-        let offs = table_offsets(text, "statements", 2);
-        assert!(text[offs[1]..].starts_with("[[statements]]\nid = \"b\""));
+        let second = item_range(text, "statements", 1).unwrap();
+        assert_eq!(&text[second], "[[statements]]\nid = \"b\"");
+        assert!(item_range(text, "statements", 2).is_none());
     }
 
     #[test]
     fn finds_yaml_items_in_order() {
         let text = "---\nstatements:\n  - id: a\n    text: x\n  - id: b\n---\n";
-        let offs = table_offsets(text, "statements", 2);
-        assert!(
-            text[offs[0]..].starts_with("- id: a"),
-            "{:?}",
-            &text[offs[0]..]
-        );
-        assert!(
-            text[offs[1]..].starts_with("- id: b"),
-            "{:?}",
-            &text[offs[1]..]
-        );
+        let first = item_range(text, "statements", 0).unwrap();
+        assert!(text[first.clone()].starts_with("- id: a\n    text: x\n"));
+        assert!(!text[first].contains("id: b"));
+        let second = item_range(text, "statements", 1).unwrap();
+        assert!(text[second].starts_with("- id: b"));
     }
 }

@@ -113,3 +113,23 @@ fn control_characters_from_a_file_are_escaped() {
         .stderr_has(&["unknown source `nowhere`", "\\u{1b}[31m"]);
     assert!(!run.stderr.contains('\u{1b}'), "{:?}", run.stderr);
 }
+
+/// Two statements, the second citing an unknown source; `preamble` goes first.
+fn statements_page(preamble: &str) -> String {
+    format!(
+        "+++\ntitle = \"Q\"\n{preamble}\n[[parties]]\nid = \"gov\"\nname = \"Gov\"\n\n[[statements]]\nid = \"one\"\nspeaker = \"A spokesman\"\nparty = \"gov\"\ndate = 2023-05-03\nkind = \"paraphrase\"\nstatus = \"claimed\"\nsource = \"nowhere\"\ntext = \"x\"\nbasis = \"the sea is calm today\"\n\n[[statements]]\nid = \"two\"\nspeaker = \"A spokesman\"\nparty = \"gov\"\ndate = 2023-05-03\nkind = \"paraphrase\"\nstatus = \"claimed\"\nsource = \"nowhere\"\ntext = \"y\"\nbasis = \"the sea is calm today\"\n+++\n"
+    )
+}
+
+#[test]
+fn editorial_errors_point_into_the_right_table_whatever_the_text_says() {
+    // A string that mentions `[[statements]]` must not shift the tables.
+    let preamble =
+        "description = \"\"\"\nHow to write [[statements]] tables.\n[[statements]]\n\"\"\"";
+    let site = Site::basic().file("content/q.md", &statements_page(preamble));
+    let run = site.build().fails();
+    // Line 18 is the first table's `source`, line 29 the second's.
+    for at in ["content/q.md:18:11", "content/q.md:29:11"] {
+        assert!(run.stderr.contains(at), "{at} missing:\n{}", run.stderr);
+    }
+}
