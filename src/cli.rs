@@ -438,10 +438,11 @@ fn check(args: CheckArgs) -> i32 {
 
 /// Print every diagnostic to stderr.
 pub fn print_report(report: &Report) {
+    let colour = interactive();
     let mut err = std::io::stderr().lock();
     for d in &report.diagnostics {
         use std::io::Write;
-        let _ = writeln!(err, "{d}");
+        let _ = writeln!(err, "{}\n", d.render(colour));
     }
 }
 

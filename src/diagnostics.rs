@@ -111,38 +111,73 @@ impl Diagnostic {
     }
 }
 
+impl Diagnostic {
+    /// The finding as rustc shows its errors (annotate-snippets): the message,
+    /// `--> file:line:col`, the offending line with a caret, then the notes.
+    /// `colour` adds terminal colours: only for a terminal.
+    pub fn render(&self, colour: bool) -> String {
+        use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+        let level = match self.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+        };
+        let message = printable(&self.message);
+        let location = self.location().map(|l| printable(&l).into_owned());
+        let source = self.source_line.as_deref().map(printable);
+        let title = level.clone().primary_title(message.as_ref()).id(self.code);
+        let mut group = Group::with_title(title);
+        match (&location, self.line, &source) {
+            (Some(path), Some(line), Some(src)) => {
+                let file = printable(&self.file_display()).into_owned();
+                let at = byte_of_column(src, self.column.unwrap_or(1));
+                group = group.element(
+                    Snippet::source(src.as_ref())
+                        .line_start(line)
+                        .path(file)
+                        .annotation(AnnotationKind::Primary.span(at..at)),
+                );
+                let _ = path;
+            }
+            (Some(path), _, _) => {
+                group = group.element(annotate_snippets::Origin::path(path.clone()));
+            }
+            _ => {}
+        }
+        let notes: Vec<String> = self
+            .notes
+            .iter()
+            .map(|n| printable(n).into_owned())
+            .collect();
+        for note in &notes {
+            group = group.element(Level::NOTE.no_name().message(note.as_str()));
+        }
+        let renderer = if colour {
+            Renderer::styled()
+        } else {
+            Renderer::plain()
+        };
+        renderer.render(&[group])
+    }
+
+    fn file_display(&self) -> String {
+        self.file
+            .as_ref()
+            .map(|f| f.display().to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// The byte offset of 1-based character column `column` in `line` (its end
+/// when the line is shorter).
+fn byte_of_column(line: &str, column: usize) -> usize {
+    line.char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(line.len(), |(i, _)| i)
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let label = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        writeln!(f, "{label}[{}]: {}", self.code, printable(&self.message))?;
-        if let Some(loc) = self.location() {
-            writeln!(f, "  --> {}", printable(&loc))?;
-        }
-        if let (Some(line), Some(src)) = (self.line, &self.source_line) {
-            let width = line.to_string().len();
-            let pad = " ".repeat(width);
-            let shown = printable(src);
-            writeln!(f, "{pad} |")?;
-            writeln!(f, "{line} | {shown}")?;
-            let col = self.column.unwrap_or(1);
-            let caret_pad: String = src
-                .chars()
-                .take(col.saturating_sub(1))
-                .map(|c| match c {
-                    '\t' => "\t".to_string(),
-                    c if c.is_control() => " ".repeat(escaped(c).chars().count()),
-                    _ => " ".to_string(),
-                })
-                .collect();
-            writeln!(f, "{pad} | {caret_pad}^")?;
-        }
-        for note in &self.notes {
-            writeln!(f, "  = {}", printable(note))?;
-        }
-        Ok(())
+        writeln!(f, "{}", self.render(false))
     }
 }
 

@@ -16,8 +16,8 @@ fn unknown_filters_are_each_located_in_the_templates_folder() {
         "<h1>{{ page.title | shout }}</h1>\n<p>{{ page.title | whisper }}</p>\n",
     );
     let run = site.build().fails().stderr_has(&[
-        "error[template]: Unknown filter `shout`\n  --> templates/page.html:1:21",
-        "error[template]: Unknown filter `whisper`\n  --> templates/page.html:2:20",
+        "error[template]: Unknown filter `shout`\n --> templates/page.html:1:21",
+        "error[template]: Unknown filter `whisper`\n --> templates/page.html:2:20",
         "Build failed: 2 errors",
     ]);
     assert!(!run.stderr.contains("error: "), "{}", run.stderr);
@@ -99,6 +99,27 @@ fn piped_output_has_no_colour_codes() {
         run.stderr
     );
     assert!(!run.stderr.contains('\u{1b}'), "{:?}", run.stderr);
+}
+
+#[test]
+fn a_terminal_gets_colour() {
+    let site = Site::basic().file(
+        "content/about.md",
+        "+++\ntitle = \"A\"\n+++\nSee [@nowhere].\n",
+    );
+    // `script` gives the build a terminal for stderr.
+    let command = format!("{} build", env!("CARGO_BIN_EXE_explainer"));
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(site.root())
+        .output()
+        .expect("script (util-linux) runs");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("unknown source `nowhere`"), "{shown}");
+    assert!(
+        shown.contains('\u{1b}'),
+        "no colour on a terminal: {shown:?}"
+    );
 }
 
 #[test]
