@@ -23,11 +23,11 @@
 //! rebuilds do not look at (tables of contents, links) stays encoded until
 //! read ([`crate::lazy`]), and hashes are written as single integers.
 
+use crate::config::Options;
 use crate::content::{self, Memory, Remembered};
 use crate::frontmatter::FrontMatter;
 use crate::markdown::Facts;
 use crate::output::Manifest;
-use crate::pipeline::Options;
 use crate::stamp::{Fingerprint, Hash, Stamp, Stat, binary_identity};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;

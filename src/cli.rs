@@ -139,7 +139,13 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Build(args) => build(args),
         Command::Check(args) => check(args),
-        Command::Serve(args) => crate::serve::run(args),
+        Command::Serve(args) => crate::serve::run(crate::serve::Options {
+            root: args.site.root,
+            drafts: args.site.drafts,
+            port: args.port,
+            bind: args.bind,
+            open: args.open,
+        }),
         Command::New(args) => crate::starter::run(&args.dir),
     }
 }
@@ -352,7 +358,7 @@ fn build(args: BuildArgs) -> i32 {
                 }
             }
             if !args.quiet {
-                print_report(&built.rendered.report);
+                built.rendered.report.print();
                 eprintln!(
                     "Built {} pages and {} sections in {} ms: {} files written, {} unchanged, {} removed{}",
                     built.rendered.pages,
@@ -369,11 +375,11 @@ fn build(args: BuildArgs) -> i32 {
             0
         }
         Err(report) => {
-            print_report(&report);
+            report.print();
             let mixed = report.diagnostics.iter().any(|d| d.code == output::MIXED);
             eprintln!(
                 "Build failed: {}; {}",
-                counts(&report),
+                report.counts(),
                 if mixed {
                     "the output folder mixes the two builds where the error says"
                 } else {
@@ -419,7 +425,7 @@ fn check(args: CheckArgs) -> i32 {
             serde_json::to_string_pretty(&json).unwrap_or_default()
         );
     } else {
-        print_report(&report);
+        report.print();
         let stats = stats.unwrap_or_default();
         println!(
             "{} statements, {} quotations verified, {} of {} basis passages verified, {} assessments, {} citations, {} internal links, {}",
@@ -430,30 +436,10 @@ fn check(args: CheckArgs) -> i32 {
             stats.assessments,
             stats.citations,
             stats.internal_links,
-            counts(&report),
+            report.counts(),
         );
     }
     i32::from(result.is_err())
-}
-
-/// Print every diagnostic to stderr.
-pub fn print_report(report: &Report) {
-    let colour = interactive();
-    let mut err = std::io::stderr().lock();
-    for d in &report.diagnostics {
-        use std::io::Write;
-        let _ = writeln!(err, "{}\n", d.render(colour));
-    }
-}
-
-/// "2 errors, 1 warning".
-pub fn counts(report: &Report) -> String {
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    format!(
-        "{}, {}",
-        plural(report.error_count(), "error"),
-        plural(report.warning_count(), "warning")
-    )
 }
 
 fn warnings_suffix(report: &Report) -> String {

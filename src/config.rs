@@ -173,6 +173,18 @@ pub fn normalise_base_url(url: &str) -> Result<String, &'static str> {
     })
 }
 
+/// What to build and how: the site folder and the command line's overrides
+/// of its config.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub root: std::path::PathBuf,
+    pub drafts: bool,
+    /// Replaces `base_url` from the config (used by `--base-url` and `serve`).
+    pub base_url: Option<String>,
+    /// Forces relative URLs on.
+    pub relative: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

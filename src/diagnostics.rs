@@ -250,6 +250,26 @@ impl Report {
         self.error_count() > 0
     }
 
+    /// Print every finding to stderr, coloured when stderr is a terminal.
+    pub fn print(&self) {
+        use std::io::{IsTerminal, Write};
+        let colour = std::io::stderr().is_terminal();
+        let mut err = std::io::stderr().lock();
+        for d in &self.diagnostics {
+            let _ = writeln!(err, "{}\n", d.render(colour));
+        }
+    }
+
+    /// "2 errors, 1 warning".
+    pub fn counts(&self) -> String {
+        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        format!(
+            "{}, {}",
+            plural(self.error_count(), "error"),
+            plural(self.warning_count(), "warning")
+        )
+    }
+
     /// Sort by file and position so output is stable whatever the thread order was.
     pub fn sort(&mut self) {
         self.diagnostics.sort_by(|a, b| {

@@ -3,7 +3,7 @@
 //! The syntax set loads once, on the first page that has code; the stylesheet
 //! covering the light and dark themes is generated once per build.
 
-use crate::markdown::escape;
+use crate::html::escape;
 use std::sync::OnceLock;
 use syntect::highlighting::ThemeSet;
 use syntect::html::{ClassStyle, ClassedHTMLGenerator, css_for_theme_with_class_style};

@@ -17,6 +17,7 @@ pub mod diagnostics;
 pub mod editorial;
 pub mod frontmatter;
 pub mod highlight;
+pub mod html;
 pub mod lazy;
 pub mod limits;
 pub mod listing;

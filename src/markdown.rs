@@ -5,6 +5,7 @@
 //! recorded with their offsets for the `verify` stage to report.
 
 use crate::highlight;
+pub use crate::html::escape;
 use crate::lazy::Lazy;
 use pulldown_cmark::{
     BrokenLink, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
@@ -483,22 +484,6 @@ pub fn smarten<'a>(text: CowStr<'a>, in_quotation: &mut bool) -> CowStr<'a> {
     }
     out.push_str(&s[copied..]);
     out.into()
-}
-
-/// Escape text for an HTML attribute or element.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// Render a short Markdown snippet (for the `markdown` template filter); `inline`

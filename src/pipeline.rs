@@ -8,6 +8,7 @@
 //! every file whose inputs are the same.
 
 use crate::cache::{self, BuildCache, DocMemo};
+pub use crate::config::Options;
 use crate::config::{Config, normalise_base_url};
 use crate::content::{self, Content, Forgetful, Memory};
 use crate::diagnostics::{Diagnostic, Report};
@@ -23,21 +24,10 @@ use crate::urls::Urls;
 use crate::verify::{self, Stats, Verifier};
 use crate::view::ViewBuilder;
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 use tracing::debug;
-
-/// What to build and how.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    pub root: PathBuf,
-    pub drafts: bool,
-    /// Replaces `base_url` from the config (used by `--base-url` and `serve`).
-    pub base_url: Option<String>,
-    /// Forces relative URLs on.
-    pub relative: bool,
-}
 
 /// The outcome of rendering a site, before anything is written.
 #[derive(Debug, Default)]

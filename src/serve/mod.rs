@@ -15,7 +15,6 @@ pub mod paths;
 pub mod site;
 pub mod watch;
 
-use crate::cli::{ServeArgs, print_report};
 use crate::diagnostics::Diagnostic;
 use http::{Shared, Snapshot};
 use site::{Builder, Site};
@@ -26,11 +25,27 @@ use std::time::Duration;
 /// How many ports after `--port` are tried when it is taken.
 const PORT_ATTEMPTS: u16 = 20;
 
+/// What `explainer serve` was asked for (the command line, parsed).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The site folder.
+    pub root: std::path::PathBuf,
+    /// Include draft pages.
+    pub drafts: bool,
+    /// Port to listen on; the next free one is used if it is taken.
+    pub port: u16,
+    /// Address to bind.
+    pub bind: String,
+    /// Open the site in the default browser.
+    pub open: bool,
+}
+
 /// Run the preview server; returns the exit code.
-pub fn run(args: ServeArgs) -> i32 {
+pub fn run(args: Options) -> i32 {
     // Stage timings and other debug output with RUST_LOG=explainer=debug.
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
         .try_init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -48,7 +63,7 @@ pub fn run(args: ServeArgs) -> i32 {
     code
 }
 
-async fn serve(args: ServeArgs) -> i32 {
+async fn serve(args: Options) -> i32 {
     let Some(ip) = parse_bind(&args.bind) else {
         eprintln!(
             "error: --bind {:?} is not an IP address (try 127.0.0.1 or 0.0.0.0)",
@@ -56,12 +71,12 @@ async fn serve(args: ServeArgs) -> i32 {
         );
         return 2;
     };
-    let root = match args.site.root.canonicalize() {
+    let root = match args.root.canonicalize() {
         Ok(r) => r,
         Err(e) => {
             eprintln!(
                 "error: cannot open the site folder {}: {e}",
-                args.site.root.display()
+                args.root.display()
             );
             return 1;
         }
@@ -93,7 +108,7 @@ async fn serve(args: ServeArgs) -> i32 {
     let origin = format!("http://{}", host_port(link_host(ip), port));
     let builder = Builder {
         root: root.clone(),
-        drafts: args.site.drafts,
+        drafts: args.drafts,
         origin: origin.clone(),
         warm: Default::default(),
     };
@@ -143,7 +158,7 @@ fn first_build(builder: &Builder) -> Snapshot {
     };
     match builder.rebuild(&empty, None) {
         Ok(built) => {
-            print_report(&built.report);
+            built.report.print();
             eprintln!(
                 "Built {} pages and {} sections in {} ms ({} files)",
                 built.pages,
@@ -161,10 +176,10 @@ fn first_build(builder: &Builder) -> Snapshot {
             }
         }
         Err(report) => {
-            print_report(&report);
+            report.print();
             eprintln!(
                 "Build failed: {}; serving the errors until they are fixed",
-                crate::cli::counts(&report)
+                report.counts()
             );
             Snapshot {
                 site: Arc::new(empty),

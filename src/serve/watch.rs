@@ -5,7 +5,6 @@
 use super::http::{Shared, Snapshot};
 use super::live::Message;
 use super::site::{Builder, WATCHED_DIRS, is_source};
-use crate::cli::{counts, print_report};
 use notify::{EventKind, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 use std::collections::BTreeSet;
@@ -116,7 +115,7 @@ pub fn rebuild(builder: &Builder, shared: &Shared, sources: &BTreeSet<PathBuf>) 
                 ds.iter().map(|d| d.to_string()).collect::<Vec<_>>()
             };
             if had_errors || shown(&built.report.diagnostics) != shown(&previous.warnings) {
-                print_report(&built.report);
+                built.report.print();
             }
             let elapsed_ms = built.elapsed.as_millis();
             if had_errors {
@@ -182,10 +181,10 @@ pub fn rebuild(builder: &Builder, shared: &Shared, sources: &BTreeSet<PathBuf>) 
             }
         }
         Err(report) => {
-            print_report(&report);
+            report.print();
             eprintln!(
                 "rebuild failed ({what}): {}; still serving the last good build",
-                counts(&report)
+                report.counts()
             );
             let build = previous.site.build;
             shared.replace(Snapshot {
