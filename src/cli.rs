@@ -358,7 +358,11 @@ fn build(args: BuildArgs) -> i32 {
                 }
             }
             if !args.quiet {
-                built.rendered.report.print();
+                let mut report = built.rendered.report.clone();
+                if built.rendered.base_url.is_none() {
+                    report.push(no_base_url_warning());
+                }
+                report.print();
                 eprintln!(
                     "Built {} pages and {} sections in {} ms: {} files written, {} unchanged, {} removed{}",
                     built.rendered.pages,
@@ -367,7 +371,7 @@ fn build(args: BuildArgs) -> i32 {
                     built.sync.written,
                     built.sync.unchanged,
                     built.sync.removed,
-                    warnings_suffix(&built.rendered.report),
+                    warnings_suffix(&report),
                 );
             }
             // The process is about to exit: freeing the parsed site would only delay it.
@@ -440,6 +444,17 @@ fn check(args: CheckArgs) -> i32 {
         );
     }
     i32::from(result.is_err())
+}
+
+/// What a build without a `base_url` leaves out, and how to put it back.
+fn no_base_url_warning() -> crate::diagnostics::Diagnostic {
+    crate::diagnostics::Diagnostic::warning(
+        "config",
+        "no base_url is set: links are written relative, so the output works wherever it is opened; sitemap.xml, atom.xml and robots.txt's Sitemap line need absolute URLs and were left out",
+    )
+    .in_file(crate::config::CONFIG_FILE)
+    .note("templates see config.base_url as empty (leave canonical and share links out then)")
+    .note("set base_url in config.toml, or pass --base-url URL, for the build you publish")
 }
 
 fn warnings_suffix(report: &Report) -> String {

@@ -14,7 +14,11 @@ pub const CONFIG_FILE: &str = "config.toml";
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    pub base_url: String,
+    /// Where the site is published (absolute, ending in `/`); `None` while no
+    /// address is known: then links are written relative and the files that
+    /// need absolute URLs (sitemap, feed) are left out.
+    #[serde(default)]
+    pub base_url: Option<String>,
     #[serde(default)]
     pub title: String,
     #[serde(default)]
@@ -96,15 +100,18 @@ impl Config {
                 None => d,
             }
         })?;
-        config.base_url = normalise_base_url(&config.base_url).map_err(|why| {
-            let d = Diagnostic::error("config", format!("bad base_url {:?}: {why}", config.base_url))
-                .in_file(CONFIG_FILE)
-                .note("base_url must be an absolute http(s) URL, e.g. \"https://example.org/\" or \"https://user.github.io/explainer/\"");
-            match text.find("base_url") {
-                Some(at) => d.at_offset(text, at),
-                None => d,
-            }
-        })?;
+        if let Some(url) = &config.base_url {
+            let normal = normalise_base_url(url).map_err(|why| {
+                let d = Diagnostic::error("config", format!("bad base_url {url:?}: {why}"))
+                    .in_file(CONFIG_FILE)
+                    .note("base_url must be an absolute http(s) URL, e.g. \"https://example.org/\" or \"https://user.github.io/explainer/\"; leave it out while the site has no address");
+                match text.find("base_url") {
+                    Some(at) => d.at_offset(text, at),
+                    None => d,
+                }
+            })?;
+            config.base_url = Some(normal);
+        }
         if let Some(t) = config.render_timeout
             && !(t.is_finite() && t > 0.0 && t < 1e9)
         {
@@ -129,9 +136,19 @@ impl Config {
         )
     }
 
+    /// What every URL is built on: `base_url`, or `/` when there is none.
+    pub fn url_base(&self) -> &str {
+        self.base_url.as_deref().unwrap_or("/")
+    }
+
+    /// Whether internal links are written relative: asked for, or no `base_url` is set.
+    pub fn writes_relative(&self) -> bool {
+        self.relative_urls || self.base_url.is_none()
+    }
+
     /// The path part of `base_url`, always starting and ending with `/` (`/explainer/`).
     pub fn base_path(&self) -> &str {
-        base_path_of(&self.base_url)
+        base_path_of(self.url_base())
     }
 }
 
@@ -199,8 +216,21 @@ mod tests {
     #[test]
     fn base_url_gets_trailing_slash_and_path() {
         let c = Config::parse("base_url = \"https://user.github.io/explainer\"\n").unwrap();
-        assert_eq!(c.base_url, "https://user.github.io/explainer/");
+        assert_eq!(
+            c.base_url.as_deref(),
+            Some("https://user.github.io/explainer/")
+        );
         assert_eq!(c.base_path(), "/explainer/");
+        assert!(!c.writes_relative());
+    }
+
+    #[test]
+    fn without_base_url_links_are_relative_under_the_root() {
+        let c = Config::parse("title = \"x\"\n").unwrap();
+        assert_eq!(c.base_url, None);
+        assert_eq!(c.url_base(), "/");
+        assert_eq!(c.base_path(), "/");
+        assert!(c.writes_relative());
     }
 
     #[test]

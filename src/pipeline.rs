@@ -37,15 +37,15 @@ pub struct Rendered {
     pub stats: Stats,
     /// Warnings (and errors, when rendering failed).
     pub report: Report,
-    /// The config as used (after overrides).
-    pub base_url: String,
+    /// The `base_url` as used (after overrides); `None` when the site has none.
+    pub base_url: Option<String>,
 }
 
 /// The `config` object templates see: the documented keys only.
 #[derive(Serialize)]
 struct ConfigView<'a> {
     title: &'a str,
-    base_url: &'a str,
+    base_url: Option<&'a str>,
     description: &'a str,
     language: &'a str,
     extra: &'a toml::Table,
@@ -55,12 +55,12 @@ struct ConfigView<'a> {
 pub fn load_config(opts: &Options) -> Result<Config, Report> {
     let mut config = Config::load(&opts.root).map_err(one)?;
     if let Some(url) = &opts.base_url {
-        config.base_url = normalise_base_url(url).map_err(|why| {
+        config.base_url = Some(normalise_base_url(url).map_err(|why| {
             one(Diagnostic::error(
                 "usage",
                 format!("bad --base-url {url:?}: {why}"),
             ))
-        })?;
+        })?);
     }
     config.relative_urls |= opts.relative;
     Ok(config)
@@ -162,7 +162,7 @@ pub(crate) fn render_into(
     } = inputs;
     let mut report = Report::default();
     let registry = Registry::collect(content, &mut report);
-    let urls = Urls::new(&config.base_url, hashes);
+    let urls = Urls::new(config.url_base(), hashes);
     let view = ViewBuilder {
         content,
         registry: &registry,
@@ -260,7 +260,7 @@ pub(crate) fn render_into(
         registry: &registry,
         facts: &pass.facts,
         static_files: &static_files,
-        base_url: &config.base_url,
+        base_url: config.url_base(),
         links_of: links_of.as_deref(),
     }
     .run();
@@ -320,7 +320,7 @@ fn set_globals(templates: &mut Templates, config: &Config, explainer: &crate::vi
         "config",
         &ConfigView {
             title: &config.title,
-            base_url: &config.base_url,
+            base_url: config.base_url.as_deref(),
             description: &config.description,
             language: &config.language,
             extra: &config.extra,
@@ -450,7 +450,7 @@ pub fn build(opts: &Options, out: &Path, hooks: &dyn Hooks) -> Result<Built, Rep
     cache.clean = done.rendered.report.diagnostics.is_empty();
     cache.pages = done.rendered.pages;
     cache.sections = done.rendered.sections;
-    cache.base_url = done.rendered.base_url.clone();
+    cache.base_url = done.rendered.base_url.clone().unwrap_or_default();
     cache::save(&cache_path, &cache);
     lap("save cache", &mut clock);
     Ok(Built {
@@ -482,7 +482,7 @@ fn nothing_to_do(prior: BuildCache, scan: content::Scan, started: Instant) -> Bu
         rendered: Rendered {
             pages: prior.pages,
             sections: prior.sections,
-            base_url: prior.base_url.clone(),
+            base_url: Some(prior.base_url.clone()).filter(|u| !u.is_empty()),
             ..Rendered::default()
         },
         sync: SyncStats {

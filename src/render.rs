@@ -581,8 +581,8 @@ impl RenderJob<'_> {
     }
 
     fn finish_html(&self, html: String, page_path: &str) -> String {
-        if self.config.relative_urls {
-            relativize_html(&html, page_path, &self.config.base_url)
+        if self.config.writes_relative() {
+            relativize_html(&html, page_path, self.config.url_base())
         } else {
             html
         }
@@ -641,15 +641,17 @@ impl RenderJob<'_> {
             .templates
             .render("404.html", &ctx, Path::new("404.html"))?;
         sink.put(bytes("404.html", self.finish_html(not_found, "")));
-        self.put_sitemap(sink);
-        self.put_feed(feed, feed_html, facts, sink)?;
-        sink.put(bytes(
-            "robots.txt",
-            format!(
-                "User-agent: *\nAllow: /\nSitemap: {}sitemap.xml\n",
-                self.config.base_url
-            ),
-        ));
+        // The sitemap and the feed are lists of absolute URLs: without a
+        // base_url there are none to give, so they are left out.
+        let robots = match &self.config.base_url {
+            Some(base) => {
+                self.put_sitemap(base, sink);
+                self.put_feed(feed, feed_html, facts, sink)?;
+                format!("User-agent: *\nAllow: /\nSitemap: {base}sitemap.xml\n")
+            }
+            None => "User-agent: *\nAllow: /\n".to_string(),
+        };
+        sink.put(bytes("robots.txt", robots));
         if self.config.markdown.highlight_code {
             let md = &self.config.markdown;
             let fp = Fingerprint::new("syntax.css")
@@ -670,18 +672,15 @@ impl RenderJob<'_> {
     }
 
     /// The sitemap, unless the sink keeps one of the same URLs and dates.
-    fn put_sitemap(&self, sink: &dyn Sink) {
+    fn put_sitemap(&self, base_url: &str, sink: &dyn Sink) {
         let fp = self
             .content
             .docs
             .iter()
-            .fold(
-                Fingerprint::new("sitemap").str(&self.config.base_url),
-                |f, d| {
-                    let date = d.meta.updated.as_ref().or(d.meta.date.as_ref());
-                    f.str(&d.path).str(date.map_or("", |x| x.text.as_str()))
-                },
-            )
+            .fold(Fingerprint::new("sitemap").str(base_url), |f, d| {
+                let date = d.meta.updated.as_ref().or(d.meta.date.as_ref());
+                f.str(&d.path).str(date.map_or("", |x| x.text.as_str()))
+            })
             .finish();
         if sink.keep("sitemap.xml", &fp) {
             return;
@@ -710,8 +709,12 @@ impl RenderJob<'_> {
         xml
     }
 
-    /// The [`FEED_ENTRIES`] newest dated pages, newest first: the feed's entries.
+    /// The [`FEED_ENTRIES`] newest dated pages, newest first: the feed's
+    /// entries (none without a `base_url`: there is no feed then).
     fn feed_docs(&self) -> Vec<usize> {
+        if self.config.base_url.is_none() {
+            return Vec::new();
+        }
         let mut dated: Vec<(usize, &Document)> = self
             .content
             .pages()
@@ -776,7 +779,7 @@ impl RenderJob<'_> {
 
     /// An Atom feed of `feed`; its `updated` is the newest page date.
     fn feed(&self, feed: &[usize], html: &HashMap<usize, String>) -> String {
-        let base = &self.config.base_url;
+        let base = self.config.url_base();
         let updated = feed
             .first()
             .map(|&i| &self.content.docs[i].meta)

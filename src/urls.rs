@@ -48,11 +48,13 @@ pub fn fingerprint(bytes: &[u8]) -> String {
 /// into the site so they are relative to the page at `page_path` (`parties/russia/`),
 /// with directory links ending in `index.html`. Links written relative to the page
 /// (`../ukraine/`) are resolved and rewritten the same way. Attribute names may be
-/// in any case and values double-, single- or un-quoted. Canonical and alternate
-/// links, `<meta>`, comments and the contents of `<script>` (JSON-LD) and
-/// `<style>` are left as they are.
+/// in any case and values double-, single- or un-quoted. Under an absolute
+/// `base_url`, canonical and alternate links and `<meta>` are left as they are
+/// (under the root base `/` of a site without one, they are rewritten too);
+/// comments and the contents of `<script>` (JSON-LD) and `<style>` always are.
 pub fn relativize_html(html: &str, page_path: &str, base_url: &str) -> String {
     let base_path = crate::config::base_path_of(base_url);
+    let absolute_base = base_url.contains("://");
     let lower = html.to_ascii_lowercase();
     let mut out = String::with_capacity(html.len());
     let mut copied = 0;
@@ -80,7 +82,9 @@ pub fn relativize_html(html: &str, page_path: &str, base_url: &str) -> String {
                     .split_ascii_whitespace()
                     .any(|t| t == "canonical" || t == "alternate")
         });
-        let keep_absolute = name == "meta" || (name == "link" && rel_keeps_absolute);
+        // Without an absolute base there is no absolute form to keep.
+        let keep_absolute =
+            absolute_base && (name == "meta" || (name == "link" && rel_keeps_absolute));
         if !keep_absolute {
             for a in &attrs {
                 let rewrite = |url: &str| match site_target(url, page_path, base_url, base_path) {
@@ -202,17 +206,16 @@ fn has_scheme(url: &str) -> bool {
 /// into the site: absolute under `base_url`, root-relative under its path, or
 /// relative to the page.
 fn site_target(value: &str, page_path: &str, base_url: &str, base_path: &str) -> Option<String> {
+    if value.starts_with("//") {
+        return None;
+    }
     if let Some(p) = value.strip_prefix(base_url) {
         return Some(p.to_string());
     }
     if value == base_url.trim_end_matches('/') {
         return Some(String::new());
     }
-    if value.is_empty()
-        || value.starts_with(['#', '?'])
-        || value.starts_with("//")
-        || has_scheme(value)
-    {
+    if value.is_empty() || value.starts_with(['#', '?']) || has_scheme(value) {
         return None;
     }
     if value.starts_with('/') {
@@ -311,6 +314,15 @@ mod tests {
         assert_eq!(
             out,
             "<a\n  HREF='../b/index.html'>b</a><a href=../c/index.html>c</a><img src=\"../a.png\" srcset=\"../a.png 1x, ../b.png 2x\">"
+        );
+    }
+
+    #[test]
+    fn relativize_under_the_root_base_rewrites_canonical_and_keeps_protocol_relative_urls() {
+        let html = r##"<link rel="canonical" href="/b/"><a href="/parties/a/">a</a><a href="//cdn.org/x.js">c</a><img src="/i.png">"##;
+        assert_eq!(
+            relativize_html(html, "b/", "/"),
+            r##"<link rel="canonical" href="index.html"><a href="../parties/a/index.html">a</a><a href="//cdn.org/x.js">c</a><img src="../i.png">"##
         );
     }
 

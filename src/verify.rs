@@ -631,7 +631,10 @@ fn classify(dest: &str, base_url: &str) -> LinkKind {
             .map_or((rest, None), |(p, f)| (p, Some(f.to_string())));
         return LinkKind::Content(p.to_string(), f);
     }
-    if let Some(rest) = dest.strip_prefix(base_url) {
+    if let Some(rest) = dest
+        .strip_prefix(base_url)
+        .filter(|_| base_url.contains("://"))
+    {
         return LinkKind::Site(format!("{}{rest}", crate::config::base_path_of(base_url)));
     }
     if let Some(f) = dest.strip_prefix('#') {
@@ -769,6 +772,15 @@ mod tests {
             Some("x/".into())
         );
         assert_eq!(resolve_site_path("", "../../x", "/"), None);
+    }
+
+    #[test]
+    fn without_a_base_url_protocol_relative_links_stay_external() {
+        assert!(matches!(
+            classify("//cdn.org/x.js", "/"),
+            LinkKind::External
+        ));
+        assert!(matches!(classify("/parties/", "/"), LinkKind::Site(p) if p == "/parties/"));
     }
 
     #[test]

@@ -5,14 +5,21 @@ mod common;
 use common::*;
 use std::collections::BTreeMap;
 
-/// Build the repository's site once into a temp folder; return its files as text.
+/// Build the repository's site as it is (no base_url: relative links) into a
+/// temp folder; return its files as text.
 fn built_site() -> (tempfile::TempDir, BTreeMap<String, String>) {
+    built_site_with(&[])
+}
+
+/// The same, with extra `build` arguments.
+fn built_site_with(args: &[&str]) -> (tempfile::TempDir, BTreeMap<String, String>) {
     let out = tempfile::tempdir().unwrap();
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_explainer"))
         .args(["build", "--root"])
         .arg(repo_root())
         .arg("-o")
         .arg(out.path().join("public"))
+        .args(args)
         .output()
         .unwrap();
     assert!(
@@ -89,7 +96,7 @@ fn every_page_exists_and_is_linked_from_home() {
             "missing page {page}"
         );
         assert!(
-            home.contains(&format!("/explainer/{page}\"")),
+            home.contains(&format!("href=\"{page}index.html\"")),
             "home does not link to {page}"
         );
     }
@@ -103,7 +110,7 @@ fn party_pages_list_statements_with_speaker_date_kind_label_and_citation() {
         let statements = html.matches("class=\"statement statement--").count();
         assert!(statements >= 2, "{party}: {statements} statements");
         assert!(
-            html.matches("/explainer/sources/#src-").count() >= statements,
+            html.matches("\"../../sources/index.html#src-").count() >= statements,
             "{party}: a citation per statement"
         );
         assert!(
@@ -211,12 +218,17 @@ fn claim_and_response_says_when_a_party_said_nothing() {
 
 #[test]
 fn every_page_has_metadata_and_is_small() {
-    let (_dir, files) = built_site();
+    let published = "https://news.test/kremlin-drones/";
+    let (_dir, files) = built_site_with(&["--base-url", published]);
     let css = files.get("style.css").map_or(0, |c| c.len());
     for (path, html) in files.iter().filter(|(p, _)| p.ends_with("index.html")) {
+        let canonical = format!(
+            "<link rel=\"canonical\" href=\"{published}{}\">",
+            path.trim_end_matches("index.html")
+        );
         for needle in [
             "<html lang=\"en\"",
-            "<link rel=\"canonical\"",
+            canonical.as_str(),
             "property=\"og:title\"",
             "name=\"twitter:card\"",
             "application/ld+json",
@@ -232,6 +244,29 @@ fn every_page_has_metadata_and_is_small() {
             html.len() + css
         );
     }
+}
+
+#[test]
+fn the_default_build_has_no_address_to_give_and_gives_none() {
+    let (_dir, files) = built_site();
+    for (path, html) in files.iter().filter(|(p, _)| p.ends_with(".html")) {
+        for needle in [
+            "rel=\"canonical\"",
+            "og:url",
+            "application/ld+json",
+            "example.org",
+        ] {
+            assert!(
+                !html.contains(needle),
+                "{path} has {needle} without a base_url"
+            );
+        }
+        assert!(
+            html.contains("property=\"og:title\"") || path == "404.html",
+            "{path} lacks og:title"
+        );
+    }
+    assert!(!files.contains_key("sitemap.xml") && !files.contains_key("atom.xml"));
 }
 
 #[test]

@@ -338,8 +338,10 @@ fn css_urls(css: &str) -> Vec<String> {
 
 /// Every problem with the links of a relative build: each `href`, `src` and
 /// `srcset` URL and each stylesheet `url()` must be relative and name a file in
-/// `public`; absolute same-site URLs only where they must be absolute.
-fn relative_link_problems(public: &Path, site_url: &str) -> Vec<String> {
+/// `public`; absolute same-site URLs only where they must be absolute. Without
+/// a `site_url` (a build with no base_url) no URL may be absolute at all: the
+/// sites tested here record no external address.
+fn relative_link_problems(public: &Path, site_url: Option<&str>) -> Vec<String> {
     let mut problems = Vec::new();
     let mut checked = 0;
     for (rel, bytes) in files(public) {
@@ -363,6 +365,10 @@ fn relative_link_problems(public: &Path, site_url: &str) -> Vec<String> {
                 continue;
             }
             if url.starts_with("//") || has_scheme(&url) {
+                let Some(site_url) = site_url else {
+                    report(&url, "an absolute URL in a build without base_url".into());
+                    continue;
+                };
                 if url.starts_with(site_url) && !may_be_absolute {
                     report(
                         &url,
@@ -490,7 +496,7 @@ fn relative_output_links_resolve_inside_public() {
     let public = tmp.path().join("public");
     build(&site, &public, &["--relative"]);
     assert_no_problems(
-        &relative_link_problems(&public, "https://example.org/explainer/"),
+        &relative_link_problems(&public, Some("https://example.org/explainer/")),
         "fixture, --relative",
     );
 
@@ -524,7 +530,7 @@ fn relative_output_links_resolve_inside_public() {
     let moved = tmp.path().join("somewhere/else/copy");
     copy_dir(&public, &moved);
     assert_no_problems(
-        &relative_link_problems(&moved, "https://example.org/explainer/"),
+        &relative_link_problems(&moved, Some("https://example.org/explainer/")),
         "copied output",
     );
 }
@@ -545,23 +551,73 @@ fn relative_urls_in_config_equal_the_relative_flag() {
     );
 }
 
-#[test]
-fn repository_site_relative_links_resolve() {
+/// A copy of the repository's own site (which has no base_url).
+fn repository_site_copy(tmp: &Path) -> PathBuf {
     let root = manifest_dir();
-    let tmp = tempfile::tempdir().unwrap();
-    let site = tmp.path().join("site");
+    let site = tmp.join("site");
     for dir in ["content", "templates", "static"] {
         if root.join(dir).is_dir() {
             copy_dir(&root.join(dir), &site.join(dir));
         }
     }
     fs::copy(root.join("config.toml"), site.join("config.toml")).unwrap();
+    site
+}
+
+#[test]
+fn without_base_url_the_default_build_is_relative_and_leaves_out_absolute_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = repository_site_copy(tmp.path());
+    assert_eq!(
+        explainer::config::Config::load(&site).unwrap().base_url,
+        None
+    );
     let public = tmp.path().join("public");
-    build(&site, &public, &["--relative"]);
-    let base = explainer::config::Config::load(&site).unwrap().base_url;
+    // A published build first: the default build after it must remove its sitemap and feed.
+    let published = build(&site, &public, &["--base-url", SUB_PATH_BASE]);
+    assert!(
+        !text(&published.stderr).contains("base_url"),
+        "{}",
+        describe(&published)
+    );
+    assert!(public.join("sitemap.xml").is_file() && public.join("atom.xml").is_file());
+
+    let out = build(&site, &public, &[]);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("warning[config]: no base_url is set")
+            && stderr.contains("sitemap.xml, atom.xml and robots.txt's Sitemap line")
+            && stderr.contains("(1 warning)"),
+        "{stderr}"
+    );
     assert_no_problems(
-        &relative_link_problems(&public, &base),
-        "repository site, --relative",
+        &relative_link_problems(&public, None),
+        "repository site, default build",
+    );
+    assert!(!public.join("sitemap.xml").exists(), "sitemap left over");
+    assert!(!public.join("atom.xml").exists(), "feed left over");
+    let robots = fs::read_to_string(public.join("robots.txt")).unwrap();
+    assert_eq!(robots, "User-agent: *\nAllow: /\n");
+    for (rel, bytes) in files(&public) {
+        let body = text(&bytes);
+        for host in ["example.org", "user.github.io"] {
+            assert!(
+                !body.contains(host),
+                "{rel} names {host:?} in a build without base_url"
+            );
+        }
+        if rel.ends_with(".html") {
+            assert!(
+                !body.contains("rel=\"canonical\""),
+                "{rel}: canonical without an address"
+            );
+        }
+    }
+    // A rebuild with nothing to do says so, and still warns.
+    let again = text(&build(&site, &public, &[]).stderr);
+    assert!(
+        again.contains(" 0 files written") && again.contains("no base_url is set"),
+        "{again}"
     );
 }
 
@@ -601,7 +657,7 @@ fn sub_path_and_relative_together() {
     let public = tmp.path().join("public");
     build(&site, &public, &["--base-url", SUB_PATH_BASE, "--relative"]);
     assert_no_problems(
-        &relative_link_problems(&public, SUB_PATH_BASE),
+        &relative_link_problems(&public, Some(SUB_PATH_BASE)),
         "fixture, sub-path and --relative",
     );
     assert_no_problems(
@@ -765,10 +821,16 @@ fn new_writes_a_site_that_builds_and_checks_clean() {
 
     let public = dir.join("public");
     let built = build(&dir, &public, &[]);
+    // The one warning: the starter has no address yet, so no sitemap or feed.
+    let stderr = text(&built.stderr);
     assert!(
-        !text(&built.stderr).contains("warning"),
+        stderr.matches("warning[").count() == 1 && stderr.contains("no base_url is set"),
         "{}",
         describe(&built)
+    );
+    assert_no_problems(
+        &relative_link_problems(&public, None),
+        "starter, default build",
     );
     for page in [
         "index.html",
@@ -788,11 +850,15 @@ fn new_writes_a_site_that_builds_and_checks_clean() {
     let council = fs::read_to_string(public.join("parties/council/index.html")).unwrap();
     assert!(council.contains("The bridge has been closed as a precaution"));
 
-    // The starter works from file:// and under a sub-path too.
+    // With an address, it works from file:// and under a sub-path too.
     let relative = tmp.path().join("relative");
-    build(&dir, &relative, &["--relative"]);
+    build(
+        &dir,
+        &relative,
+        &["--relative", "--base-url", SUB_PATH_BASE],
+    );
     assert_no_problems(
-        &relative_link_problems(&relative, "https://example.org/"),
+        &relative_link_problems(&relative, Some(SUB_PATH_BASE)),
         "starter, --relative",
     );
     let sub = tmp.path().join("sub");

@@ -126,7 +126,7 @@ impl Builder {
             ..Options::default()
         };
         let config = pipeline::load_config(&opts)?;
-        let base_path = base_path_of(&config.base_url).to_string();
+        let base_path = base_path_of(config.url_base()).to_string();
         opts.base_url = Some(format!("{}{}", self.origin, base_path));
         let sink = Reusing {
             previous,

@@ -30,7 +30,7 @@ before(async () => {
   browser = await launchBrowser();
   site = await startSite();
   log(`serving ${path.relative(REPO_ROOT, site.siteDir) || site.siteDir} (${site.mode}) at ${site.base} — ${site.pages.length} pages (sitemap + 404)`);
-  if (site.siteUrl !== site.base) log(`absolute URLs under the published base ${site.siteUrl} are rewritten to ${site.base} in served text files`);
+  if (site.siteUrl && site.siteUrl !== site.base) log(`absolute URLs under the published base ${site.siteUrl} are rewritten to ${site.base} in served text files`);
 }, { timeout: 90_000 });
 
 after(async () => {

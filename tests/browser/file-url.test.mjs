@@ -1,6 +1,8 @@
-// A `--relative` build opened from file:// in a real browser: starting at index.html, follow
-// every relative link to every page; each page loads, is styled, and requests nothing but
-// file: (and data:) URLs. Every page in sitemap.xml must be reached.
+// The default build (no base_url, so every internal link is relative) opened from file:// in a
+// real browser: starting at index.html, follow every relative link to every page; each page
+// loads, is styled, and requests nothing but file: (and data:) URLs; no link or resource
+// leaves the site (the only absolute URLs allowed are the source addresses the content
+// records). Every HTML page the build wrote must be reached.
 // Run: cd tests/browser && npm test   (EXPLAINER_BIN defaults to ../../target/debug/explainer)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { launchBrowser } from './lib/browser.mjs';
 import { explainerBin, removeDir, runExplainer } from './lib/explainer.mjs';
-import { REPO_ROOT, fileFor, readSitemap, sitePrefix } from './lib/site.mjs';
+import { REPO_ROOT, htmlPages, recordedSourceUrls, sitePages } from './lib/site.mjs';
 
 const log = (...a) => console.log('[file-url]', ...a);
 const ALLOWED = new Set(['file:', 'data:']);
@@ -23,7 +25,7 @@ before(async () => {
   explainerBin(); // fails early, and clearly, when the binary is missing
   tmp = mkdtempSync(path.join(os.tmpdir(), 'explainer-file-url-'));
   siteDir = path.join(tmp, 'public');
-  const args = ['build', '--relative', '--root', REPO_ROOT, '-o', siteDir];
+  const args = ['build', '--root', REPO_ROOT, '-o', siteDir];
   const r = await runExplainer(args);
   if (r.code !== 0) throw new Error(`\`explainer ${args.join(' ')}\` failed (${r.signal || `exit code ${r.code}`}):\n${r.stderr}${r.stdout}`);
   log(`explainer ${args.join(' ')}: ${(r.stderr + r.stdout).trim().split('\n').pop()}`);
@@ -38,7 +40,7 @@ after(async () => {
 /** A file: URL without its query and fragment: the identity of a page. */
 const pageKey = (u) => { const x = new URL(u); x.hash = ''; x.search = ''; return x.href; };
 
-test('file://: every page of a --relative build is reachable by links, loads, is styled and requests only file: URLs', { timeout: 60_000 }, async () => {
+test('file://: every page of the default build is reachable by links, loads, is styled, requests only file: URLs and links nowhere else', { timeout: 60_000 }, async () => {
   const failures = [];
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   // Anything but file:/data: is recorded (and aborted, so nothing leaves the machine).
@@ -70,10 +72,11 @@ test('file://: every page of a --relative build is reachable by links, loads, is
     page.on('pageerror', (e) => problem(current, `uncaught exception: ${e.message}`));
     page.on('console', (m) => { if (m.type() === 'error') problem(current, `console error: ${m.text()}`); });
 
-    // The published base URL (sitemap.xml keeps absolute URLs): a link to it would leave the local copy.
-    const sitemap = readSitemap(siteDir);
-    const prefix = sitePrefix(sitemap, siteDir);
-    const siteUrl = sitemap[0].origin + prefix;
+    // A default build has no base URL (null); one built with base_url names it in sitemap.xml,
+    // and a link to it would leave the local copy.
+    const { siteUrl } = sitePages(siteDir);
+    const sourceUrls = recordedSourceUrls();
+    const isWeb = (raw) => /^https?:/i.test(raw) || raw.startsWith('//');
 
     const start = pathToFileURL(path.join(siteDir, 'index.html')).href;
     const queue = [start];
@@ -114,6 +117,9 @@ test('file://: every page of a --relative build is reachable by links, loads, is
           style: { fontFamily: s.fontFamily, margin: s.margin, background: s.backgroundColor },
           sheets,
           links: [...document.querySelectorAll('a[href]')].map((a) => ({ raw: a.getAttribute('href'), abs: a.href })),
+          // Every other URL-bearing attribute: stylesheets, icons, canonical, images, scripts.
+          others: [...document.querySelectorAll('[href]:not(a), [src]')].flatMap((e) => ['href', 'src']
+            .filter((n) => e.hasAttribute(n)).map((n) => `<${e.localName} ${n}="${e.getAttribute(n)}">`)),
           ids: [...document.querySelectorAll('[id]')].map((e) => e.id),
         };
       });
@@ -128,6 +134,10 @@ test('file://: every page of a --relative build is reachable by links, loads, is
         problem(key, `stylesheet not applied: body font-family is the browser default (${r.style.fontFamily}); margin ${r.style.margin}, background ${r.style.background}`);
       }
 
+      for (const o of r.others) {
+        const raw = /="(.*)">$/.exec(o)[1];
+        if (isWeb(raw)) problem(key, `${o} points off the site`);
+      }
       for (const { raw, abs } of r.links) {
         // Relative links only: no scheme, not protocol-relative, not same-page fragments.
         if (raw.startsWith('#')) {
@@ -137,7 +147,8 @@ test('file://: every page of a --relative build is reachable by links, loads, is
         }
         if (/^[a-z][a-z0-9+.-]*:/i.test(raw) || raw.startsWith('//')) {
           external++;
-          if (abs.startsWith(siteUrl)) problem(key, `link ${raw} points at the published site, not the local copy (a --relative build should link relatively)`);
+          if (siteUrl && abs.startsWith(siteUrl)) problem(key, `link ${raw} points at the published site, not the local copy`);
+          else if (isWeb(raw) && !sourceUrls.has(raw)) problem(key, `link ${raw} leaves the site (not a source address the content records)`);
           continue;
         }
         links++;
@@ -163,21 +174,17 @@ test('file://: every page of a --relative build is reachable by links, loads, is
       if (ids && !ids.has(a.id)) problem(a.key, `no element with id="${a.id}" (linked from ${a.from})`);
     }
 
-    // Every page in the sitemap was reached by following links.
-    const missing = [];
-    for (const u of sitemap) {
-      const hit = fileFor(siteDir, u.pathname.slice(prefix.length));
-      const key = hit && pathToFileURL(hit.file).href;
-      if (!key || !visited.has(key)) missing.push(`${u.href} (${hit ? path.relative(siteDir, hit.file) : 'no file'})`);
-    }
+    // Every HTML page the build wrote was reached by following links.
+    const written = htmlPages(siteDir).map((p) => path.join(siteDir, p.endsWith('/') ? `${p}index.html` : p));
+    const missing = written.filter((f) => !visited.has(pathToFileURL(f).href)).map((f) => path.relative(siteDir, f));
 
     const rel = (k) => (k ? path.relative(siteDir, fileURLToPath(k)) || k : '(setup)');
     for (const [k, list] of problems) for (const p of list) failures.push(`${rel(k)}: ${p}`);
-    for (const m of missing) failures.push(`sitemap page not reached by following links from index.html: ${m}`);
+    for (const m of missing) failures.push(`page not reached by following links from index.html: ${m}`);
 
     log(`visited ${visited.size} pages over file:// (${visited.has(notFound) ? 'incl. 404.html, opened directly; ' : ''}${links} relative links followed or checked, ` +
       `${fragments} same-page #fragment links, ${anchors.length} #fragments checked on their target page, ${external} absolute links skipped)`);
-    log(`sitemap: ${sitemap.length} pages, ${sitemap.length - missing.length} reached; requests outside file:/data:: ${leaks.length}`);
+    log(`pages written: ${written.length}, ${written.length - missing.length} reached; requests outside file:/data:: ${leaks.length}; recorded source addresses: ${sourceUrls.size}`);
     log(`pages: ${[...visited].map(rel).join(', ')}`);
   } finally {
     await ctx.close();

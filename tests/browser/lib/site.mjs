@@ -1,5 +1,5 @@
 // Where the built site lives, what its pages are, and how its URLs map to files.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -71,4 +71,51 @@ export function sitePrefix(urls, siteDir = SITE_DIR) {
     }
     prefix = prefix.slice(0, prefix.lastIndexOf('/', prefix.length - 2) + 1);
   }
+}
+
+/** Every HTML page of the output but 404.html, as URL paths under "/" ("/", "/parties/russia/"). */
+export function htmlPages(siteDir = SITE_DIR) {
+  const out = [];
+  const walk = (dir, rel) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.isDirectory()) walk(path.join(dir, e.name), `${rel}${e.name}/`);
+      else if (e.name === 'index.html') out.push(`/${rel}`);
+      else if (/\.html?$/i.test(e.name) && !(rel === '' && e.name === '404.html')) out.push(`/${rel}${e.name}`);
+    }
+  };
+  walk(siteDir, '');
+  return out;
+}
+
+/**
+ * The pages of the built site and the base URL it was built for. A build with a base_url
+ * lists its pages in sitemap.xml; a default build (no base_url: relative links, no sitemap)
+ * is published under "/" and its pages are the HTML files it wrote.
+ * @returns {{ urls: URL[], prefix: string, siteUrl: string | null }}
+ */
+export function sitePages(siteDir = SITE_DIR) {
+  if (existsSync(path.join(siteDir, 'sitemap.xml'))) {
+    const urls = readSitemap(siteDir);
+    const prefix = sitePrefix(urls, siteDir);
+    return { urls, prefix, siteUrl: urls[0].origin + prefix };
+  }
+  const pages = htmlPages(siteDir);
+  if (!pages.length) throw new Error(`no sitemap.xml and no HTML pages in ${siteDir}: build the site first (cd ${REPO_ROOT} && cargo run -- build), or set SITE_DIR`);
+  return { urls: pages.map((p) => new URL(p, 'http://site.invalid')), prefix: '/', siteUrl: null };
+}
+
+/** The web addresses the content records for its sources (`url = "…"` in front matter): the only external links a page may carry. */
+export function recordedSourceUrls(contentDir = path.join(REPO_ROOT, 'content')) {
+  const urls = new Set();
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (e.name.endsWith('.md')) {
+        for (const m of readFileSync(full, 'utf8').matchAll(/^\s*url\s*[=:]\s*["']([^"']+)["']/gm)) urls.add(m[1]);
+      }
+    }
+  };
+  walk(contentDir);
+  return urls;
 }
