@@ -3,8 +3,8 @@
 //! file, the output manifest, and a fingerprint of every input's stat for the
 //! no-op check.
 //!
-//! Two files per output folder and option set, in bincode, each content
-//! file's memo encoded on its own behind its length:
+//! Two files per output folder and option set, in postcard, each content
+//! file's memo encoded on its own behind its length and checksum:
 //! - the *memo file* (`build-KEY.memos`): an id, then memos;
 //! - the *head file* (`build-KEY.bin`): everything but the memos (with the
 //!   output manifest, and where each memo is, as runs), then the memos that
@@ -14,8 +14,14 @@
 //! file is rewritten (compacted) only when a quarter of the memo bytes live
 //! in the head file, or half the memo file is out of date. Neither file is ever
 //! written in place: a new one is renamed over the old. A cache written by
-//! another binary, or unreadable, is ignored: the build then starts from
-//! nothing.
+//! another binary is ignored: the build then starts from nothing.
+//!
+//! The cache is checked, not trusted: the head and every memo carry a
+//! checksum (BLAKE3), verified before anything is decoded. A cache that fails
+//! a check, is cut short or overlong, or decodes to nonsense is reported once
+//! as a warning and the build starts from nothing, so its output is the one
+//! a clean build makes. (postcard replaced bincode 1, which is unmaintained:
+//! see docs/benchmarks.md for the measurements behind the choice.)
 //!
 //! Reading and writing it is on the critical path of every rebuild, so the
 //! memos decode in parallel, a memo that did not change is not written again
@@ -25,10 +31,11 @@
 
 use crate::config::Options;
 use crate::content::{self, Memory, Remembered};
+use crate::diagnostics::Diagnostic;
 use crate::frontmatter::FrontMatter;
 use crate::markdown::Facts;
 use crate::output::Manifest;
-use crate::stamp::{Fingerprint, Hash, Stamp, Stat, binary_identity};
+use crate::stamp::{self, Fingerprint, Hash, Stamp, Stat, binary_identity};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -139,6 +146,16 @@ struct MemoFileId {
 
 /// The bytes before the memos of a memo file: its id.
 const ID_LEN: usize = 16;
+
+/// The first bytes of a head file: the format. Another format is another
+/// binary's cache, ignored without a warning.
+const MAGIC: &[u8; 8] = b"EXPLC\x00\x00\x02";
+
+/// The bytes of a checksum (a truncated BLAKE3 hash).
+const SUM: usize = 16;
+
+/// The bytes before a memo's own: its length (4) and checksum.
+const RECORD_HEAD: usize = 4 + SUM;
 
 /// What the head file holds before its memos: [`BuildCache`] without them,
 /// and where they are. Written borrowing from the cache (`Head<&str,
@@ -384,20 +401,53 @@ fn options_sized(opts: &Options, bytes: usize) -> Fingerprint {
 /// cannot ask for more memory than this before decoding fails.
 const MOST: usize = 1 << 20;
 
-/// Read a cache; `None` when missing, unreadable or written by another binary.
-pub fn load(path: &Path) -> Option<BuildCache> {
-    let head_file = File::open(path).ok()?;
-    let bytes = FileBytes::of(&head_file)?;
+/// Why a cache that is there cannot be used.
+type Damage = &'static str;
+
+const CUT: Damage = "it is cut short or overlong";
+
+/// Read a cache: `None` when missing or written by another binary; a
+/// damaged one is `None` and a warning saying so.
+pub fn load(path: &Path) -> (Option<BuildCache>, Option<Diagnostic>) {
+    match read(path) {
+        Ok(cache) => (cache, None),
+        Err(why) => {
+            let d = Diagnostic::warning(
+                "cache",
+                format!("the build cache is damaged ({why}); this build starts from nothing"),
+            )
+            .in_file(path)
+            .note("the output is what a build without a cache makes; the next build finds a new cache");
+            (None, Some(d))
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<Option<BuildCache>, Damage> {
+    let Ok(head_file) = File::open(path) else {
+        return Ok(None);
+    };
+    let bytes = FileBytes::of(&head_file).ok_or("it cannot be read")?;
     let mut at = 0;
-    let head_len = take_len(&bytes, &mut at, 8)?;
+    if take(&bytes, &mut at, MAGIC.len()) != Some(&MAGIC[..]) {
+        return Ok(None);
+    }
+    let head_len = take_len(&bytes, &mut at, 8).ok_or(CUT)?;
+    let head_bytes = take(&bytes, &mut at, head_len).ok_or(CUT)?;
+    if take(&bytes, &mut at, SUM) != Some(&stamp::hash(head_bytes)[..]) {
+        return Err("its head fails its checksum");
+    }
     let head: Head<String, Presized> =
-        bincode::deserialize(take(&bytes, &mut at, head_len)?).ok()?;
+        postcard::from_bytes(head_bytes).map_err(|_| "its head does not decode")?;
     if head.binary != binary_identity() {
-        return None;
+        return Ok(None);
     }
     let delta_at = at;
     let memo_file = if head.runs.iter().any(|r| r.area == Area::MemoFile) {
-        Some(open_memo_file(path, head.memo_file)?)
+        Some(
+            open_memo_file(path, head.memo_file)
+                .ok_or("its memo file is missing or another build's")?,
+        )
     } else {
         None
     };
@@ -405,20 +455,25 @@ pub fn load(path: &Path) -> Option<BuildCache> {
         memo_file: memo_file.as_ref().map_or(&[][..], |(_, _, b)| &b[ID_LEN..]),
         head_file: &bytes[delta_at..],
     };
-    let spans = areas.spans(&head.runs)?;
+    let spans = areas.spans(&head.runs).ok_or(CUT)?;
     // Collected at its length, then unwrapped in place: collecting straight
-    // into `Option<Vec<_>>` grows the list piece by piece.
-    let decoded: Vec<Option<DocMemo>> = spans
+    // into `Result<Vec<_>, _>` grows the list piece by piece.
+    let decoded: Vec<Result<DocMemo, Damage>> = spans
         .into_par_iter()
         .map(|(area, span)| {
-            let memo: DocMemo = bincode::deserialize(&areas.get(area)[span.clone()]).ok()?;
-            Some(DocMemo {
+            let bytes = areas.get(area);
+            if bytes[span.start - SUM..span.start] != stamp::hash(&bytes[span.clone()]) {
+                return Err("a memo fails its checksum");
+            }
+            let memo: DocMemo =
+                postcard::from_bytes(&bytes[span.clone()]).map_err(|_| "a memo does not decode")?;
+            Ok(DocMemo {
                 encoded: Some((area, span)),
                 ..memo
             })
         })
         .collect();
-    let docs: Vec<DocMemo> = decoded.into_iter().collect::<Option<_>>()?;
+    let docs: Vec<DocMemo> = decoded.into_iter().collect::<Result<_, _>>()?;
     let mut cache = BuildCache {
         binary: head.binary,
         started_ns: head.started_ns,
@@ -437,7 +492,7 @@ pub fn load(path: &Path) -> Option<BuildCache> {
         }),
     };
     cache.reindex();
-    Some(cache)
+    Ok(Some(cache))
 }
 
 /// The memo file that goes with the head file at `path`, if it is the one
@@ -484,6 +539,7 @@ impl Areas<'_> {
             }
             for _ in 0..run.count {
                 let len = take_len(bytes, &mut at, 4)?;
+                take(bytes, &mut at, SUM)?;
                 take(bytes, &mut at, len)?;
                 spans.push((run.area, at - len..at));
             }
@@ -576,7 +632,7 @@ impl Source<'_> {
     fn len(&self) -> usize {
         match self {
             Source::Read(_, r) => r.len(),
-            Source::Fresh(b) => 4 + b.len(),
+            Source::Fresh(b) => RECORD_HEAD + b.len(),
         }
     }
 }
@@ -591,7 +647,7 @@ fn write_cache(path: &Path, cache: &BuildCache) -> Result<(), Box<dyn Error>> {
         .par_iter()
         .map(|memo| match &memo.encoded {
             Some((area, _)) if can_copy(read_from, *area) => Ok(None),
-            _ => bincode::serialize(memo).map(Some),
+            _ => postcard::to_stdvec(memo).map(Some),
         })
         .collect::<Result<_, _>>()?;
     let sources: Vec<Source> = cache
@@ -600,8 +656,8 @@ fn write_cache(path: &Path, cache: &BuildCache) -> Result<(), Box<dyn Error>> {
         .zip(&fresh)
         .map(|(memo, fresh)| match (fresh, &memo.encoded) {
             (Some(bytes), _) => Source::Fresh(bytes),
-            // With the length before it.
-            (None, Some((area, r))) => Source::Read(*area, r.start - 4..r.end),
+            // With the length and checksum before it.
+            (None, Some((area, r))) => Source::Read(*area, r.start - RECORD_HEAD..r.end),
             (None, None) => unreachable!("a memo not read from a file is encoded afresh"),
         })
         .collect();
@@ -634,11 +690,12 @@ fn write_cache(path: &Path, cache: &BuildCache) -> Result<(), Box<dyn Error>> {
         base_url: cache.base_url.as_str(),
         outputs: &cache.outputs,
     };
-    // Measured, then encoded straight into the file: no buffer of its size to fault in.
-    let head_len = bincode::serialized_size(&head)?;
+    let head = postcard::to_stdvec(&head)?;
     replace(path, |out| {
-        out.write_all(&head_len.to_le_bytes())?;
-        bincode::serialize_into(&mut *out, &head)?;
+        out.write_all(MAGIC)?;
+        out.write_all(&(head.len() as u64).to_le_bytes())?;
+        out.write_all(&head)?;
+        out.write_all(&stamp::hash(&head))?;
         copy_memos(out, read_from, delta)
     })
 }
@@ -713,24 +770,30 @@ fn write_memo_file(
     })
 }
 
+/// A cache file being written.
+type Out = BufWriter<tempfile::NamedTempFile>;
+
 /// Write a file by writing a temporary one beside it and renaming it over.
 fn replace(
     path: &Path,
-    write: impl FnOnce(&mut BufWriter<File>) -> Result<(), Box<dyn Error>>,
+    write: impl FnOnce(&mut Out) -> Result<(), Box<dyn Error>>,
 ) -> Result<(), Box<dyn Error>> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let mut out = BufWriter::with_capacity(1 << 16, File::create(&tmp)?);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    // A temporary file of its own (two processes never share one), removed if anything fails.
+    let tmp = tempfile::Builder::new()
+        .prefix(".explainer-cache-")
+        .tempfile_in(dir)?;
+    let mut out = BufWriter::with_capacity(1 << 16, tmp);
     write(&mut out)?;
-    out.flush()?;
-    std::fs::rename(&tmp, path)?;
+    let tmp = out.into_inner().map_err(|e| e.into_error())?;
+    tmp.persist(path)?;
     Ok(())
 }
 
 /// Write memos in order: fresh ones as bytes, the rest copied from the files
 /// the cache was read from (runs of them at once).
 fn copy_memos<'a>(
-    out: &mut BufWriter<File>,
+    out: &mut Out,
     read_from: Option<&ReadFrom>,
     sources: impl IntoIterator<Item = Source<'a>>,
 ) -> Result<(), Box<dyn Error>> {
@@ -744,6 +807,7 @@ fn copy_memos<'a>(
             (Source::Fresh(bytes), _) => {
                 copy_run(out, read_from, run.take())?;
                 out.write_all(&u32::try_from(bytes.len())?.to_le_bytes())?;
+                out.write_all(&stamp::hash(bytes))?;
                 out.write_all(bytes)?;
             }
         }
@@ -753,7 +817,7 @@ fn copy_memos<'a>(
 
 /// Copy the bytes `run` of the files the cache was read from to `out` (in the kernel where it can).
 fn copy_run(
-    out: &mut BufWriter<File>,
+    out: &mut Out,
     read_from: Option<&ReadFrom>,
     run: Option<(Area, Range<usize>)>,
 ) -> Result<(), Box<dyn Error>> {
@@ -775,7 +839,7 @@ fn copy_run(
     out.flush()?;
     file.seek(SeekFrom::Start((offset + run.start) as u64))?;
     let len = run.len() as u64;
-    if std::io::copy(&mut file.take(len), out.get_mut())? != len {
+    if std::io::copy(&mut file.take(len), out.get_mut().as_file_mut())? != len {
         return Err("the old cache file is shorter than it was".into());
     }
     Ok(())
@@ -888,7 +952,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("build.bin");
         let written = saved_cache(&path);
-        let loaded = load(&path).expect("the cache loads");
+        let loaded = load(&path).0.expect("the cache loads");
         assert_eq!((loaded.started_ns, loaded.inputs), (7, [3; 16]));
         assert_eq!(loaded.base_url, "https://example.org/");
         assert_eq!(loaded.outputs["a/index.html"].hash, [4; 16]);
@@ -910,7 +974,7 @@ mod tests {
             path,
             &BuildCache::new(7, [3; 16], docs, Manifest::default()),
         );
-        load(path).expect("the cache loads")
+        load(path).0.expect("the cache loads")
     }
 
     fn retitle(cache: &mut BuildCache, i: usize, title: &str) {
@@ -947,7 +1011,7 @@ mod tests {
         save(&path, &cache);
         memo_file_stays();
         assert!(std::fs::read(&path).unwrap().len() > head_file.len());
-        let mut again = load(&path).expect("the cache loads");
+        let mut again = load(&path).0.expect("the cache loads");
         let mut expected: Vec<String> = (0..20).map(|i| format!("Page {i}")).collect();
         expected[3] = "Changed".into();
         assert_eq!(titles(&again), expected);
@@ -956,7 +1020,7 @@ mod tests {
         save(&path, &again);
         memo_file_stays();
         expected[17] = "Also changed".into();
-        assert_eq!(titles(&load(&path).expect("the cache loads")), expected);
+        assert_eq!(titles(&load(&path).0.expect("the cache loads")), expected);
     }
 
     #[test]
@@ -973,7 +1037,7 @@ mod tests {
             .filter(|&i| i != 4)
             .map(|i| format!("Page {i}"))
             .collect();
-        assert_eq!(titles(&load(&path).expect("the cache loads")), expected);
+        assert_eq!(titles(&load(&path).0.expect("the cache loads")), expected);
     }
 
     #[test]
@@ -989,7 +1053,7 @@ mod tests {
         save(&path, &cache);
         assert_ne!(std::fs::read(memo_file_path(&path)).unwrap(), memo_file);
         assert_eq!(std::fs::read(&path).unwrap().len(), head_file_len);
-        let loaded = load(&path).expect("the cache loads");
+        let loaded = load(&path).0.expect("the cache loads");
         assert_eq!(titles(&loaded)[5], "Changed 5");
         assert_eq!(titles(&loaded)[6], "Page 6");
     }
@@ -1006,9 +1070,9 @@ mod tests {
         other.read_from = None;
         other.docs.iter_mut().for_each(|m| m.encoded = None);
         save(&path, &other);
-        assert!(load(&path).is_some());
+        assert!(load(&path).0.is_some());
         std::fs::write(&path, &head_file).unwrap();
-        assert!(load(&path).is_none());
+        assert!(load(&path).0.is_none());
     }
 
     #[test]
@@ -1017,16 +1081,16 @@ mod tests {
         let path = dir.path().join("build.bin");
         let written = saved_cache(&path);
         std::fs::write(&path, &written[..written.len() - 1]).unwrap();
-        assert!(load(&path).is_none());
+        assert!(load(&path).0.is_none());
         std::fs::write(&path, [written.as_slice(), &[0]].concat()).unwrap();
-        assert!(load(&path).is_none());
+        assert!(load(&path).0.is_none());
         std::fs::write(&path, &written).unwrap();
-        assert!(load(&path).is_some());
+        assert!(load(&path).0.is_some());
         let memos = memo_file_path(&path);
         let memo_file = std::fs::read(&memos).unwrap();
         std::fs::write(&memos, &memo_file[..memo_file.len() - 1]).unwrap();
-        assert!(load(&path).is_none());
+        assert!(load(&path).0.is_none());
         std::fs::write(&memos, [memo_file.as_slice(), &[0]].concat()).unwrap();
-        assert!(load(&path).is_none());
+        assert!(load(&path).0.is_none());
     }
 }

@@ -374,7 +374,7 @@ mod tests {
         assert_eq!(err.line, Some(3), "{err}");
     }
 
-    /// The build cache keeps parsed front matter in bincode: every key must
+    /// The build cache keeps parsed front matter in postcard: every key must
     /// come back as parsed, dates and free-form `extra` included.
     #[test]
     fn parsed_front_matter_survives_the_cache_format() {
@@ -399,8 +399,8 @@ text = "a quoted passage"
 body
 "#;
         let meta = parse(text, &split(text).unwrap()).unwrap();
-        let bytes = bincode::serialize(&meta).unwrap();
-        let back: FrontMatter = bincode::deserialize(&bytes).unwrap();
+        let bytes = postcard::to_stdvec(&meta).unwrap();
+        let back: FrontMatter = postcard::from_bytes(&bytes).unwrap();
         assert_eq!(format!("{back:?}"), format!("{meta:?}"));
         assert_eq!(back.updated.unwrap().rfc3339, "2023-05-04T09:30:00+01:00");
         assert_eq!(back.extra.unwrap()["nested"]["on"], serde_json::json!(true));

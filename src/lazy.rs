@@ -9,7 +9,16 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::sync::OnceLock;
 
-/// A value, or its bincode encoding until first use.
+/// Set when an encoded value failed to decode.
+static DAMAGE_SEEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether a value read from the cache failed to decode since the last call
+/// (which clears it): whatever used it must be done again without the cache.
+pub fn damage_seen() -> bool {
+    DAMAGE_SEEN.swap(false, std::sync::atomic::Ordering::SeqCst)
+}
+
+/// A value, or its encoding (postcard) until first use.
 pub struct Lazy<T> {
     value: OnceLock<T>,
     encoded: Option<Box<[u8]>>,
@@ -29,8 +38,13 @@ impl<T: DeserializeOwned + Default> Lazy<T> {
             let Some(bytes) = &self.encoded else {
                 return T::default();
             };
-            bincode::deserialize(bytes).unwrap_or_else(|e| {
-                panic!("the build cache is damaged ({e}); delete the .explainer-cache folder")
+            // The cache checks every memo's checksum before decoding it, so
+            // this fails only if the cache is damaged in a way no check
+            // caught: the value is taken as empty, and the build that read
+            // it is done again without a cache (see `damage_seen`).
+            postcard::from_bytes(bytes).unwrap_or_else(|_| {
+                DAMAGE_SEEN.store(true, std::sync::atomic::Ordering::SeqCst);
+                T::default()
             })
         })
     }
@@ -84,7 +98,7 @@ impl<T: DeserializeOwned + Default + Serialize> Serialize for Lazy<T> {
         match &self.encoded {
             Some(bytes) => s.serialize_bytes(bytes),
             None => {
-                let bytes = bincode::serialize(self.get()).map_err(serde::ser::Error::custom)?;
+                let bytes = postcard::to_stdvec(self.get()).map_err(serde::ser::Error::custom)?;
                 s.serialize_bytes(&bytes)
             }
         }
@@ -129,16 +143,24 @@ mod tests {
     #[test]
     fn a_value_survives_the_cache_format_whether_or_not_it_was_read() {
         let value = Lazy::new(vec!["a".to_string(), "b".to_string()]);
-        let bytes = bincode::serialize(&value).unwrap();
-        let unread: Lazy<Vec<String>> = bincode::deserialize(&bytes).unwrap();
-        assert_eq!(bincode::serialize(&unread).unwrap(), bytes);
-        let read: Lazy<Vec<String>> = bincode::deserialize(&bytes).unwrap();
+        let bytes = postcard::to_stdvec(&value).unwrap();
+        let unread: Lazy<Vec<String>> = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(postcard::to_stdvec(&unread).unwrap(), bytes);
+        let read: Lazy<Vec<String>> = postcard::from_bytes(&bytes).unwrap();
         assert_eq!(*read, ["a", "b"]);
-        assert_eq!(bincode::serialize(&read).unwrap(), bytes);
+        assert_eq!(postcard::to_stdvec(&read).unwrap(), bytes);
         assert_eq!(read, value);
         let empty: Lazy<Vec<String>> = Lazy::default();
         assert!(empty.is_empty());
         let json = serde_json::to_string(&value).unwrap();
+        let damaged: Lazy<Vec<String>> =
+            postcard::from_bytes(&postcard::to_stdvec(&[1u8, 255]).unwrap()).unwrap();
+        assert!(!damage_seen());
+        assert!(
+            damaged.is_empty(),
+            "a value that does not decode reads as empty"
+        );
+        assert!(damage_seen(), "and says so");
         assert_eq!(json, r#"["a","b"]"#);
     }
 }

@@ -550,17 +550,17 @@ mod tests {
     #[test]
     fn a_toc_survives_the_cache_format_whether_or_not_it_was_read() {
         let r = md("# A\n\n## B\n\n## B\n\n# C\n");
-        let bytes = bincode::serialize(&r.facts).unwrap();
-        let unread: Facts = bincode::deserialize(&bytes).unwrap();
-        assert_eq!(bincode::serialize(&unread).unwrap(), bytes);
-        let read: Facts = bincode::deserialize(&bytes).unwrap();
+        let bytes = postcard::to_stdvec(&r.facts).unwrap();
+        let unread: Facts = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(postcard::to_stdvec(&unread).unwrap(), bytes);
+        let read: Facts = postcard::from_bytes(&bytes).unwrap();
         assert_eq!(read.heading_ids(), ["a", "b", "b-1", "c"]);
         assert_eq!(read.toc[0].children.len(), 2);
-        assert_eq!(bincode::serialize(&read).unwrap(), bytes);
+        assert_eq!(postcard::to_stdvec(&read).unwrap(), bytes);
         assert_eq!(read, r.facts);
         let none = Facts::default();
         assert!(none.heading_ids().is_empty());
-        let back: Facts = bincode::deserialize(&bincode::serialize(&none).unwrap()).unwrap();
+        let back: Facts = postcard::from_bytes(&postcard::to_stdvec(&none).unwrap()).unwrap();
         assert!(back.toc.is_empty());
     }
 

@@ -405,7 +405,6 @@ impl std::fmt::Debug for Leftovers {
 /// Build the site into `out`: render, check, and commit only what changed.
 pub fn build(opts: &Options, out: &Path, hooks: &dyn Hooks) -> Result<Built, Report> {
     let started = Instant::now();
-    let started_ns = stamp::now_ns();
     output::check_output_dir(&opts.root, out).map_err(one)?;
     let gate = hooks.gate();
     let _lock = OutputLock::acquire(out, &gate, || hooks.waiting(out)).map_err(one)?;
@@ -413,52 +412,111 @@ pub fn build(opts: &Options, out: &Path, hooks: &dyn Hooks) -> Result<Built, Rep
     output::check_output_dir(&opts.root, out).map_err(one)?;
     let cache_path = cache::path(opts, out);
     let mut clock = Instant::now();
-    let (mut prior, scan) = rayon::join(|| cache::load(&cache_path), || content::scan(&opts.root));
+    let ((prior, damage), scan) =
+        rayon::join(|| cache::load(&cache_path), || content::scan(&opts.root));
     lap("scan and read the cache", &mut clock);
-    let (inputs, newest) = cache::inputs(opts, out, &scan);
-    lap("fingerprint the inputs", &mut clock);
-    if let Some(p) = prior.take_if(|p| unchanged(p, inputs, newest, &scan, out)) {
-        debug!("no input changed since the last build");
-        return Ok(nothing_to_do(p, scan, started));
-    }
-    let previous = prior.as_mut().map(|p| std::mem::take(&mut p.outputs));
-    let staging = Staging::begin(out, previous, gate).map_err(one)?;
-    let memory: &dyn Memory = match &prior {
-        Some(p) => p,
-        None => &Forgetful,
+    let attempt = Attempt {
+        opts,
+        out,
+        hooks,
+        gate,
+        cache_path: &cache_path,
+        started,
     };
-    let load_and_render = || {
-        let read = read_inputs(opts)?;
-        let content = content::load_scanned(&opts.root, &scan, opts.drafts, memory)?;
-        lap("load", &mut clock);
-        let done = render_into(opts, read, &content, prior.as_ref(), &staging, hooks)?;
-        Ok::<_, Report>((content, done))
-    };
-    let (loaded, ()) = rayon::join(load_and_render, || staging.check_previous());
-    let (content, done) = loaded?;
-    clock = Instant::now();
-    if hooks.cancelled() {
-        return Err(one(Diagnostic::error(
-            "interrupted",
-            "the build was interrupted",
-        )));
+    if let Some(built) = attempt.run(prior, scan, damage)? {
+        return Ok(built);
     }
-    hooks.before_commit();
-    let (sync, manifest) = staging.commit().map_err(one)?;
-    lap("commit", &mut clock);
-    let mut cache = next_cache(prior, &content, &done, started_ns, inputs, manifest);
-    cache.clean = done.rendered.report.diagnostics.is_empty();
-    cache.pages = done.rendered.pages;
-    cache.sections = done.rendered.sections;
-    cache.base_url = done.rendered.base_url.clone().unwrap_or_default();
-    cache::save(&cache_path, &cache);
-    lap("save cache", &mut clock);
-    Ok(Built {
-        rendered: done.rendered,
-        sync,
-        elapsed: started.elapsed(),
-        leftovers: Leftovers(Box::new((scan, content, done.facts, cache))),
+    let damage = Diagnostic::warning(
+        "cache",
+        "a value read from the build cache did not decode; the build was done again without the cache",
+    )
+    .in_file(&cache_path);
+    let again = attempt.run(None, content::scan(&opts.root), Some(damage))?;
+    again.ok_or_else(|| {
+        one(Diagnostic::error(
+            "cache",
+            "a build without a cache read from one",
+        ))
     })
+}
+
+/// One attempt at a build, with the output folder locked.
+struct Attempt<'a> {
+    opts: &'a Options,
+    out: &'a Path,
+    hooks: &'a dyn Hooks,
+    gate: Arc<Gate>,
+    cache_path: &'a Path,
+    started: Instant,
+}
+
+impl Attempt<'_> {
+    /// Build with `prior` (the cache) and `scan`; `damage` is the warning
+    /// of a cache that could not be used. `None` (nothing committed) when a
+    /// value of the cache turned out damaged: the caller builds again without it.
+    fn run(
+        &self,
+        mut prior: Option<BuildCache>,
+        scan: content::Scan,
+        damage: Option<Diagnostic>,
+    ) -> Result<Option<Built>, Report> {
+        let Attempt {
+            opts, out, hooks, ..
+        } = *self;
+        let started_ns = stamp::now_ns();
+        let mut clock = Instant::now();
+        let (inputs, newest) = cache::inputs(opts, out, &scan);
+        lap("fingerprint the inputs", &mut clock);
+        if let Some(p) = prior.take_if(|p| unchanged(p, inputs, newest, &scan, out)) {
+            debug!("no input changed since the last build");
+            return Ok(Some(nothing_to_do(p, scan, self.started)));
+        }
+        let previous = prior.as_mut().map(|p| std::mem::take(&mut p.outputs));
+        let staging = Staging::begin(out, previous, self.gate.clone()).map_err(one)?;
+        let memory: &dyn Memory = match &prior {
+            Some(p) => p,
+            None => &Forgetful,
+        };
+        let load_and_render = || {
+            let read = read_inputs(opts)?;
+            let content = content::load_scanned(&opts.root, &scan, opts.drafts, memory)?;
+            lap("load", &mut clock);
+            let done = render_into(opts, read, &content, prior.as_ref(), &staging, hooks)?;
+            Ok::<_, Report>((content, done))
+        };
+        let (loaded, ()) = rayon::join(load_and_render, || staging.check_previous());
+        let (content, mut done) = loaded?;
+        clock = Instant::now();
+        if crate::lazy::damage_seen() {
+            staging.abort();
+            return Ok(None);
+        }
+        if hooks.cancelled() {
+            return Err(one(Diagnostic::error(
+                "interrupted",
+                "the build was interrupted",
+            )));
+        }
+        hooks.before_commit();
+        let (sync, manifest) = staging.commit().map_err(one)?;
+        lap("commit", &mut clock);
+        let mut cache = next_cache(prior, &content, &done, started_ns, inputs, manifest);
+        cache.clean = done.rendered.report.diagnostics.is_empty();
+        cache.pages = done.rendered.pages;
+        cache.sections = done.rendered.sections;
+        cache.base_url = done.rendered.base_url.clone().unwrap_or_default();
+        cache::save(self.cache_path, &cache);
+        lap("save cache", &mut clock);
+        if let Some(d) = damage {
+            done.rendered.report.push(d);
+        }
+        Ok(Some(Built {
+            rendered: done.rendered,
+            sync,
+            elapsed: self.started.elapsed(),
+            leftovers: Leftovers(Box::new((scan, content, done.facts, cache))),
+        }))
+    }
 }
 
 /// Whether nothing changed since the build that left `prior`: no input's stat

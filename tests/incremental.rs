@@ -424,7 +424,9 @@ fn the_cache_remembers_every_edit_and_keeps_what_did_not_change() {
     let cache = explainer::cache::path(&opts, &out);
     let build_and_recall = |content_path: &str| {
         build(&opts, &out, &NoHooks).expect("the site builds");
-        let remembered = explainer::cache::load(&cache).expect("the build left a cache");
+        let remembered = explainer::cache::load(&cache)
+            .0
+            .expect("the build left a cache");
         let memo = remembered
             .memo(content_path)
             .expect("the page is remembered");

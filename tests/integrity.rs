@@ -399,3 +399,154 @@ fn a_template_that_blows_up_memory_fails_the_build_without_an_abort() {
     assert_eq!(snapshot_dir(&site.path("public")), before);
     assert!(!site.path("public/.explainer-staging").exists());
 }
+
+/// A site whose pages have what the cache remembers: tables of contents,
+/// links between pages, citations of nothing, dates for the feed.
+fn cached_site() -> Site {
+    let site = Site::basic().file(
+        "templates/page.html",
+        "<!doctype html><title>{{ page.title }}</title><nav>{% for h in page.toc %}<a href=\"#{{ h.id }}\">{{ h.title }}</a>{% endfor %}</nav><main>{{ page.content | safe }}</main>\n",
+    );
+    for p in 0..12 {
+        site.write(
+            &format!("content/p{p}.md"),
+            &format!(
+                "+++\ntitle = \"Page {p}\"\ndate = 2023-05-{:02}\n+++\n## The year before\n\nText of page {p}, see [the next](@/p{}.md).\n\n## After\n\nMore.\n",
+                p + 1,
+                (p + 1) % 12
+            ),
+        );
+    }
+    site
+}
+
+mod damaged_cache {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    struct Fixture {
+        site: Site,
+        /// The output and cache of the first build, to restore before each case.
+        saved: tempfile::TempDir,
+        /// What a clean build of the edited site writes.
+        expected: BTreeMap<String, Vec<u8>>,
+    }
+
+    const EDIT: (&str, &str) = (
+        "content/p5.md",
+        "+++\ntitle = \"Page 5\"\ndate = 2023-05-06\n+++\n## The year before\n\nEdited text.\n",
+    );
+
+    fn fixture() -> &'static std::sync::Mutex<Fixture> {
+        static F: std::sync::OnceLock<std::sync::Mutex<Fixture>> = std::sync::OnceLock::new();
+        F.get_or_init(|| {
+            let site = cached_site();
+            site.build().ok();
+            let saved = tempfile::tempdir().unwrap();
+            for dir in ["public", ".explainer-cache"] {
+                copy_tree(&site.path(dir), &saved.path().join(dir));
+            }
+            let original = std::fs::read_to_string(site.path(EDIT.0)).unwrap();
+            site.write(EDIT.0, EDIT.1);
+            let expected = clean_build(&site);
+            site.write(EDIT.0, &original);
+            std::sync::Mutex::new(Fixture {
+                site,
+                saved,
+                expected,
+            })
+        })
+    }
+
+    /// The cache's files, sorted: the head file and the memo file.
+    fn cache_files(site: &Site) -> Vec<std::path::PathBuf> {
+        let mut files: Vec<_> = std::fs::read_dir(site.path(".explainer-cache"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("build-"))
+            })
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), 2, "a head file and a memo file: {files:?}");
+        files
+    }
+
+    /// Restore the first build, damage its cache with `damage`, edit a page and build.
+    fn build_with_damaged_cache(damage: impl FnOnce(&[std::path::PathBuf])) {
+        let f = fixture().lock().unwrap_or_else(|e| e.into_inner());
+        for dir in ["public", ".explainer-cache"] {
+            let _ = std::fs::remove_dir_all(f.site.path(dir));
+            copy_tree(&f.saved.path().join(dir), &f.site.path(dir));
+        }
+        damage(&cache_files(&f.site));
+        f.site.write(EDIT.0, EDIT.1);
+        let run = f.site.build().ok();
+        assert!(
+            run.stderr.matches("build cache").count() <= 1,
+            "{}",
+            run.stderr
+        );
+        let now = snapshot_dir(&f.site.path("public"));
+        assert!(
+            now == f.expected,
+            "the output differs from a clean build's\n{}",
+            run.stderr
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        #[test]
+        fn a_flipped_bit_anywhere_in_the_cache_changes_nothing_in_the_output(
+            file in 0..2usize, at in any::<prop::sample::Index>(), bit in 0..8u8,
+        ) {
+            build_with_damaged_cache(|files| {
+                let mut bytes = std::fs::read(&files[file]).unwrap();
+                let i = at.index(bytes.len());
+                bytes[i] ^= 1 << bit;
+                std::fs::write(&files[file], bytes).unwrap();
+            });
+        }
+
+        #[test]
+        fn a_cache_cut_anywhere_changes_nothing_in_the_output(
+            file in 0..2usize, at in any::<prop::sample::Index>(),
+        ) {
+            build_with_damaged_cache(|files| {
+                let bytes = std::fs::read(&files[file]).unwrap();
+                std::fs::write(&files[file], &bytes[..at.index(bytes.len())]).unwrap();
+            });
+        }
+    }
+
+    #[test]
+    fn a_damaged_cache_is_reported_once_as_a_warning() {
+        let f = fixture().lock().unwrap_or_else(|e| e.into_inner());
+        for dir in ["public", ".explainer-cache"] {
+            let _ = std::fs::remove_dir_all(f.site.path(dir));
+            copy_tree(&f.saved.path().join(dir), &f.site.path(dir));
+        }
+        let files = cache_files(&f.site);
+        let mut bytes = std::fs::read(&files[1]).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x20;
+        std::fs::write(&files[1], bytes).unwrap();
+        f.site.write(EDIT.0, EDIT.1);
+        let run = f.site.build().ok();
+        assert_eq!(
+            run.stderr
+                .matches("warning[cache]: the build cache is damaged")
+                .count(),
+            1,
+            "{}",
+            run.stderr
+        );
+        // The next build finds a good cache again.
+        let run = f.site.build().ok();
+        assert!(!run.stderr.contains("damaged"), "{}", run.stderr);
+    }
+}
