@@ -15,6 +15,7 @@ pub mod config;
 pub mod content;
 pub mod diagnostics;
 pub mod editorial;
+pub mod feeds;
 pub mod frontmatter;
 pub mod highlight;
 pub mod html;

@@ -10,6 +10,7 @@
 use crate::config::Config;
 use crate::content::{Content, Document, Kind, not_a_file, permute, read_input};
 use crate::diagnostics::{Diagnostic, Report};
+use crate::feeds;
 use crate::listing;
 use crate::markdown::{self, Facts, LinkContext, MarkdownOptions};
 use crate::stamp::{Fingerprint, Hash};
@@ -693,20 +694,15 @@ impl RenderJob<'_> {
     fn sitemap(&self) -> String {
         let mut docs: Vec<&Document> = self.content.docs.iter().collect();
         docs.sort_by(|a, b| a.path.cmp(&b.path));
-        let mut xml = String::from(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
-        );
-        for d in docs {
-            xml.push_str("  <url>\n    <loc>");
-            xml.push_str(&markdown::escape(&self.view.urls.permalink(&d.path)));
-            xml.push_str("</loc>\n");
-            if let Some(date) = d.meta.updated.as_ref().or(d.meta.date.as_ref()) {
-                xml.push_str(&format!("    <lastmod>{}</lastmod>\n", date.day));
-            }
-            xml.push_str("  </url>\n");
-        }
-        xml.push_str("</urlset>\n");
-        xml
+        let urls: Vec<feeds::SitemapUrl> = docs
+            .into_iter()
+            .map(|d| feeds::SitemapUrl {
+                loc: self.view.urls.permalink(&d.path),
+                lastmod: (d.meta.updated.as_ref().or(d.meta.date.as_ref()))
+                    .map(|x| x.day.to_string()),
+            })
+            .collect();
+        feeds::sitemap(&urls)
     }
 
     /// The [`FEED_ENTRIES`] newest dated pages, newest first: the feed's
@@ -779,49 +775,41 @@ impl RenderJob<'_> {
 
     /// An Atom feed of `feed`; its `updated` is the newest page date.
     fn feed(&self, feed: &[usize], html: &HashMap<usize, String>) -> String {
-        let base = self.config.url_base();
         let updated = feed
             .first()
             .map(|&i| &self.content.docs[i].meta)
             .and_then(|m| m.updated.as_ref().or(m.date.as_ref()))
             .map_or("1970-01-01T00:00:00Z".to_string(), |d| d.rfc3339.clone());
-        let mut xml = format!(
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n  <title>{}</title>\n  <link href=\"{base}atom.xml\" rel=\"self\" type=\"application/atom+xml\"/>\n  <link href=\"{base}\"/>\n  <updated>{updated}</updated>\n  <id>{base}atom.xml</id>\n",
-            markdown::escape(&self.config.language),
-            markdown::escape(&self.config.title),
-        );
-        for &i in feed {
-            let d = &self.content.docs[i];
-            let link = self.view.urls.permalink(&d.path);
-            let published = d
-                .meta
-                .date
-                .as_ref()
-                .map_or(String::new(), |x| x.rfc3339.clone());
-            let updated = d
-                .meta
-                .updated
-                .as_ref()
-                .map_or(published.clone(), |x| x.rfc3339.clone());
-            xml.push_str(&format!(
-                "  <entry>\n    <title>{}</title>\n    <link href=\"{}\"/>\n    <id>{}</id>\n    <published>{published}</published>\n    <updated>{updated}</updated>\n",
-                markdown::escape(d.title()),
-                markdown::escape(&link),
-                markdown::escape(&link),
-            ));
-            if let Some(desc) = &d.meta.description {
-                xml.push_str(&format!(
-                    "    <summary>{}</summary>\n",
-                    markdown::escape(desc)
-                ));
-            }
-            xml.push_str(&format!(
-                "    <content type=\"html\">{}</content>\n  </entry>\n",
-                markdown::escape(html.get(&i).map_or("", String::as_str))
-            ));
-        }
-        xml.push_str("</feed>\n");
-        xml
+        let entries = feed
+            .iter()
+            .map(|&i| {
+                let d = &self.content.docs[i];
+                let published = d
+                    .meta
+                    .date
+                    .as_ref()
+                    .map_or(String::new(), |x| x.rfc3339.clone());
+                feeds::FeedEntry {
+                    title: d.title().to_string(),
+                    link: self.view.urls.permalink(&d.path),
+                    updated: d
+                        .meta
+                        .updated
+                        .as_ref()
+                        .map_or(published.clone(), |x| x.rfc3339.clone()),
+                    published,
+                    summary: d.meta.description.clone(),
+                    html: html.get(&i).cloned().unwrap_or_default(),
+                }
+            })
+            .collect();
+        feeds::atom(&feeds::Feed {
+            title: &self.config.title,
+            language: &self.config.language,
+            base_url: self.config.url_base(),
+            updated,
+            entries,
+        })
     }
 }
 

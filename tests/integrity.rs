@@ -550,3 +550,84 @@ mod damaged_cache {
         assert!(!run.stderr.contains("damaged"), "{}", run.stderr);
     }
 }
+
+/// Every URL-bearing attribute in `html` (a feed entry's content).
+fn urls_in(html: &str) -> Vec<String> {
+    let mut urls = Vec::new();
+    for attr in ["href=\"", "src=\""] {
+        for part in html.split(attr).skip(1) {
+            urls.push(part.split('"').next().unwrap().replace("&amp;", "&"));
+        }
+    }
+    urls
+}
+
+#[test]
+fn feeds_and_sitemaps_are_well_formed_xml_with_absolute_urls_whatever_the_base_url_and_titles() {
+    let site = Site::basic()
+        .file(
+            "config.toml",
+            "base_url = \"https://example.org/\"\ntitle = \"Q&A <live> \\\"now\\\" & 'then'\"\n",
+        )
+        .file(
+            "content/news/index.md",
+            "+++\ntitle = \"Drones & <Kremlin> \\\"claims\\\"\"\ndate = 2023-05-05\ndescription = \"A & B < C\"\n+++\n\
+             ![diagram](diagram.png) See the note[^1] and [about](@/about.md) and [up](../).\n\n[^1]: A footnote.\n",
+        )
+        .file("content/news/diagram.png", "png");
+    site.run(&["build", "--base-url", "https://example.org/a&b/"])
+        .ok();
+    let sitemap = site.output("sitemap.xml");
+    let doc = roxmltree::Document::parse(&sitemap).unwrap_or_else(|e| panic!("{e}\n{sitemap}"));
+    let locs: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("loc"))
+        .filter_map(|n| n.text())
+        .collect();
+    assert!(locs.contains(&"https://example.org/a&b/news/"), "{locs:?}");
+    let feed = site.output("atom.xml");
+    let doc = roxmltree::Document::parse(&feed).unwrap_or_else(|e| panic!("{e}\n{feed}"));
+    let text_of = |tag: &str| -> Vec<String> {
+        doc.descendants()
+            .filter(|n| n.has_tag_name(tag))
+            .filter_map(|n| n.text().map(String::from))
+            .collect()
+    };
+    assert_eq!(
+        text_of("title"),
+        [
+            "Q&A <live> \"now\" & 'then'",
+            "Drones & <Kremlin> \"claims\"",
+            "About"
+        ]
+    );
+    assert_eq!(text_of("summary"), ["A & B < C"]);
+    assert_eq!(text_of("id")[1], "https://example.org/a&b/news/");
+    let links: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("link"))
+        .filter_map(|n| n.attribute("href"))
+        .collect();
+    assert_eq!(
+        links[..3],
+        [
+            "https://example.org/a&b/atom.xml",
+            "https://example.org/a&b/",
+            "https://example.org/a&b/news/"
+        ]
+    );
+    let content = &text_of("content")[0];
+    let urls = urls_in(content);
+    for expected in [
+        "https://example.org/a&b/news/diagram.png",
+        "https://example.org/a&b/news/#1",
+        "https://example.org/a&b/about/",
+        "https://example.org/a&b/",
+    ] {
+        assert!(
+            urls.iter().any(|u| u == expected),
+            "{expected} not in {urls:?}"
+        );
+    }
+    assert!(urls.iter().all(|u| u.starts_with("https://")), "{urls:?}");
+}

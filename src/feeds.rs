@@ -1,0 +1,199 @@
+//! The site's XML files, the sitemap and the Atom feed, written with an XML
+//! writer (quick-xml): whatever a base URL or a title holds (`&`, `<`,
+//! quotes) comes out escaped, and every file is well-formed. A feed entry's
+//! HTML is read away from the site (in a feed reader), so every URL in it
+//! (images, footnote links, relative links) is made absolute first.
+
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use std::io::Cursor;
+
+/// One URL of the sitemap, with the date it last changed (`YYYY-MM-DD`), if known.
+pub struct SitemapUrl {
+    pub loc: String,
+    pub lastmod: Option<String>,
+}
+
+/// The Atom feed: the site's newest dated pages.
+pub struct Feed<'a> {
+    pub title: &'a str,
+    pub language: &'a str,
+    pub base_url: &'a str,
+    /// RFC 3339.
+    pub updated: String,
+    pub entries: Vec<FeedEntry>,
+}
+
+/// One page of the feed.
+pub struct FeedEntry {
+    pub title: String,
+    /// The page's absolute URL: its link and its id.
+    pub link: String,
+    pub published: String,
+    pub updated: String,
+    pub summary: Option<String>,
+    /// The page's HTML body, with URLs as the page has them.
+    pub html: String,
+}
+
+type Xml = Writer<Cursor<Vec<u8>>>;
+
+fn writer() -> Xml {
+    Writer::new_with_indent(Cursor::new(Vec::new()), b' ', 2)
+}
+
+fn finish(mut xml: Xml) -> String {
+    let mut bytes = xml.get_mut().get_ref().clone();
+    bytes.push(b'\n');
+    // Only strings went in, so only UTF-8 comes out.
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// `<name>text</name>`, the text escaped.
+fn element(xml: &mut Xml, name: &str, text: &str) -> std::io::Result<()> {
+    xml.create_element(name)
+        .write_text_content(BytesText::new(text))?;
+    Ok(())
+}
+
+/// `<name k="v"…/>`, the values escaped.
+fn empty(xml: &mut Xml, name: &str, attributes: &[(&str, &str)]) -> std::io::Result<()> {
+    let mut start = BytesStart::new(name);
+    start.extend_attributes(attributes.iter().copied());
+    xml.write_event(Event::Empty(start))
+}
+
+/// The sitemap of `urls`, in the order given.
+pub fn sitemap(urls: &[SitemapUrl]) -> String {
+    let mut xml = writer();
+    let written: std::io::Result<()> = (|| {
+        xml.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+        let mut set = BytesStart::new("urlset");
+        set.push_attribute(("xmlns", "http://www.sitemaps.org/schemas/sitemap/0.9"));
+        xml.write_event(Event::Start(set))?;
+        for url in urls {
+            xml.write_event(Event::Start(BytesStart::new("url")))?;
+            element(&mut xml, "loc", &url.loc)?;
+            if let Some(day) = &url.lastmod {
+                element(&mut xml, "lastmod", day)?;
+            }
+            xml.write_event(Event::End(BytesEnd::new("url")))?;
+        }
+        xml.write_event(Event::End(BytesEnd::new("urlset")))
+    })();
+    // Writing into memory cannot fail.
+    debug_assert!(written.is_ok());
+    finish(xml)
+}
+
+/// The Atom feed.
+pub fn atom(feed: &Feed<'_>) -> String {
+    let mut xml = writer();
+    let self_url = format!("{}atom.xml", feed.base_url);
+    let written: std::io::Result<()> = (|| {
+        xml.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
+        let mut start = BytesStart::new("feed");
+        start.push_attribute(("xmlns", "http://www.w3.org/2005/Atom"));
+        start.push_attribute(("xml:lang", feed.language));
+        xml.write_event(Event::Start(start))?;
+        element(&mut xml, "title", feed.title)?;
+        empty(
+            &mut xml,
+            "link",
+            &[
+                ("href", &self_url),
+                ("rel", "self"),
+                ("type", "application/atom+xml"),
+            ],
+        )?;
+        empty(&mut xml, "link", &[("href", feed.base_url)])?;
+        element(&mut xml, "updated", &feed.updated)?;
+        element(&mut xml, "id", &self_url)?;
+        for entry in &feed.entries {
+            xml.write_event(Event::Start(BytesStart::new("entry")))?;
+            element(&mut xml, "title", &entry.title)?;
+            empty(&mut xml, "link", &[("href", &entry.link)])?;
+            element(&mut xml, "id", &entry.link)?;
+            element(&mut xml, "published", &entry.published)?;
+            element(&mut xml, "updated", &entry.updated)?;
+            if let Some(summary) = &entry.summary {
+                element(&mut xml, "summary", summary)?;
+            }
+            xml.create_element("content")
+                .with_attribute(("type", "html"))
+                .write_text_content(BytesText::new(&absolute_urls(&entry.html, &entry.link)))?;
+            xml.write_event(Event::End(BytesEnd::new("entry")))?;
+        }
+        xml.write_event(Event::End(BytesEnd::new("feed")))
+    })();
+    debug_assert!(written.is_ok());
+    finish(xml)
+}
+
+/// `html` with every URL in `href`, `src` and `srcset` attributes resolved
+/// against `page_url`; absolute ones (and anything that fails to parse) stay.
+pub fn absolute_urls(html: &str, page_url: &str) -> String {
+    let Ok(base) = url::Url::parse(page_url) else {
+        return html.to_string();
+    };
+    let resolve = |value: &str| -> Option<String> {
+        match url::Url::parse(value) {
+            Err(url::ParseError::RelativeUrlWithoutBase) => base.join(value).ok().map(String::from),
+            _ => None,
+        }
+    };
+    let settings = lol_html::RewriteStrSettings::new().append_element_content_handler(
+        lol_html::element!("[href], [src], [srcset]", |el| {
+            for name in ["href", "src"] {
+                if let Some(url) = el.get_attribute(name).as_deref().and_then(resolve) {
+                    el.set_attribute(name, &url)?;
+                }
+            }
+            if let Some(set) = el.get_attribute("srcset") {
+                let resolved: Vec<String> = set
+                    .split(',')
+                    .map(|candidate| {
+                        let candidate = candidate.trim();
+                        let (url, size) = candidate.split_once(' ').unwrap_or((candidate, ""));
+                        let url = resolve(url).unwrap_or_else(|| url.to_string());
+                        [url.as_str(), size].join(" ").trim_end().to_string()
+                    })
+                    .collect();
+                el.set_attribute("srcset", &resolved.join(", "))?;
+            }
+            Ok(())
+        }),
+    );
+    lol_html::rewrite_str(html, settings).unwrap_or_else(|_| html.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_in_an_entry_resolve_against_its_page() {
+        let html = r##"<p><img src="diagram.png" srcset="a.png 1x, /b.png 2x"><a href="#fn-1">1</a> <a href="../other/">x</a> <a href="https://elsewhere.example/">y</a> <a href="mailto:a@b.example">m</a></p>"##;
+        let out = absolute_urls(html, "https://example.org/a&b/news/");
+        assert!(
+            out.contains(r#"src="https://example.org/a&amp;b/news/diagram.png""#)
+                || out.contains(r#"src="https://example.org/a&b/news/diagram.png""#),
+            "{out}"
+        );
+        assert!(
+            out.contains("https://example.org/a&b/news/#fn-1")
+                || out.contains("https://example.org/a&amp;b/news/#fn-1"),
+            "{out}"
+        );
+        assert!(
+            out.contains("/a&b/other/") || out.contains("/a&amp;b/other/"),
+            "{out}"
+        );
+        assert!(out.contains("https://example.org/b.png 2x"), "{out}");
+        assert!(
+            out.contains(r#"href="https://elsewhere.example/""#),
+            "{out}"
+        );
+        assert!(out.contains(r#"href="mailto:a@b.example""#), "{out}");
+    }
+}
