@@ -3,7 +3,7 @@
 //!
 //! Exit codes: 0 success, 1 build or check errors, 2 bad usage, 130 interrupted.
 
-use crate::diagnostics::{Diagnostic, Report};
+use crate::diagnostics::Report;
 use crate::limits::Watch;
 use crate::output::{self, Gate};
 use crate::pipeline::{self, Hooks, Options};
@@ -313,9 +313,7 @@ fn wait_for(rx: &mpsc::Receiver<Event>, hooks: &BuildHooks) -> bool {
                 };
                 if hooks.gate.abandon() {
                     hooks.bar.finish_and_clear();
-                    let d = Diagnostic::error("template", overrun.to_string())
-                        .in_file(std::path::Path::new(crate::templates::TEMPLATES_DIR).join(&overrun.template))
-                        .note("the render was stopped and the build given up; look for a loop that never ends or a value that keeps growing");
+                    let d = overrun.diagnostic();
                     eprintln!("{d}");
                     eprintln!("Build failed: 1 error; the output folder was not changed");
                     std::process::exit(1);

@@ -60,6 +60,15 @@ impl std::fmt::Display for Overrun {
     }
 }
 
+impl Overrun {
+    /// The error that reports it.
+    pub fn diagnostic(&self) -> crate::diagnostics::Diagnostic {
+        crate::diagnostics::Diagnostic::error("template", self.to_string())
+            .in_file(Path::new(crate::templates::TEMPLATES_DIR).join(&self.template))
+            .note("the render was stopped and the build given up; look for a loop that never ends or a value that keeps growing")
+    }
+}
+
 /// The renders of one build in flight, and its time limit.
 #[derive(Default)]
 pub struct Watch {

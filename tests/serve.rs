@@ -907,3 +907,50 @@ fn a_folder_without_a_site_is_an_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("config.toml"));
 }
+
+/// A page template that never finishes in any reasonable time, and one
+/// that doubles a string forty times.
+const RUNAWAY: &str = "{% for i in range(end=100000) %}{% for j in range(end=100000) %}{{ j }}{% endfor %}{% endfor %}";
+const MEMORY_BOMB: &str = "{% set_global s = \"xx\" %}{% for i in range(end=40) %}{% set_global s = s ~ s %}{% endfor %}{{ s | length }}";
+
+#[test]
+fn a_runaway_rebuild_is_given_up_and_the_next_good_edit_is_served() {
+    let site = Fixture::new("https://example.org/");
+    site.write(
+        "site/config.toml",
+        "base_url = \"https://example.org/\"\ntitle = \"Serve fixture\"\nrender_timeout = 1\n",
+    );
+    let s = Server::start(&site.root(), &[]);
+    let mut events = s.events();
+    assert_eq!(
+        events.next(Duration::from_secs(5)).unwrap()["kind"],
+        "hello"
+    );
+    let good = std::fs::read_to_string(site.path("site/templates/page.html")).unwrap();
+    let mut served = "First version of the hello page.".to_string();
+    for (name, template) in [("a loop", RUNAWAY), ("a memory bomb", MEMORY_BOMB)] {
+        site.write("site/templates/page.html", template);
+        let error = events
+            .next_of("error", Duration::from_secs(30))
+            .unwrap_or_else(|| panic!("{name}: no error overlay\n{}", s.log()));
+        let message = error["errors"][0]["message"].as_str().unwrap().to_string();
+        assert!(
+            message.contains("rendering content/hello.md with templates/page.html"),
+            "{name}: {message}"
+        );
+        // Still answering, from the last good site.
+        let page = s.get("/hello/");
+        assert_eq!(page.status, 200, "{name}");
+        assert!(page.text().contains(&served), "{name}");
+        site.write("site/templates/page.html", &good);
+        site.write(
+            "site/content/hello.md",
+            &format!("+++\ntitle = \"Hello\"\n+++\nAfter {name}.\n"),
+        );
+        events
+            .next_of("reload", Duration::from_secs(30))
+            .unwrap_or_else(|| panic!("{name}: the next good edit was not served\n{}", s.log()));
+        served = format!("After {name}.");
+        assert!(s.get("/hello/").text().contains(&served), "{name}");
+    }
+}

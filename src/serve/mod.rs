@@ -111,9 +111,11 @@ async fn serve(args: Options) -> i32 {
         drafts: args.drafts,
         origin: origin.clone(),
         warm: Default::default(),
+        pool: None,
     };
 
-    let first = first_build(&builder);
+    let mut builder = builder;
+    let first = first_build(&mut builder);
     let url = format!("{origin}{}", first.site.base_path);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let shared = Arc::new(Shared::new(first, stopped.clone()));
@@ -151,12 +153,12 @@ async fn serve(args: Options) -> i32 {
 }
 
 /// The first build: on failure, serve an empty site that shows the errors.
-fn first_build(builder: &Builder) -> Snapshot {
-    let empty = Site {
+fn first_build(builder: &mut Builder) -> Snapshot {
+    let empty = Arc::new(Site {
         base_path: builder.base_path().unwrap_or_else(|| "/".to_string()),
         ..Site::default()
-    };
-    match builder.rebuild(&empty, None) {
+    });
+    match builder.rebuild_watched(empty.clone(), None) {
         Ok(built) => {
             built.report.print();
             eprintln!(
@@ -182,7 +184,7 @@ fn first_build(builder: &Builder) -> Snapshot {
                 report.counts()
             );
             Snapshot {
-                site: Arc::new(empty),
+                site: empty,
                 errors: report.diagnostics,
                 attempts: 1,
                 ..Snapshot::default()

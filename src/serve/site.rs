@@ -9,6 +9,7 @@
 
 use crate::config::base_path_of;
 use crate::diagnostics::{Diagnostic, Report};
+use crate::limits::Watch;
 use crate::pipeline::{self, Options};
 use crate::render::{Contents, OutputFile, Sink};
 use crate::stamp::Hash;
@@ -17,7 +18,7 @@ use axum::body::Bytes;
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 /// One complete build, held in memory.
@@ -67,7 +68,22 @@ pub struct Builder {
     pub origin: String,
     /// What the last good build remembers for the next.
     pub warm: Arc<Mutex<Option<Warm>>>,
+    /// The thread pool rebuilds run on: none (the global one) until a
+    /// rebuild is given up with its threads stuck, then a new one.
+    pub pool: Option<Arc<rayon::ThreadPool>>,
 }
+
+/// The hooks of a watched rebuild: its renders register with a watch.
+struct Watched(Arc<Watch>);
+
+impl pipeline::Hooks for Watched {
+    fn watch(&self) -> Option<Arc<Watch>> {
+        Some(self.0.clone())
+    }
+}
+
+/// How often a watched rebuild is looked at for a render over its limits.
+const WATCH_EVERY: Duration = Duration::from_millis(50);
 
 /// A sink that keeps the previous site's files whose inputs are unchanged
 /// and gathers the rest.
@@ -114,10 +130,72 @@ impl Builder {
     /// Build the site into memory, reusing what is unchanged since `previous`
     /// (the last good build), and say which files changed. `sources` are the
     /// site-relative paths that changed, when known.
+    /// [`Builder::rebuild`] on a thread of its own while this one watches
+    /// its renders: one over its limits (time or memory) gives the rebuild
+    /// up with an error naming the template and page, so `serve` keeps
+    /// answering from the last good site and serves the next good edit.
+    /// The given-up thread is left behind (parked at its next allocation);
+    /// the next rebuild starts afresh, on a new thread pool.
+    pub fn rebuild_watched(
+        &mut self,
+        previous: Arc<Site>,
+        sources: Option<BTreeSet<PathBuf>>,
+    ) -> Result<Rebuilt, Report> {
+        let watch = Arc::new(Watch::default());
+        let (tx, rx) = mpsc::channel();
+        let builder = self.clone();
+        let hooks = Watched(watch.clone());
+        let spawned = std::thread::Builder::new()
+            .name("explainer-rebuild".into())
+            .spawn(move || {
+                let run = || builder.rebuild(&previous, sources.as_ref(), &hooks);
+                let result = match &builder.pool {
+                    Some(pool) => pool.install(run),
+                    None => run(),
+                };
+                let _ = tx.send(result);
+            });
+        let failed = |message: String| {
+            let mut report = Report::default();
+            report.push(Diagnostic::error("serve", message));
+            Err(report)
+        };
+        if let Err(e) = spawned {
+            return failed(format!("cannot start a rebuild: {e}"));
+        }
+        loop {
+            match rx.recv_timeout(WATCH_EVERY) {
+                Ok(result) => return result,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return failed("internal error: the rebuild panicked".into());
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if let Some(overrun) = watch.overrun() {
+                        self.start_afresh();
+                        let mut report = Report::default();
+                        report.push(overrun.diagnostic());
+                        return Err(report);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Forget the given-up rebuild's state (it still holds it) and its threads.
+    fn start_afresh(&mut self) {
+        self.warm = Arc::default();
+        self.pool = rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("explainer-rebuild-{i}"))
+            .build()
+            .ok()
+            .map(Arc::new);
+    }
+
     pub fn rebuild(
         &self,
         previous: &Site,
         sources: Option<&BTreeSet<PathBuf>>,
+        hooks: &dyn pipeline::Hooks,
     ) -> Result<Rebuilt, Report> {
         let started = Instant::now();
         let mut opts = Options {
@@ -134,7 +212,7 @@ impl Builder {
             put: Mutex::default(),
         };
         let mut warm = self.warm.lock().unwrap_or_else(|e| e.into_inner());
-        let rendered = warm::rebuild(&opts, &mut warm, sources, &sink, &pipeline::NoHooks)?;
+        let rendered = warm::rebuild(&opts, &mut warm, sources, &sink, hooks)?;
         let put = sink.put.into_inner().unwrap_or_else(|e| e.into_inner());
         let kept = sink.kept.into_inner().unwrap_or_else(|e| e.into_inner());
         let (files, fingerprints) = self.assemble(previous, kept, put)?;

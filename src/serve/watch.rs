@@ -38,6 +38,7 @@ pub fn spawn(builder: Builder, shared: Arc<Shared>) -> notify::Result<()> {
         .name("explainer-watch".into())
         .spawn(move || {
             let mut debouncer = debouncer;
+            let mut builder = builder;
             while let Some(changed) = next_changes(&rx, &builder.root) {
                 // A watched folder was created, or deleted and recreated: watch it (again).
                 for dir in WATCHED_DIRS {
@@ -51,7 +52,7 @@ pub fn spawn(builder: Builder, shared: Arc<Shared>) -> notify::Result<()> {
                         }
                     }
                 }
-                let run = std::panic::AssertUnwindSafe(|| rebuild(&builder, &shared, &changed));
+                let run = std::panic::AssertUnwindSafe(|| rebuild(&mut builder, &shared, &changed));
                 if std::panic::catch_unwind(run).is_err() {
                     eprintln!(
                         "internal error: the rebuild panicked; still serving the last good build"
@@ -102,12 +103,12 @@ fn next_changes(rx: &Receiver<DebounceEventResult>, root: &Path) -> Option<BTree
 }
 
 /// Rebuild, swap the served site, and tell the open tabs.
-pub fn rebuild(builder: &Builder, shared: &Shared, sources: &BTreeSet<PathBuf>) {
+pub fn rebuild(builder: &mut Builder, shared: &Shared, sources: &BTreeSet<PathBuf>) {
     let previous = shared.snapshot();
     let attempts = previous.attempts + 1;
     let what = describe(sources);
     let started = std::time::Instant::now();
-    match builder.rebuild(&previous.site, Some(sources)) {
+    match builder.rebuild_watched(previous.site.clone(), Some(sources.clone())) {
         Ok(built) => {
             let had_errors = !previous.errors.is_empty();
             // Warnings again only when they changed, so a rebuild log stays one line.
