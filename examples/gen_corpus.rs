@@ -14,7 +14,10 @@
 //!
 //! Every page has four sections of prose with emphasis, a list with a link to
 //! the next page, a block quotation, a table, a highlighted Rust code block and
-//! a closing paragraph. The output depends only on N: the word choice comes
+//! a closing paragraph. Each block quotation is one of [`QUOTED`] passages of
+//! an archived report and cites it (`[@bench-report]`); the explainer flavour
+//! declares that source in `content/sources/_index.md` with the archive beside
+//! it, so the build checks every quotation as a real explainer's would. The output depends only on N: the word choice comes
 //! from a fixed-seed generator, so two runs write the same bytes. OUTDIR is
 //! refused unless it is empty or was written by this generator.
 
@@ -56,6 +59,12 @@ const WORDS: &[&str] = &[
     "retaliatory",
     "measures",
 ];
+
+/// How many passages the archived report has; block quotations quote them.
+const QUOTED: usize = 40;
+
+/// The source every block quotation cites, and its archived text beside it.
+const SOURCE_PAGE: &str = "+++\ntitle = \"Sources\"\n\n[[sources]]\nid = \"bench-report\"\ntitle = \"Bench report\"\nkind = \"news-report\"\narchive = \"report.txt\"\n+++\n";
 
 /// Sections the pages are spread over, round robin.
 const SECTIONS: usize = 10;
@@ -101,8 +110,8 @@ impl Rng {
     }
 }
 
-/// The Markdown body of page `i` of `n`.
-fn body(rng: &mut Rng, i: usize, n: usize) -> String {
+/// The Markdown body of page `i` of `n`, quoting `report`'s passages.
+fn body(rng: &mut Rng, i: usize, n: usize, report: &[String]) -> String {
     let next = (i + 1) % n;
     let mut out = String::new();
     for s in 0..4 {
@@ -121,7 +130,8 @@ fn body(rng: &mut Rng, i: usize, n: usize) -> String {
             rng.sentence(8),
             next % SECTIONS
         );
-        let _ = writeln!(out, "> {}\n", rng.sentence(25));
+        let quoted = &report[rng.below(report.len())];
+        let _ = writeln!(out, "> {quoted} [@bench-report]\n");
     }
     out.push_str("| who | said | when |\n|---|---|---|\n");
     for r in 0..4 {
@@ -223,11 +233,15 @@ const FLAVOURS: &[Flavour] = &[
 pub fn write_corpus(n: usize, root: &Path) -> io::Result<()> {
     prepare(root)?;
     let mut rng = Rng(42);
-    let bodies: Vec<String> = (0..n).map(|i| body(&mut rng, i, n)).collect();
+    let report: Vec<String> = (0..QUOTED).map(|_| rng.sentence(25)).collect();
+    let bodies: Vec<String> = (0..n).map(|i| body(&mut rng, i, n, &report)).collect();
     for flavour in FLAVOURS {
         write_flavour(flavour, root, &bodies)?;
     }
-    Ok(())
+    let sources = root.join("explainer/content/sources");
+    fs::create_dir_all(&sources)?;
+    fs::write(sources.join("_index.md"), SOURCE_PAGE)?;
+    fs::write(sources.join("report.txt"), report.join("\n\n"))
 }
 
 /// Empty `root`, refusing a non-empty folder this generator did not write.

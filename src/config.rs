@@ -162,26 +162,10 @@ pub fn base_path_of(url: &str) -> &str {
 }
 
 /// Check that `url` is an absolute http(s) URL and give it a trailing slash.
-pub fn normalise_base_url(url: &str) -> Result<String, &'static str> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or("it must start with http:// or https://")?;
-    let host = rest.split('/').next().unwrap_or("");
-    if host.is_empty() {
-        return Err("it has no host");
-    }
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("it contains whitespace");
-    }
-    if url.contains(['?', '#']) {
-        return Err("it must not have a query or fragment");
-    }
-    let valid_host = host
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'));
-    if !valid_host {
-        return Err("its host is not a valid host name");
+pub fn normalise_base_url(url: &str) -> Result<String, String> {
+    let parsed = crate::urls::web_url(url)?;
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err("it must not have a query or fragment".into());
     }
     Ok(if url.ends_with('/') {
         url.to_string()

@@ -4,6 +4,11 @@
 //! Rendering never fails: problems (unknown links, unknown citations) are
 //! recorded with their offsets for the `verify` stage to report.
 
+mod quotes;
+mod rawhtml;
+
+pub use quotes::FoundQuotation;
+
 use crate::highlight;
 pub use crate::html::escape;
 use crate::lazy::Lazy;
@@ -66,6 +71,8 @@ pub struct Facts {
     /// order: what a page's output depends on besides its own text.
     pub content_links: Vec<String>,
     pub citations: Vec<FoundCitation>,
+    /// Every quotation in the prose, with the citation that vouches for it.
+    pub quotations: Vec<FoundQuotation>,
 }
 
 impl Facts {
@@ -122,6 +129,7 @@ pub fn render(body: &str, ctx: &dyn LinkContext, opts: MarkdownOptions) -> Rende
             content_links: content_links(&state.links),
             links: Lazy::new(state.links),
             citations: state.citations,
+            quotations: state.quotes.finish(),
         },
     }
 }
@@ -140,6 +148,11 @@ struct State<'c, 'e> {
     word_count: usize,
     links: Vec<FoundLink>,
     citations: Vec<FoundCitation>,
+    quotes: quotes::Scanner,
+    /// Inside a `[bracketed insertion]` of a quotation.
+    in_insertion: bool,
+    /// The raw HTML block being read, and where it started.
+    html_block: Option<(usize, String)>,
 }
 
 /// A heading whose events are held back until its text (and so its id) is known.
@@ -167,10 +180,80 @@ impl<'c, 'e> State<'c, 'e> {
             word_count: 0,
             links: Vec::new(),
             citations: Vec::new(),
+            quotes: quotes::Scanner::default(),
+            in_insertion: false,
+            html_block: None,
+        }
+    }
+
+    /// Record the URLs of raw HTML at `offset` for the link check.
+    fn raw_html_links(&mut self, html: &str, offset: usize) {
+        if !rawhtml::URL_ATTRIBUTES.iter().any(|a| html.contains(a)) {
+            return;
+        }
+        for (dest, at) in rawhtml::links(html) {
+            self.links.push(FoundLink {
+                dest,
+                offset: offset + at,
+            });
+        }
+    }
+
+    /// Follow the block structure and the text for the quotation scanner.
+    fn scan_quotes(&mut self, event: &Event<'e>, offset: usize) {
+        let q = &mut self.quotes;
+        match event {
+            Event::Start(Tag::Paragraph) => q.paragraph_start(offset),
+            Event::Start(Tag::Heading { .. }) => q.leaf_start(),
+            Event::End(TagEnd::Paragraph | TagEnd::Heading(_)) => q.leaf_end(),
+            Event::Start(Tag::Item | Tag::TableCell | Tag::FootnoteDefinition(_)) => {
+                q.container_start(false)
+            }
+            Event::End(TagEnd::Item | TagEnd::TableCell | TagEnd::FootnoteDefinition) => {
+                q.container_end(false)
+            }
+            Event::Start(Tag::BlockQuote(_)) => q.container_start(true),
+            Event::End(TagEnd::BlockQuote(_)) => q.container_end(true),
+            Event::Text(t) => q.text(t, offset),
+            Event::Code(t) => q.push_text(t),
+            Event::SoftBreak | Event::HardBreak => q.push_text(" "),
+            Event::InlineHtml(h) => {
+                q.inline_html(h, offset);
+                self.raw_html_links(h, offset);
+            }
+            Event::Start(Tag::HtmlBlock) => {
+                q.leaf_start();
+                self.html_block = Some((offset, String::new()));
+            }
+            Event::Html(h) => {
+                if let Some((_, block)) = &mut self.html_block {
+                    block.push_str(h);
+                }
+            }
+            Event::End(TagEnd::HtmlBlock) => {
+                if let Some((at, block)) = &self.html_block {
+                    let (at, block) = (*at, block.clone());
+                    self.raw_html_links(&block, at);
+                }
+                let q = &mut self.quotes;
+                if let Some((at, block)) = self.html_block.take()
+                    && (block.contains("<q")
+                        || block.contains("<blockquote")
+                        || block.contains("<Q")
+                        || block.contains("<BLOCKQUOTE"))
+                {
+                    q.html_block(rawhtml::quotations(&block), at);
+                }
+                q.leaf_end();
+            }
+            _ => {}
         }
     }
 
     fn handle(&mut self, event: Event<'e>, offset: usize, out: &mut Vec<Event<'e>>) {
+        if !self.skipping_citation && self.code.is_none() {
+            self.scan_quotes(&event, offset);
+        }
         if self.skipping_citation {
             if matches!(event, Event::End(TagEnd::Link)) {
                 self.skipping_citation = false;
@@ -271,6 +354,20 @@ impl<'c, 'e> State<'c, 'e> {
                     out,
                 );
             }
+            Event::Text(text) if self.quotes.is_open() && (&*text == "[" || &*text == "]") => {
+                let opening = &*text == "[";
+                if opening == self.in_insertion {
+                    self.emit(Event::Text(text), out);
+                    return;
+                }
+                self.in_insertion = opening;
+                let html = if opening {
+                    "<span class=\"insertion\">["
+                } else {
+                    "]</span>"
+                };
+                self.emit(Event::InlineHtml(html.into()), out);
+            }
             Event::Text(text) => {
                 self.word_count += text.split_whitespace().count();
                 if let Some(h) = &mut self.heading {
@@ -291,6 +388,9 @@ impl<'c, 'e> State<'c, 'e> {
             }
             Event::End(TagEnd::Paragraph) => {
                 self.in_quotation_marks = false;
+                if std::mem::take(&mut self.in_insertion) {
+                    self.emit(Event::InlineHtml("</span>".into()), out);
+                }
                 self.emit(Event::End(TagEnd::Paragraph), out);
             }
             other => self.emit(other, out),
@@ -316,6 +416,7 @@ impl<'c, 'e> State<'c, 'e> {
             ),
             None => format!("<cite class=\"citation\">[@{}]</cite>", escape(&source)),
         };
+        self.quotes.citation(&source, offset);
         self.citations.push(FoundCitation {
             source,
             offset,
@@ -486,6 +587,15 @@ pub fn smarten<'a>(text: CowStr<'a>, in_quotation: &mut bool) -> CowStr<'a> {
     out.into()
 }
 
+/// The quotations (text between “…” or "…") of a plain string, such as the
+/// `text` of a declared fact.
+pub fn quotations_in(text: &str) -> Vec<String> {
+    let mut scanner = quotes::Scanner::default();
+    scanner.leaf_start();
+    scanner.text(text, 0);
+    scanner.finish().into_iter().map(|q| q.text).collect()
+}
+
 /// Render a short Markdown snippet (for the `markdown` template filter); `inline`
 /// drops the wrapping paragraph.
 pub fn render_snippet(text: &str, inline: bool) -> String {
@@ -649,6 +759,20 @@ mod tests {
             proptest::prop_assert_eq!(fast, slow);
             proptest::prop_assert_eq!(a, b);
         }
+    }
+
+    #[test]
+    fn insertions_in_a_quotation_are_marked_up_and_other_brackets_are_not() {
+        let r = md("He said “[The crossing] was closed” [@bbc] and [x].\n");
+        assert!(
+            r.html
+                .contains("“<span class=\"insertion\">[The crossing]</span> was closed”"),
+            "{}",
+            r.html
+        );
+        assert!(r.html.contains("and [x]."), "{}", r.html);
+        assert_eq!(r.facts.quotations[0].text, "[The crossing] was closed");
+        assert_eq!(r.facts.quotations[0].source.as_deref(), Some("bbc"));
     }
 
     #[test]

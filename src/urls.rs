@@ -39,6 +39,57 @@ impl Urls {
     }
 }
 
+/// Parse a URL a user gave for a place on the web (a source's `url`, an
+/// external link, the base URL) with the `url` crate: it must be written as
+/// an absolute `http://` or `https://` URL with a host, and nothing a browser
+/// would silently repair (`http:/x`, spaces, control characters) is accepted.
+pub fn web_url(raw: &str) -> Result<url::Url, String> {
+    if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("it contains whitespace or control characters".into());
+    }
+    let lower = raw.to_ascii_lowercase();
+    if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+        return Err(match scheme_of(raw) {
+            Some(s) if !s.starts_with("http") => {
+                format!("its scheme is `{s}:`; only http:// and https:// URLs are allowed")
+            }
+            _ => "it must be an absolute URL starting with http:// or https://".into(),
+        });
+    }
+    let authority = &raw[raw.find("://").map_or(0, |i| i + 3)..];
+    if authority.starts_with(['/', '\\', '?', '#']) || authority.is_empty() {
+        return Err("it has no host".into());
+    }
+    let parsed = url::Url::parse(raw).map_err(|e| format!("it is not a valid URL ({e})"))?;
+    match parsed.host_str() {
+        Some(h) if !h.is_empty() => Ok(parsed),
+        _ => Err("it has no host".into()),
+    }
+}
+
+/// The scheme a browser would see in `href` (lower case), if it has one:
+/// tabs and newlines inside it, and spaces around it, are ignored as browsers do.
+pub fn scheme_of(href: &str) -> Option<String> {
+    let cleaned: String = href
+        .trim_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    let colon = cleaned.find(':')?;
+    let scheme = &cleaned[..colon];
+    let valid = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    valid.then(|| scheme.to_ascii_lowercase())
+}
+
+/// Schemes that run code or smuggle content: never allowed in an href or src.
+pub const UNSAFE_SCHEMES: &[&str] = &["javascript", "data", "vbscript"];
+
+/// Schemes of links that are not web pages but are fine to link to.
+pub const OTHER_SCHEMES: &[&str] = &["mailto", "tel"];
+
 /// A short, stable fingerprint of a file's bytes.
 pub fn fingerprint(bytes: &[u8]) -> String {
     blake3::hash(bytes).to_hex()[..12].to_string()
@@ -283,6 +334,40 @@ pub fn relative_url(from: &str, to: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_absolute_http_urls_with_a_host_are_web_urls() {
+        assert!(web_url("https://www.bbc.co.uk/news/x").is_ok());
+        assert!(web_url("http://example.org").is_ok());
+        for bad in [
+            "javascript:alert(document.domain)",
+            "data:text/html,x",
+            "vbscript:x",
+            "not a url",
+            "lakeportledger.com/x",
+            "htps://x",
+            "http:/x",
+            "https:///nohost",
+            "//cdn.org/x",
+            " https://x.org/",
+            "https://x.org/a b",
+        ] {
+            assert!(web_url(bad).is_err(), "{bad}");
+        }
+        assert!(
+            web_url("javascript:x")
+                .unwrap_err()
+                .contains("`javascript:`")
+        );
+    }
+
+    #[test]
+    fn schemes_are_read_as_a_browser_reads_them() {
+        assert_eq!(scheme_of(" JavaScript:x").as_deref(), Some("javascript"));
+        assert_eq!(scheme_of("java\tscript:x").as_deref(), Some("javascript"));
+        assert_eq!(scheme_of("../a:b"), None);
+        assert_eq!(scheme_of("/x"), None);
+    }
 
     #[test]
     fn relative_urls_between_pages() {

@@ -8,7 +8,7 @@ pub mod quotation;
 use crate::content::Content;
 use crate::diagnostics::{Diagnostic, Report};
 use crate::editorial::{Origin, Registry, StatementKind, Status, located};
-use crate::markdown::Facts;
+use crate::markdown::{Facts, FoundQuotation};
 use crate::render::StaticFile;
 use quotation::{MIN_STATEMENT_WORDS, Quotation};
 use rayon::prelude::*;
@@ -58,6 +58,7 @@ impl Verifier<'_> {
         let mut stats = Stats::default();
         self.check_references(&mut report, &mut stats);
         self.check_passages(&mut report, &mut stats);
+        self.check_prose_quotations(&mut report, &mut stats);
         self.check_labels(&mut report);
         self.check_uncited(&mut report);
         self.check_links(&mut report, &mut stats);
@@ -158,6 +159,19 @@ impl Verifier<'_> {
             }
         }
         for s in &reg.sources {
+            if let Some(url) = &s.item.url
+                && let Err(why) = crate::urls::web_url(url)
+            {
+                report.push(
+                    self.err(
+                        s.origin,
+                        url,
+                        "source",
+                        format!("bad `url` {url:?} of source `{}`: {why}", s.item.id),
+                    )
+                    .note("a source's url must be the absolute http(s) address of the page, e.g. \"https://www.example.org/news/123\"; leave it out if it is not known (the sources page then says \"URL not recorded\")"),
+                );
+            }
             if let Some(via) = &s.item.via
                 && reg.source(via).is_none()
             {
@@ -261,6 +275,114 @@ impl Verifier<'_> {
                 stats.basis_verified += ok as usize;
             }
         }
+    }
+
+    /// Quotations in prose, and those inside the `text` of declared items,
+    /// must be in the archive of the source cited for them. Each different
+    /// quotation of a source is checked once, however often it is quoted.
+    fn check_prose_quotations(&self, report: &mut Report, stats: &mut Stats) {
+        let found: Vec<(usize, &FoundQuotation)> = self
+            .facts
+            .iter()
+            .enumerate()
+            .flat_map(|(i, f)| f.quotations.iter().map(move |q| (i, q)))
+            .collect();
+        let mut unique: Vec<(Option<&str>, &str)> = found
+            .iter()
+            .map(|(_, q)| (q.source.as_deref(), q.text.as_str()))
+            .collect();
+        unique.sort_unstable();
+        unique.dedup();
+        let outcomes: HashMap<(Option<&str>, &str), Outcome> = unique
+            .into_par_iter()
+            .map(|(source, text)| ((source, text), self.prose_quotation(text, source)))
+            .collect();
+        let mut texts: HashMap<usize, String> = HashMap::new();
+        for (i, q) in found {
+            match &outcomes[&(q.source.as_deref(), q.text.as_str())] {
+                Outcome::Verified => stats.quotations_verified += 1,
+                Outcome::Unchecked => {}
+                Outcome::Finding(d) => {
+                    let doc = &self.content.docs[i];
+                    let text = texts.entry(i).or_insert_with(|| self.content.text_of(doc));
+                    report.push(
+                        d.clone()
+                            .in_file(&doc.source)
+                            .at_offset(text, doc.body_offset + q.offset),
+                    );
+                }
+            }
+        }
+        let reg = self.registry;
+        let items = reg
+            .statements
+            .iter()
+            .filter(|s| s.item.kind == StatementKind::Paraphrase)
+            .map(|s| (s.origin, &s.item.text, Some(s.item.source.as_str())))
+            .chain(
+                reg.facts
+                    .iter()
+                    .map(|f| (f.origin, &f.item.text, f.item.source.as_deref())),
+            )
+            .chain(
+                reg.events
+                    .iter()
+                    .map(|e| (e.origin, &e.item.text, Some(e.item.source.as_str()))),
+            );
+        for (origin, text, source) in items {
+            for quoted in crate::markdown::quotations_in(text) {
+                let at = |d: Diagnostic| {
+                    let mut located = self.err(origin, &quoted, d.code, d.message.clone());
+                    located.severity = d.severity;
+                    located.notes = d.notes;
+                    located
+                };
+                match self.prose_quotation(&quoted, source) {
+                    Outcome::Verified => stats.quotations_verified += 1,
+                    Outcome::Unchecked => {}
+                    Outcome::Finding(d) => report.push(at(d)),
+                }
+            }
+        }
+    }
+
+    /// Check one quotation of prose against the archive of `source`.
+    fn prose_quotation(&self, text: &str, source: Option<&str>) -> Outcome {
+        let Some(source) = source else {
+            return Outcome::Finding(Diagnostic::error(
+                "quotation",
+                format!("quotation with no citation nearby: “{}”", text.trim()),
+            )
+            .note("cite its source in the same paragraph, list item or heading: “…” [@source-id]")
+            .note("a block quotation may be cited in the paragraph right before or after it; if these are not the source's words, do not put them in quotation marks"));
+        };
+        if self.registry.source(source).is_none() {
+            return Outcome::Unchecked; // the unknown citation is reported on its own
+        }
+        let Some(archive) = self.registry.archive_for(source) else {
+            return Outcome::Finding(Diagnostic::warning(
+                "quotation",
+                format!("quotation cannot be checked: source `{source}` has no archived text"),
+            )
+            .note("add `archive = \"file.txt\"` to the source (or to the source it is reported by)"));
+        };
+        let quotation = match Quotation::parse(text, 1) {
+            Ok(q) => q,
+            Err(why) => {
+                return Outcome::Finding(Diagnostic::error("quotation", why.explain("quotation")));
+            }
+        };
+        if quotation.found_in(&archive.passages) {
+            return Outcome::Verified;
+        }
+        Outcome::Finding(not_found(
+            Diagnostic::error("quotation", String::new()),
+            "quotation",
+            text,
+            source,
+            archive,
+            &quotation,
+        ))
     }
 
     fn passage_found(&self, source: &str, passage: &str) -> bool {
@@ -494,7 +616,7 @@ impl Verifier<'_> {
                     LinkKind::Unsafe => report.push(at(Diagnostic::error(
                         "link",
                         format!(
-                            "unsafe link {:?}: `javascript:` and `data:` links are not allowed",
+                            "unsafe link {:?}: `javascript:`, `data:` and `vbscript:` links are not allowed",
                             link.dest
                         ),
                     ))),
@@ -521,7 +643,10 @@ impl Verifier<'_> {
                             .split_once('#')
                             .map_or((target.as_str(), None), |(p, f)| (p, Some(f)));
                         let path = path.split('?').next().unwrap_or("");
-                        let resolved = resolve_site_path(&doc.path, path, base_path);
+                        let path = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+                        let frag = frag.map(|f| percent_encoding::percent_decode_str(f).decode_utf8_lossy());
+                        let frag = frag.as_deref();
+                        let resolved = resolve_site_path(&doc.path, &path, base_path);
                         match resolved {
                             None => report.push(at(Diagnostic::error(
                                 "link",
@@ -610,6 +735,14 @@ impl Verifier<'_> {
     }
 }
 
+/// What checking one quotation found.
+enum Outcome {
+    Verified,
+    /// Not checked here (its citation is reported on its own).
+    Unchecked,
+    Finding(Diagnostic),
+}
+
 fn origin_id(s: &str) -> String {
     s.chars().take(20).collect()
 }
@@ -638,27 +771,18 @@ fn classify(dest: &str, base_url: &str) -> LinkKind {
         return LinkKind::Site(format!("{}{rest}", crate::config::base_path_of(base_url)));
     }
     if let Some(f) = dest.strip_prefix('#') {
-        return LinkKind::Fragment(f.to_string());
+        let decoded = percent_encoding::percent_decode_str(f).decode_utf8_lossy();
+        return LinkKind::Fragment(decoded.into_owned());
     }
-    let lower = dest.to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("//") {
+    if dest.starts_with("//") {
         return LinkKind::External;
     }
-    if lower.starts_with("javascript:")
-        || lower.starts_with("data:")
-        || lower.starts_with("vbscript:")
-    {
-        return LinkKind::Unsafe;
+    match crate::urls::scheme_of(dest) {
+        None => LinkKind::Site(dest.to_string()),
+        Some(s) if crate::urls::UNSAFE_SCHEMES.contains(&s.as_str()) => LinkKind::Unsafe,
+        Some(s) if crate::urls::OTHER_SCHEMES.contains(&s.as_str()) => LinkKind::Other,
+        Some(_) => LinkKind::External,
     }
-    if let Some(colon) = dest.find(':')
-        && dest[..colon]
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
-        && !dest[..colon].is_empty()
-    {
-        return LinkKind::Other;
-    }
-    LinkKind::Site(dest.to_string())
 }
 
 /// Resolve a root-relative or relative link from the page at `from` to a site path (no leading `/`).
@@ -688,24 +812,11 @@ fn resolve_site_path(from: &str, link: &str, base_path: &str) -> Option<String> 
     Some(out)
 }
 
-fn check_external(url: &str) -> Result<(), &'static str> {
-    let rest = url
-        .split_once("://")
-        .map_or(url.trim_start_matches("//"), |(_, r)| r);
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() {
-        return Err("it has no host");
+fn check_external(url: &str) -> Result<(), String> {
+    match url.strip_prefix("//") {
+        Some(rest) => crate::urls::web_url(&format!("https://{rest}")).map(drop),
+        None => crate::urls::web_url(url).map(drop),
     }
-    if url.chars().any(|c| c.is_whitespace()) {
-        return Err("it contains whitespace");
-    }
-    if !host
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '@' | '_'))
-    {
-        return Err("its host is not a valid host name");
-    }
-    Ok(())
 }
 
 /// The error for a quotation or basis passage that is not in its source's

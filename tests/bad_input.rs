@@ -422,10 +422,12 @@ fn deeply_nested_quotes_and_lists_do_not_overflow() {
     let lists: String = (0..5_000)
         .map(|i| format!("{}- item\n", "  ".repeat(i)))
         .collect();
-    let site = Site::basic().file(
-        "content/deep.md",
-        &format!("+++\ntitle = \"Deep\"\n+++\n{quotes} deep\n\n{lists}"),
-    );
+    let site = Site::basic()
+        .file(
+            "content/deep.md",
+            &format!("+++\ntitle = \"Deep\"\n[[sources]]\nid = \"s\"\ntitle = \"S\"\nkind = \"document\"\narchive = \"s.txt\"\n+++\n{quotes} deep water rising [@s]\n\n{lists}"),
+        )
+        .file("content/s.txt", "The deep water rising.");
     site.build().ok();
     assert!(site.output("deep/index.html").contains("deep"));
 }

@@ -168,3 +168,144 @@ fn a_quoted_basis_passage_is_checked_the_same_way() {
         ],
     );
 }
+
+/// A page whose body is `body`, in a site with the archived report.
+fn prose(body: &str) -> (Site, String) {
+    let page = format!("+++\ntitle = \"Other\"\n+++\n{body}\n");
+    (site_quoting(""), page)
+}
+
+fn prose_passes(body: &str) {
+    let (site, page) = prose(body);
+    site.file("content/other.md", &page).build().ok();
+}
+
+/// The body fails the build with `expect`, located at `at` in the page.
+fn prose_fails(body: &str, at: &str, expect: &[&str]) {
+    let (site, page) = prose(body);
+    let loc = format!("content/other.md:{}", line_col(&page, at));
+    let mut expect = expect.to_vec();
+    expect.push(&loc);
+    site.breaks_with(&[("content/other.md", page.as_bytes())], &expect);
+}
+
+#[test]
+fn a_prose_quotation_is_checked_against_the_source_cited_beside_it() {
+    prose_passes(
+        "The mayor said the bridge was “closed to all traffic for urgent repairs” [@report].",
+    );
+    prose_fails(
+        "The mayor said “the bridge was closed to all traffic” [@report].",
+        "“the bridge",
+        &[
+            "quotation not found word for word in the archived text of source `report`",
+            "word by word: the [-old-] bridge was closed to all traffic",
+        ],
+    );
+}
+
+#[test]
+fn a_prose_quotation_without_a_citation_nearby_says_how_to_cite_it() {
+    prose_fails(
+        "The mayor called it “a planned act of sabotage”.\n\nLater paragraph [@report].",
+        "“a planned",
+        &[
+            "quotation with no citation nearby: “a planned act of sabotage”",
+            "cite its source in the same paragraph, list item or heading: “…” [@source-id]",
+        ],
+    );
+}
+
+#[test]
+fn apostrophes_nested_quotes_and_line_breaks_are_prose_not_marks() {
+    prose_passes("Mr Grant’s office, a spokesman said, was “reviewing every\noption” [@report].");
+    prose_passes(
+        "The mayor’s words: “In a statement, the mayor said: ‘Last night, the old bridge was closed to all traffic for urgent repairs.’” [@report].",
+    );
+    prose_passes(
+        "He said \"a planned act of sabotage\" [@report], and the council's answer was `\"not quoted\"`.",
+    );
+    prose_fails(
+        "The mayor’s office said the council’s “fire was alleged” [@report].",
+        "“fire",
+        &["quotation not found word for word"],
+    );
+}
+
+#[test]
+fn short_terms_in_quotation_marks_must_be_the_source_s_words() {
+    prose_passes("The spokesman spoke of “sabotage” [@report].");
+    prose_fails(
+        "The spokesman spoke of “terrorism” [@report].",
+        "“terrorism",
+        &["quotation not found word for word"],
+    );
+    prose_fails(
+        "The spokesman spoke of “verified” footage [@report].",
+        "“verified",
+        &["appears only inside longer words"],
+    );
+    prose_fails(
+        "The report said “a” [@report].",
+        "“a”",
+        &["made only of common words"],
+    );
+}
+
+#[test]
+fn block_quotations_are_checked_and_may_be_cited_just_before_or_after() {
+    prose_passes(
+        "In a statement, the mayor said [@report]:\n\n> Last night, the old bridge was closed to all traffic for urgent repairs.\n",
+    );
+    prose_passes(
+        "> Last night, the old bridge was closed to all traffic for urgent repairs.\n>\n> — the mayor [@report]\n",
+    );
+    prose_fails(
+        "In a statement, the mayor said [@report]:\n\n> Last night, the new bridge was closed.\n",
+        "Last night, the new",
+        &["quotation not found word for word", "[-old-] {+new+}"],
+    );
+    prose_fails(
+        "Intro.\n\n> Last night, the old bridge was closed.\n",
+        "Last night",
+        &["quotation with no citation nearby"],
+    );
+}
+
+#[test]
+fn raw_html_quotations_are_checked_too() {
+    prose_passes("The mayor said <q>closed to all traffic</q> [@report].");
+    prose_fails(
+        "The mayor said <q>closed to every vehicle</q> [@report].",
+        "<q>",
+        &["quotation not found word for word"],
+    );
+    prose_fails(
+        "<blockquote><p>Last night, the old bridge was shut.</p></blockquote>\n\nThe mayor [@report].\n",
+        "<blockquote>",
+        &["quotation not found word for word", "{+shut.+}"],
+    );
+    prose_fails(
+        "Intro.\n\n<blockquote>Last night, the old bridge was closed.</blockquote>\n\nNext.\n\nCited [@report].\n",
+        "<blockquote>",
+        &["quotation with no citation nearby"],
+    );
+}
+
+#[test]
+fn quotations_inside_a_declared_fact_are_checked_against_its_source() {
+    let page = statement("Last night, the old bridge was closed").replace(
+        "+++\nBody",
+        "[[facts]]\nid = \"closure\"\nlist = \"known\"\ntext = \"The spokesman called it “a planned act of terror”.\"\nstatus = \"reported\"\nsource = \"report\"\nbasis = \"A spokesman called the closure\"\n+++\nBody",
+    );
+    site_quoting("").breaks_with(
+        &[("content/quotes.md", page.as_bytes())],
+        &[
+            "quotation not found word for word",
+            &format!(
+                "content/quotes.md:{}",
+                line_col(&page, "a planned act of terror")
+            ),
+        ],
+    );
+}

@@ -34,14 +34,17 @@ const FUNCTION_WORDS: &[&str] = &[
     "would", "you", "your",
 ];
 
-/// Normalise whitespace and typographic quotes, nothing else.
+/// Normalise whitespace and quotation marks, nothing else: every quotation
+/// mark and apostrophe, single or double, straight or typographic, becomes
+/// `"` (a quotation nested in another turns double marks into single ones).
 pub fn normalise(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut space = false;
     for c in text.chars() {
         let c = match c {
-            '“' | '”' | '„' | '‟' | '″' | '«' | '»' => '"',
-            '‘' | '’' | '‚' | '‛' | '′' => '\'',
+            '“' | '”' | '„' | '‟' | '″' | '«' | '»' | '‘' | '’' | '‚' | '‛' | '′' | '\'' => {
+                '"'
+            }
             c => c,
         };
         if c.is_whitespace() {

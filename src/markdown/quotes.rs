@@ -1,0 +1,268 @@
+//! Quotations in prose, found while rendering: text between “…” (or "…")
+//! marks, raw `<q>` elements, and block quotations (Markdown `>` and raw
+//! `<blockquote>`), each with the citation that vouches for it.
+//!
+//! A quotation's citation is the first `[@source]` after it in the same block
+//! (paragraph, heading, list item, table cell, block quotation), else the last
+//! one before it. A block quotation (and a raw HTML block) may instead be
+//! cited in the block right before or right after it ("The presidency said
+//! [@kremlin]:" followed by `> …`). Inside a block quotation, quotation marks
+//! are the source's own nested quotes: each paragraph of the block is one
+//! quotation, except an attribution paragraph starting with a dash.
+
+use serde::{Deserialize, Serialize};
+
+/// A quotation found in prose.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FoundQuotation {
+    /// The quoted words as written (marks removed).
+    pub text: String,
+    /// Byte offset in the Markdown body.
+    pub offset: usize,
+    /// The source id of the citation that vouches for it, if there is one nearby.
+    pub source: Option<String>,
+}
+
+/// A quotation or citation with the block it was found in.
+struct Placed<T> {
+    block: usize,
+    /// Whether it belongs to a block quotation or HTML block (citable from a neighbouring block).
+    standalone: bool,
+    offset: usize,
+    item: T,
+}
+
+/// Collects quotations and citations while the renderer walks the events.
+#[derive(Default)]
+pub struct Scanner {
+    block: usize,
+    /// Depth of container blocks (items, block quotations, cells, footnotes):
+    /// paragraphs inside them belong to the container's block.
+    containers: usize,
+    blockquotes: usize,
+    open: Option<Open>,
+    quotations: Vec<Placed<String>>,
+    citations: Vec<Placed<String>>,
+}
+
+/// A quotation still being read.
+struct Open {
+    offset: usize,
+    text: String,
+    /// What ends it.
+    close: Close,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Close {
+    Curly,
+    Straight,
+    /// `</q>`.
+    Element,
+    /// The end of the paragraph (a paragraph of a block quotation).
+    Paragraph,
+}
+
+impl Scanner {
+    fn new_block(&mut self) {
+        self.finish_open();
+        self.block += 1;
+    }
+
+    /// A block starts: a paragraph, heading or HTML block.
+    pub fn leaf_start(&mut self) {
+        if self.containers == 0 {
+            self.new_block();
+        }
+    }
+
+    /// A paragraph starts (inside a block quotation, it is one quotation).
+    pub fn paragraph_start(&mut self, offset: usize) {
+        self.leaf_start();
+        if self.blockquotes > 0 {
+            self.finish_open();
+            self.open = Some(Open {
+                offset,
+                text: String::new(),
+                close: Close::Paragraph,
+            });
+        }
+    }
+
+    /// A paragraph, heading or cell ends.
+    pub fn leaf_end(&mut self) {
+        self.finish_open();
+    }
+
+    /// A container block starts: list item, block quotation, table cell, footnote.
+    pub fn container_start(&mut self, blockquote: bool) {
+        if self.containers == 0 {
+            self.new_block();
+        }
+        self.containers += 1;
+        self.blockquotes += usize::from(blockquote);
+    }
+
+    pub fn container_end(&mut self, blockquote: bool) {
+        self.finish_open();
+        self.containers = self.containers.saturating_sub(1);
+        self.blockquotes = self.blockquotes.saturating_sub(usize::from(blockquote));
+    }
+
+    /// Whether a quotation is being read.
+    pub fn is_open(&self) -> bool {
+        self.open.is_some()
+    }
+
+    /// A citation of `source` at `offset`.
+    pub fn citation(&mut self, source: &str, offset: usize) {
+        self.citations.push(self.placed(offset, source.to_string()));
+    }
+
+    /// Prose text at `offset`: marks open and close quotations.
+    pub fn text(&mut self, text: &str, offset: usize) {
+        if self.blockquotes > 0 {
+            if let Some(open) = &mut self.open {
+                open.text.push_str(text);
+            }
+            return;
+        }
+        let mut from = 0;
+        for (i, c) in text.char_indices() {
+            let close = match (&self.open, c) {
+                (None, '“') => {
+                    self.open_quotation(offset + i, Close::Curly);
+                    from = i + c.len_utf8();
+                    continue;
+                }
+                (None, '"') => {
+                    self.open_quotation(offset + i, Close::Straight);
+                    from = i + c.len_utf8();
+                    continue;
+                }
+                (Some(o), '”') => o.close == Close::Curly,
+                (Some(o), '"') => o.close == Close::Straight,
+                _ => false,
+            };
+            if close {
+                self.push_text(&text[from..i]);
+                self.finish_open();
+                from = i + c.len_utf8();
+            }
+        }
+        self.push_text(&text[from..]);
+    }
+
+    /// Text that is quoted whatever it holds (inline code, a line break).
+    pub fn push_text(&mut self, text: &str) {
+        if let Some(open) = &mut self.open {
+            open.text.push_str(text);
+        }
+    }
+
+    /// Inline raw HTML: `<q>` opens a quotation, `</q>` closes it.
+    pub fn inline_html(&mut self, html: &str, offset: usize) {
+        let tag = html.trim().to_ascii_lowercase();
+        let name = tag
+            .trim_start_matches('<')
+            .split(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/')
+            .find(|s| !s.is_empty())
+            .unwrap_or("");
+        if name != "q" || self.blockquotes > 0 {
+            return;
+        }
+        if tag.starts_with("</") {
+            if self
+                .open
+                .as_ref()
+                .is_some_and(|o| o.close == Close::Element)
+            {
+                self.finish_open();
+            }
+        } else {
+            self.finish_open();
+            self.open_quotation(offset, Close::Element);
+        }
+    }
+
+    /// Quotations of a raw HTML block (`<q>`, `<blockquote>`), already extracted.
+    pub fn html_block(&mut self, quotations: Vec<String>, offset: usize) {
+        for text in quotations {
+            self.quotations.push(Placed {
+                standalone: true,
+                ..self.placed(offset, text)
+            });
+        }
+    }
+
+    fn placed<T>(&self, offset: usize, item: T) -> Placed<T> {
+        Placed {
+            block: self.block,
+            standalone: self.blockquotes > 0,
+            offset,
+            item,
+        }
+    }
+
+    fn open_quotation(&mut self, offset: usize, close: Close) {
+        self.open = Some(Open {
+            offset,
+            text: String::new(),
+            close,
+        });
+    }
+
+    fn finish_open(&mut self) {
+        let Some(open) = self.open.take() else { return };
+        let text = open.text.trim();
+        let attribution = open.close == Close::Paragraph && text.starts_with(['—', '–', '-']);
+        if text.is_empty() || attribution {
+            return;
+        }
+        let mut placed = self.placed(open.offset, text.to_string());
+        placed.standalone |= open.close == Close::Paragraph;
+        self.quotations.push(placed);
+    }
+
+    /// Every quotation with the citation that vouches for it.
+    pub fn finish(mut self) -> Vec<FoundQuotation> {
+        self.finish_open();
+        let citations = &self.citations;
+        let in_block = |block: usize| citations.iter().filter(move |c| c.block == block);
+        self.quotations
+            .into_iter()
+            .map(|q| {
+                let after = in_block(q.block).find(|c| c.offset > q.offset);
+                let before = in_block(q.block).rfind(|c| c.offset < q.offset);
+                let beside = || {
+                    q.standalone
+                        .then(|| {
+                            in_block(q.block.wrapping_sub(1))
+                                .next_back()
+                                .or_else(|| in_block(q.block + 1).next())
+                        })
+                        .flatten()
+                };
+                let cite = after.or(before).or_else(beside);
+                FoundQuotation {
+                    text: q.item,
+                    offset: q.offset,
+                    source: cite.map(|c| c.item.clone()),
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn raw_html_quotations_are_decoded() {
+        assert_eq!(
+            super::super::rawhtml::quotations(
+                "<blockquote><p>Last &ldquo;night&rdquo;, <em>the</em> regime</p></blockquote><p>x <q>a &amp; b</q></p>"
+            ),
+            ["Last “night”, the regime", "a & b"]
+        );
+    }
+}

@@ -1,0 +1,132 @@
+//! Links and URLs: every URL a user supplies is parsed with the `url` crate,
+//! only absolute http(s) URLs with a host are taken for the web, no
+//! `javascript:`, `data:` or `vbscript:` link gets through, and links in raw
+//! HTML are checked like Markdown's own.
+
+mod common;
+use common::*;
+
+fn source_with_url(url: &str) -> String {
+    format!(
+        "+++\ntitle = \"Sources\"\n\n[[sources]]\nid = \"ledger\"\ntitle = \"A report\"\nkind = \"news-report\"\nurl = \"{url}\"\n+++\nCited [@ledger].\n"
+    )
+}
+
+#[test]
+fn a_source_url_must_be_an_absolute_http_url_with_a_host() {
+    for url in [
+        "javascript:alert(document.domain)",
+        "data:text/html,hi",
+        "vbscript:msgbox",
+        "not a url",
+        "lakeportledger.com/x",
+        "htps://x.org/",
+        "http:/x.org/",
+    ] {
+        let page = source_with_url(url);
+        let at = format!("content/sources.md:{}", line_col(&page, url));
+        Site::basic().breaks_with(
+            &[("content/sources.md", page.as_bytes())],
+            &[&format!("bad `url` {url:?} of source `ledger`"), &at],
+        );
+    }
+    Site::basic()
+        .file(
+            "content/sources.md",
+            &source_with_url("https://ledger.example.org/x"),
+        )
+        .build()
+        .ok();
+}
+
+fn page(body: &str) -> String {
+    format!("+++\ntitle = \"A\"\n+++\n{body}\n")
+}
+
+/// `body` on content/a.md breaks the build with `expect`, located at `at`.
+fn body_fails(body: &str, at: &str, expect: &[&str]) {
+    let text = page(body);
+    let loc = format!("content/a.md:{}", line_col(&text, at));
+    let mut expect = expect.to_vec();
+    expect.push(&loc);
+    Site::basic().breaks_with(&[("content/a.md", text.as_bytes())], &expect);
+}
+
+#[test]
+fn external_links_must_be_well_formed_http_urls() {
+    body_fails(
+        "[r](htps://x.org/)",
+        "[r]",
+        &["malformed external link \"htps://x.org/\"", "`htps:`"],
+    );
+    body_fails(
+        "[r](http:/x.org/)",
+        "[r]",
+        &["malformed external link \"http:/x.org/\""],
+    );
+    Site::basic()
+        .file(
+            "content/a.md",
+            &page("[r](https://x.org/) [m](mailto:desk@x.org)"),
+        )
+        .build()
+        .ok();
+}
+
+#[test]
+fn unsafe_schemes_are_refused_in_markdown_and_raw_html() {
+    body_fails("[x](javascript:alert(1))", "[x]", &["unsafe link"]);
+    body_fails("[x](JavaScript&#58;alert(1))", "[x]", &["unsafe link"]);
+    body_fails(
+        "<a href=\"javascript:alert(1)\">x</a>",
+        "javascript",
+        &["unsafe link"],
+    );
+    body_fails(
+        "<a href=\"java&#9;script:alert(1)\">x</a>",
+        "java&",
+        &["unsafe link"],
+    );
+    body_fails(
+        "<img src=\"data:image/png;base64,AAAA\">",
+        "data:",
+        &["unsafe link"],
+    );
+    body_fails(
+        "<p>\n<a href=\"vbscript:x\">x</a>\n</p>",
+        "vbscript",
+        &["unsafe link"],
+    );
+}
+
+#[test]
+fn broken_links_in_raw_html_are_found() {
+    body_fails(
+        "Go <a href=\"/nope/\">there</a>.",
+        "/nope/",
+        &["no page or file at /nope/"],
+    );
+    body_fails(
+        "<div>\n<img src=\"/img/none.png\">\n</div>",
+        "/img/none.png",
+        &["/img/none.png"],
+    );
+}
+
+#[test]
+fn percent_encoded_links_to_files_that_exist_resolve() {
+    Site::basic()
+        .file("content/report/index.md", "+++\ntitle = \"R\"\n+++\nSee [the report](Council%20Report.pdf) and [below](#caf%C3%A9).\n\n## Café {#café}\n")
+        .file("content/report/Council Report.pdf", "%PDF")
+        .build()
+        .ok();
+}
+
+#[test]
+fn a_bad_base_url_on_the_command_line_is_a_usage_error() {
+    for url in ["javascript:alert(1)", "http:/x.org/", "example.org"] {
+        let run = Site::basic().run(&["build", "--base-url", url]);
+        assert_eq!(run.code, 2, "{url}: {}", run.stderr);
+        assert!(run.stderr.contains("--base-url"), "{}", run.stderr);
+    }
+}
