@@ -25,6 +25,9 @@ pub struct FrontMatter {
     pub slug: Option<String>,
     pub weight: Option<i64>,
     pub template: Option<String>,
+    /// Old addresses of this page, redirected to it (see `aliases.rs`).
+    #[serde(default)]
+    pub aliases: Vec<String>,
     #[serde(default, with = "binary_json")]
     pub extra: Option<serde_json::Value>,
     pub sort_by: Option<SortBy>,

@@ -9,6 +9,7 @@
 // Diagnostics are returned by value on the error path only; boxing them buys nothing measurable.
 #![allow(clippy::result_large_err)]
 
+pub mod aliases;
 pub mod cache;
 pub mod cli;
 pub mod config;

@@ -343,6 +343,7 @@ impl RenderJob<'_> {
         );
         report.extend(firsts.iter_mut().filter_map(|f| f.error.take().map(|e| *e)));
         self.put_copies(sink);
+        report.extend(self.put_aliases(sink));
         let feed_html: HashMap<usize, String> = feed
             .iter()
             .filter_map(|&i| Some((i, firsts[i].html.take()?)))
@@ -587,6 +588,38 @@ impl RenderJob<'_> {
         } else {
             html
         }
+    }
+
+    /// A redirect page at every alias, and `_redirects` listing them; the
+    /// problems with aliases that could not be written.
+    fn put_aliases(&self, sink: &dyn Sink) -> Vec<Diagnostic> {
+        let (aliases, problems) = crate::aliases::collect(self.content);
+        let mut lines = Vec::new();
+        for alias in &aliases {
+            let doc = &self.content.docs[alias.doc];
+            let target = if self.config.writes_relative() {
+                let folder = &alias.path[..alias.path.rfind('/').map_or(0, |i| i + 1)];
+                crate::urls::relative_url(folder, &doc.path)
+            } else {
+                self.view.urls.permalink(&doc.path)
+            };
+            let html = crate::aliases::page(&target, doc.title(), &self.config.language);
+            let fingerprint = Fingerprint::new("alias")
+                .str(&alias.output)
+                .str(&html)
+                .finish();
+            sink.put(OutputFile {
+                path: alias.output.clone(),
+                contents: Contents::Bytes(html.into_bytes()),
+                fingerprint: Some(fingerprint),
+            });
+            lines.push((alias.path.clone(), doc.path.clone()));
+        }
+        if !lines.is_empty() {
+            let text = crate::aliases::redirects_file(&lines, self.config.base_path());
+            sink.put(bytes("_redirects", text));
+        }
+        problems
     }
 
     /// Static files and page-bundle assets, copied as they are.
