@@ -17,14 +17,16 @@ use std::sync::Arc;
 pub const CONTENT_DIR: &str = "content";
 
 /// Whether a document is a section (`_index.md`) or a page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Kind {
     Section,
+    #[default]
     Page,
 }
 
-/// One page or section.
-#[derive(Debug, Clone)]
+/// One page or section. `Document::default()` is a page not yet placed in the
+/// site (no URL, parent or children): loading fills in the rest.
+#[derive(Debug, Clone, Default)]
 pub struct Document {
     pub kind: Kind,
     /// Path of the file, relative to the site root (`content/parties/russia.md`);
@@ -572,12 +574,7 @@ fn new_document(
         has_file: true,
         may_cite,
         meta,
-        path: String::new(),
-        slug: String::new(),
-        parent: None,
-        pages: Vec::new(),
-        subsections: Vec::new(),
-        assets: Vec::new(),
+        ..Document::default()
     }
 }
 
@@ -637,20 +634,11 @@ fn add_implicit_sections(docs: &mut Vec<Document>, dirs: &[String]) {
             source: PathBuf::from(CONTENT_DIR).join(&content_path),
             content_path,
             front: Arc::from(""),
-            body_offset: 0,
-            stamp: Stamp::default(),
-            has_file: false,
-            may_cite: false,
             meta: Arc::new(FrontMatter {
                 title: (!dir.is_empty()).then(|| folder_title(dir)),
                 ..FrontMatter::default()
             }),
-            path: String::new(),
-            slug: String::new(),
-            parent: None,
-            pages: Vec::new(),
-            subsections: Vec::new(),
-            assets: Vec::new(),
+            ..Document::default()
         });
     }
     // Root section first, then everything in content-path order: stable indexes.
