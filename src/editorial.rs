@@ -70,6 +70,8 @@ pub struct StatementDecl {
     pub party: String,
     pub on_behalf: Option<String>,
     pub date: Date,
+    /// How the date reads on the page when the source gives no exact one ("Reported by 4 May 2023").
+    pub when: Option<String>,
     pub date_note: Option<String>,
     pub kind: StatementKind,
     pub status: Status,
@@ -198,12 +200,37 @@ pub struct EventDecl {
     pub id: String,
     pub date: Date,
     pub when: Option<String>,
+    /// How much of `date` the source gives: a month-only date must not carry a made-up day.
+    #[serde(default)]
+    pub precision: Precision,
     /// How the date was worked out, when the source does not give it outright.
     pub derived: Option<String>,
     pub text: String,
     pub status: Status,
     pub source: String,
     pub basis: String,
+}
+
+/// How much of a date its source gives.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    #[default]
+    Day,
+    Month,
+    Year,
+}
+
+impl Precision {
+    /// The machine-readable form of `date` to this precision (`2022-02`, `2022`).
+    pub fn datetime(self, date: &Date) -> String {
+        let d = date.day;
+        match self {
+            Precision::Day => date.text.clone(),
+            Precision::Month => format!("{:04}-{:02}", d.year(), d.month()),
+            Precision::Year => format!("{:04}", d.year()),
+        }
+    }
 }
 
 /// A party to the story, with its page (`[[parties]]`).

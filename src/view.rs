@@ -73,6 +73,7 @@ pub struct StatementView {
     pub party: Option<PartyRef>,
     pub on_behalf: Option<String>,
     pub date: String,
+    pub when: Option<String>,
     pub date_note: Option<String>,
     pub kind: &'static str,
     pub kind_label: &'static str,
@@ -80,6 +81,10 @@ pub struct StatementView {
     pub status_label: &'static str,
     pub question: Option<QuestionRef>,
     pub text: String,
+    /// A quotation of words that are not a whole sentence ("as a planned
+    /// terrorist act…"): shown within `basis`, the passage that reports it, so
+    /// readers see who said it about whom.
+    pub fragment: bool,
     pub basis: String,
     pub source: Option<SourceRef>,
     pub page: PageRef,
@@ -105,6 +110,8 @@ pub struct EventView {
     pub anchor: String,
     pub href: String,
     pub date: String,
+    /// `date` to the precision the source gives (`2022-02` for a month), for `<time datetime>`.
+    pub datetime: String,
     pub when: Option<String>,
     pub derived: Option<String>,
     pub text: String,
@@ -263,6 +270,7 @@ impl<'a> ViewBuilder<'a> {
             party: self.party_ref(&it.party),
             on_behalf: it.on_behalf.clone(),
             date: it.date.text.clone(),
+            when: it.when.clone(),
             date_note: it.date_note.clone(),
             kind: match it.kind {
                 crate::editorial::StatementKind::Quote => "quote",
@@ -273,6 +281,7 @@ impl<'a> ViewBuilder<'a> {
             status_label: it.status.label(),
             question: it.question.as_deref().and_then(|q| self.question_ref(q)),
             text: it.text.clone(),
+            fragment: it.kind == crate::editorial::StatementKind::Quote && is_fragment(&it.text),
             basis: it.basis_passage().to_string(),
             source: self.source_ref(&it.source),
             page: self.page_ref(s.origin.doc),
@@ -321,6 +330,7 @@ impl<'a> ViewBuilder<'a> {
             href: self.item_href(e.origin, &anchor),
             anchor,
             date: it.date.text.clone(),
+            datetime: it.precision.datetime(&it.date),
             when: it.when.clone(),
             derived: it.derived.clone(),
             text: it.text.clone(),
@@ -388,11 +398,12 @@ impl<'a> ViewBuilder<'a> {
                 href: self.item_href(e.origin, &anchor),
             });
         }
+        // One link per page whose text cites the source: to its first citation.
         for (doc, cites) in prose {
-            for c in cites.iter().filter(|c| c.source == id) {
+            if let Some(c) = cites.iter().find(|c| c.source == id) {
                 links.push(Backlink {
                     id: c.anchor.clone(),
-                    label: format!("Cited in “{}”", self.content.docs[*doc].title()),
+                    label: format!("The text of “{}”", self.content.docs[*doc].title()),
                     href: format!("{}#{}", self.doc_href(*doc), c.anchor),
                 });
             }
@@ -538,6 +549,15 @@ impl<'a> ViewBuilder<'a> {
     }
 }
 
+/// Whether quoted words are less than a sentence: they start in lower case or
+/// end without a full stop, question or exclamation mark.
+fn is_fragment(text: &str) -> bool {
+    let text = text.trim();
+    let starts_lower = text.chars().next().is_some_and(char::is_lowercase);
+    let ends_open = !text.ends_with(['.', '?', '!', '…']);
+    starts_lower || ends_open
+}
+
 fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_string();
@@ -545,4 +565,21 @@ fn shorten(text: &str, max: usize) -> String {
     let cut: String = text.chars().take(max).collect();
     let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(a, _)| a);
     format!("{cut}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_fragment;
+
+    #[test]
+    fn quotations_of_part_of_a_sentence_are_fragments() {
+        assert!(is_fragment("preparing a large-scale terrorist provocation"));
+        assert!(is_fragment(
+            "as a planned terrorist act and an assassination attempt on the president"
+        ));
+        assert!(is_fragment("Last night, the Kyiv regime attempted"));
+        assert!(!is_fragment(
+            "Last night, the Kyiv regime attempted a strike."
+        ));
+    }
 }

@@ -86,7 +86,7 @@ fn every_page_exists_and_is_linked_from_home() {
     for page in [
         "parties/russia/",
         "parties/ukraine/",
-        "parties/observers/",
+        "parties/reporting/",
         "timeline/",
         "sources/",
         "about/",
@@ -105,7 +105,7 @@ fn every_page_exists_and_is_linked_from_home() {
 #[test]
 fn party_pages_list_statements_with_speaker_date_kind_label_and_citation() {
     let (_dir, files) = built_site();
-    for party in ["russia", "ukraine", "observers"] {
+    for party in ["russia", "ukraine", "reporting"] {
         let html = &files[&format!("parties/{party}/index.html")];
         let statements = html.matches("class=\"statement statement--").count();
         assert!(statements >= 2, "{party}: {statements} statements");
@@ -205,15 +205,197 @@ fn the_archived_report_is_not_published() {
     }
 }
 
+/// The words of `html`'s `<main>`, navigation lists left out.
+fn main_words(html: &str) -> usize {
+    let main = &html[html.find("<main").unwrap()..html.find("</main>").unwrap()];
+    let mut text = String::new();
+    let mut rest = main;
+    while let Some(i) = rest.find("<nav") {
+        text.push_str(&rest[..i]);
+        rest = &rest[i + rest[i..].find("</nav>").unwrap() + 6..];
+    }
+    text.push_str(rest);
+    plain(&text)
+        .split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count()
+}
+
 #[test]
-fn claim_and_response_says_when_a_party_said_nothing() {
+fn home_page_is_a_short_dated_explainer_in_prose() {
     let (_dir, files) = built_site();
     let home = &files["index.html"];
+    let words = main_words(home);
+    assert!((300..=700).contains(&words), "home page: {words} words");
+    let h1 = plain(elements(home, "h1")[0]);
     assert!(
-        home.contains("No statement recorded"),
-        "the comparison names gaps"
+        !h1.chars().any(|c| c.is_ascii_digit()),
+        "a year in the headline: {h1}"
     );
-    assert!(home.contains("id=\"q-who\""));
+    assert!(
+        home.contains(r#"as reported on <time datetime="2023-05-04">4 May 2023</time>"#),
+        "no dateline"
+    );
+    let standfirst = plain(home.split("class=\"standfirst\">").nth(1).unwrap());
+    assert!(
+        standfirst.starts_with("In May 2023")
+            && standfirst.contains("as reported by the BBC on 4 May 2023"),
+        "{standfirst}"
+    );
+    let prose = &home[home.find("class=\"prose\"").unwrap()..home.find("id=\"unknown\"").unwrap()];
+    let questions: Vec<String> = elements(prose, "h2").into_iter().map(plain).collect();
+    assert!(
+        (4..=6).contains(&questions.len()) && questions.iter().all(|q| q.ends_with('?')),
+        "{questions:?}"
+    );
+    // Every paragraph that quotes cites a source in the same paragraph.
+    let paragraphs = elements(prose, "p");
+    let quoting: Vec<&&str> = paragraphs.iter().filter(|p| p.contains('“')).collect();
+    assert!(quoting.len() >= 3, "{} quoting paragraphs", quoting.len());
+    for p in quoting {
+        assert!(
+            p.contains("#src-"),
+            "a quotation without a citation: {}",
+            plain(p)
+        );
+    }
+    for needle in [
+        "a large government complex in central Moscow",
+        "had not been in the complex at the time",
+        "he was unhurt",
+        "What we don’t know",
+    ] {
+        assert!(plain(home).contains(needle), "home lacks {needle:?}");
+    }
+    for party in ["russia", "ukraine", "reporting"] {
+        assert!(home.contains(&format!("href=\"parties/{party}/index.html\"")));
+    }
+}
+
+#[test]
+fn both_sides_are_quoted_with_the_words_that_say_who_is_accused() {
+    let (_dir, files) = built_site();
+    let home = plain(&files["index.html"]);
+    assert!(
+        home.contains("“as a planned terrorist act and an assassination attempt on the president”")
+    );
+    assert!(
+        home.contains("Russia could be “preparing a large-scale terrorist provocation” in Ukraine")
+    );
+    let ukraine = plain(&files["parties/ukraine/index.html"]);
+    assert!(
+        ukraine.contains(
+            "indicated Russia could be “preparing a large-scale terrorist provocation” in Ukraine"
+        ),
+        "the Ukraine page shows the counter-accusation whole"
+    );
+    let russia = plain(&files["parties/russia/index.html"]);
+    assert!(russia.contains("It said it regarded this “as a planned terrorist act"));
+}
+
+#[test]
+fn the_sites_own_voice_does_not_assume_russias_account() {
+    let (_dir, files) = built_site();
+    for (path, html) in files.iter().filter(|(p, _)| p.ends_with(".html")) {
+        let text = plain(html);
+        for phrase in [
+            "Who was behind the drones",
+            "to the drones over the Kremlin",
+            "Another Ukrainian official",
+            "Russia (official not named)",
+            "Nothing here comes from anywhere else",
+            "every sentence can be traced",
+            "headline not recorded)",
+            "Social-media accounts not identified",
+            "Full statement and source passage",
+            "footage (unverified)",
+            "First published",
+            "Independent observers",
+        ] {
+            assert!(!text.contains(phrase), "{path}: {phrase:?}");
+        }
+    }
+    assert!(
+        plain(&files["parties/reporting/index.html"])
+            .contains("it is astonishing to think that drones")
+    );
+}
+
+/// The HTML of each statement card or timeline entry on `html` that contains `needle`.
+fn cards_with<'a>(html: &'a str, needle: &str) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    for open in ["<article id=\"st-", "<li id=\"ev-"] {
+        for (i, _) in html.match_indices(open) {
+            let close = if open.starts_with("<article") {
+                "</article>"
+            } else {
+                "</li>"
+            };
+            let card = &html[i..i + html[i..].find(close).unwrap()];
+            if card.contains(needle) {
+                out.push(card);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn labels_follow_the_report() {
+    let (_dir, files) = built_site();
+    let mut victory = 0;
+    let mut unverified = Vec::new();
+    for (path, html) in files.iter().filter(|(p, _)| p.ends_with(".html")) {
+        for card in cards_with(html, "Victory Day") {
+            victory += 1;
+            assert!(
+                card.contains("label--claimed"),
+                "{path}: Victory Day not the presidency's claim"
+            );
+        }
+        if path.starts_with("parties/") {
+            unverified.extend(cards_with(html, "label--unverified"));
+        }
+    }
+    assert!(victory >= 2, "{victory} Victory Day cards");
+    assert_eq!(unverified.len(), 1, "Unverified only on the first footage");
+    assert!(unverified[0].contains("appeared to show an object"));
+}
+
+#[test]
+fn dates_show_what_the_report_gives() {
+    let (_dir, files) = built_site();
+    let timeline = &files["timeline/index.html"];
+    assert!(timeline.contains(r#"<time datetime="2022-02">February 2022</time>"#));
+    assert!(!timeline.contains("2022-02-01"), "a made-up day");
+    assert!(
+        timeline.contains("2–3 or 3–4 May 2023"),
+        "both readings of overnight"
+    );
+    for (path, html) in &files {
+        assert!(!plain(html).contains("dated 3 May 2023"), "{path}");
+    }
+    for party in ["russia", "ukraine"] {
+        let html = &files[&format!("parties/{party}/index.html")];
+        assert!(
+            !html.contains(">3 May 2023<"),
+            "{party}: a derived date shown as given"
+        );
+        assert!(html.contains("Reported 4 May 2023"));
+    }
+    let home = &files["index.html"];
+    assert!(home.contains(r#"Last updated <time datetime="2026-12-03">"#));
+}
+
+#[test]
+fn the_sources_page_lists_each_citing_page_once() {
+    let (_dir, files) = built_site();
+    let sources = &files["sources/index.html"];
+    let labels: Vec<String> = elements(sources, "li").into_iter().map(plain).collect();
+    for pair in labels.windows(2) {
+        assert_ne!(pair[0], pair[1], "repeated cited-by line");
+    }
+    assert!(!sources.contains("Interview") && !sources.contains("rosenberg-assessment"));
 }
 
 #[test]

@@ -489,3 +489,37 @@ test('8. every <blockquote> and <q> appears verbatim in the archived source', { 
   log(`quotations: ${stats.quotes} <blockquote>/<q> texts checked against ${path.relative(REPO_ROOT, ARCHIVE)}`);
   finish('8. quotations verbatim', failures, 'quotations not found in the archive');
 });
+
+// ---------------------------------------------------------------- 9. home page length
+
+// A newsroom "what we know" piece runs to about 500–700 words: the home page's prose (everything
+// in <main> but navigation lists) must stay within that. Fewer than 300 words means the page lost
+// its text, or this count lost the page.
+const HOME_MAX_WORDS = 700;
+const HOME_MIN_WORDS = 300;
+
+test(`9. the home page's prose is at most ${HOME_MAX_WORDS} words`, { timeout: TEST_TIMEOUT }, async () => {
+  const failures = [];
+  const home = site.pages.find((p) => p.url === site.base);
+  if (!home) failures.push(`no home page at ${site.base} among the pages checked`);
+  else {
+    await forEach([home], {}, async (p, page) => {
+      await open(page, p);
+      const r = await page.evaluate(() => {
+        const main = document.querySelector('main');
+        if (!main) return null;
+        const copy = main.cloneNode(true);
+        copy.querySelectorAll('nav, script, style, template').forEach((x) => x.remove());
+        // innerText of a detached node is its textContent: put spaces between blocks.
+        copy.querySelectorAll('*').forEach((el) => el.append(' '));
+        const words = (copy.textContent.match(/\S+/g) || []).filter((w) => /[\p{L}\p{N}]/u.test(w));
+        return { words: words.length };
+      });
+      if (!r) { failures.push(`${p.url}: no <main>`); return; }
+      log(`home page: ${r.words} words of prose (limit ${HOME_MAX_WORDS})`);
+      if (r.words > HOME_MAX_WORDS) failures.push(`${p.url}: ${r.words} words of prose, more than ${HOME_MAX_WORDS}`);
+      if (r.words < HOME_MIN_WORDS) failures.push(`${p.url}: only ${r.words} words of prose: is the text missing?`);
+    }, { failures });
+  }
+  finish('9. home page length', failures, 'home page length');
+});
