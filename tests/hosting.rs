@@ -786,6 +786,9 @@ fn new_writes_a_site_that_builds_and_checks_clean() {
     }
     let home = fs::read_to_string(dir.join("content/_index.md")).unwrap();
     assert!(home.contains("[[parties]]") && home.contains("[[questions]]"));
+    // The explainer shape: questions answered in prose, each quoting paragraph cited.
+    assert!(home.matches("\n## ").count() >= 4, "{home}");
+    assert!(home.contains("said: “") && home.contains("” [@"), "{home}");
     let party = fs::read_to_string(dir.join("content/parties/council.md")).unwrap();
     assert!(party.contains("kind = \"quote\"") && party.contains("kind = \"paraphrase\""));
     // Obviously sample content, and none of the repository's own explainer.
@@ -809,12 +812,12 @@ fn new_writes_a_site_that_builds_and_checks_clean() {
         describe(&check)
     );
     assert!(
-        text(&check.stdout).contains("1 quotations verified"),
+        text(&check.stdout).contains("2 quotations verified"),
         "{}",
         describe(&check)
     );
     assert!(
-        text(&check.stdout).contains("3 of 3 basis passages verified"),
+        text(&check.stdout).contains("2 of 2 basis passages verified"),
         "{}",
         describe(&check)
     );
@@ -846,6 +849,13 @@ fn new_writes_a_site_that_builds_and_checks_clean() {
     assert!(
         !public.join("sources/example-gazette.txt").exists(),
         "the archive must not be published"
+    );
+    let index = fs::read_to_string(public.join("index.html")).unwrap();
+    assert!(
+        index.contains(r#"as reported on <time datetime="2024-03-05">5 March 2024</time>"#)
+            && index.contains("What we don’t know")
+            && index.contains("href=\"parties/council/index.html\""),
+        "{index}"
     );
     let council = fs::read_to_string(public.join("parties/council/index.html")).unwrap();
     assert!(council.contains("The bridge has been closed as a precaution"));
