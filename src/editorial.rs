@@ -4,6 +4,10 @@
 //! Declarations are plain data; [`Registry::collect`] gathers them with their
 //! locations so that `verify` can point at the exact line of a bad citation.
 
+pub mod archive;
+
+pub use archive::Archive;
+
 use crate::content::Content;
 use crate::diagnostics::{Diagnostic, Report};
 use crate::frontmatter::Date;
@@ -287,14 +291,6 @@ pub struct Located<T> {
     pub origin: Origin,
 }
 
-/// An archived source text, kept in memory for quotation and basis checks.
-#[derive(Debug, Clone)]
-pub struct Archive {
-    pub path: PathBuf,
-    /// The text cut into normalised passages, as quotations are matched.
-    pub passages: crate::verify::quotation::Passages,
-}
-
 /// Every editorial declaration of the site, with indexes by id.
 #[derive(Debug, Default)]
 pub struct Registry {
@@ -307,6 +303,8 @@ pub struct Registry {
     pub changes: Vec<Located<ChangeDecl>>,
     /// Archived texts by source id.
     pub archives: HashMap<String, Archive>,
+    /// Sources whose archive could not be used (already reported).
+    unreadable: std::collections::HashSet<String>,
     source_index: HashMap<String, usize>,
     statement_index: HashMap<String, usize>,
 }
@@ -340,23 +338,41 @@ impl Registry {
 
     fn load_archives(&mut self, content: &Content, report: &mut Report) {
         for src in &self.sources {
-            let Some(archive) = &src.item.archive else {
+            let Some(name) = &src.item.archive else {
                 continue;
             };
             let doc = &content.docs[src.origin.doc];
-            let path = archive_path(&content.root, &doc.source, archive);
-            match crate::content::read_input_text(&path) {
-                Ok(text) => {
-                    let passages = crate::verify::quotation::Passages::of_text(&text);
-                    self.archives
-                        .insert(src.item.id.clone(), Archive { path, passages });
+            let loaded = archive::resolve(&content.root, &doc.source, name)
+                .and_then(|path| archive::load(&path));
+            match loaded {
+                Ok(a) => {
+                    self.archives.insert(src.item.id.clone(), a);
                 }
-                Err(e) => report.push(locate(content, src.origin, archive).with_message(format!(
-                    "cannot read archive {archive:?} of source `{}`: {e}",
-                    src.item.id
-                ))),
+                Err(why) => {
+                    self.unreadable.insert(src.item.id.clone());
+                    report.push(locate(content, src.origin, name).with_message(format!(
+                        "cannot use archive {name:?} of source `{}`: {why}",
+                        src.item.id
+                    )));
+                }
             }
         }
+    }
+
+    /// Whether `source_id` (or the source carrying it) names an archive that
+    /// could not be used: that is reported once, not at every quotation.
+    pub fn archive_unreadable(&self, source_id: &str) -> bool {
+        let mut id = source_id;
+        for _ in 0..8 {
+            if self.unreadable.contains(id) {
+                return true;
+            }
+            match self.source(id).and_then(|s| s.item.via.as_deref()) {
+                Some(via) => id = via,
+                None => return false,
+            }
+        }
+        false
     }
 
     pub fn source(&self, id: &str) -> Option<&Located<SourceDecl>> {

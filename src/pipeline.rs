@@ -262,6 +262,7 @@ pub(crate) fn render_into(
         static_files: &static_files,
         base_url: config.url_base(),
         links_of: links_of.as_deref(),
+        highlight_code: config.markdown.highlight_code,
     }
     .run();
     report.extend(findings.diagnostics);

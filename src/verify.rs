@@ -49,6 +49,8 @@ pub struct Verifier<'a> {
     /// The documents whose links to check, when not all: see
     /// [`links_to_check`].
     pub links_of: Option<&'a [bool]>,
+    /// Whether the build writes `syntax.css`.
+    pub highlight_code: bool,
 }
 
 impl Verifier<'_> {
@@ -62,6 +64,7 @@ impl Verifier<'_> {
         self.check_labels(&mut report);
         self.check_uncited(&mut report);
         self.check_links(&mut report, &mut stats);
+        self.check_static_collisions(&mut report);
         report.sort();
         (report, stats)
     }
@@ -356,8 +359,8 @@ impl Verifier<'_> {
             .note("cite its source in the same paragraph, list item or heading: “…” [@source-id]")
             .note("a block quotation may be cited in the paragraph right before or after it; if these are not the source's words, do not put them in quotation marks"));
         };
-        if self.registry.source(source).is_none() {
-            return Outcome::Unchecked; // the unknown citation is reported on its own
+        if self.registry.source(source).is_none() || self.registry.archive_unreadable(source) {
+            return Outcome::Unchecked; // the unknown citation or bad archive is reported on its own
         }
         let Some(archive) = self.registry.archive_for(source) else {
             return Outcome::Finding(Diagnostic::warning(
@@ -401,6 +404,9 @@ impl Verifier<'_> {
         report: &mut Report,
     ) -> Option<bool> {
         self.registry.source(source)?;
+        if self.registry.archive_unreadable(source) {
+            return None;
+        }
         let Some(archive) = self.registry.archive_for(source) else {
             let mut d = self.err(
                 origin,
@@ -535,6 +541,46 @@ impl Verifier<'_> {
             by_doc.entry(origin.doc).or_default().push(anchor);
         }
         by_doc
+    }
+
+    /// A file in `static/` must not land where the build writes a file of its own.
+    fn check_static_collisions(&self, report: &mut Report) {
+        let mut generated: HashMap<String, String> = self
+            .content
+            .docs
+            .iter()
+            .map(|d| {
+                (
+                    d.output_file(),
+                    format!("the page generated from {}", d.source.display()),
+                )
+            })
+            .collect();
+        let mut site_files = vec!["404.html", "robots.txt"];
+        if !self.base_url.is_empty() {
+            site_files.extend(["sitemap.xml", "atom.xml"]);
+        }
+        if self.highlight_code {
+            site_files.push("syntax.css");
+        }
+        for f in site_files {
+            generated.insert(f.to_string(), format!("the generated {f}"));
+        }
+        for f in self.static_files {
+            if let Some(what) = generated.get(&f.rel) {
+                report.push(
+                    Diagnostic::error(
+                        "static",
+                        format!(
+                            "static/{} would replace {what} at /{}",
+                            f.rel, f.rel
+                        ),
+                    )
+                    .in_file(std::path::Path::new(crate::render::STATIC_DIR).join(&f.rel))
+                    .note("rename or move the static file; generated files cannot be overridden from static/"),
+                );
+            }
+        }
     }
 
     fn check_links(&self, report: &mut Report, stats: &mut Stats) {

@@ -46,8 +46,25 @@ pub struct SourceView {
     pub accessed: Option<String>,
     pub via: Option<SourceRef>,
     pub archived: bool,
+    /// The archive quotations are checked against, when the source has its own.
+    pub archive: Option<ArchiveView>,
     pub note: Option<String>,
     pub cited_by: Vec<Backlink>,
+}
+
+/// What the sources page may say about an archived copy.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArchiveView {
+    /// `text`, `html` or `warc`.
+    pub kind: &'static str,
+    /// When a WARC capture was made (RFC 3339), if known.
+    pub captured: Option<String>,
+    /// The address a WARC capture was made of, if recorded.
+    pub captured_url: Option<String>,
+    /// BLAKE3 of the archive's bytes (64 hex digits).
+    pub hash: String,
+    /// Its first 12 hex digits, for display.
+    pub short_hash: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -436,6 +453,13 @@ impl<'a> ViewBuilder<'a> {
                     accessed: it.accessed.as_ref().map(|d| d.text.clone()),
                     via: it.via.as_deref().and_then(|v| self.source_ref(v)),
                     archived: reg.archives.contains_key(&it.id),
+                    archive: reg.archives.get(&it.id).map(|a| ArchiveView {
+                        kind: a.kind,
+                        captured: a.captured.clone(),
+                        captured_url: a.captured_url.clone(),
+                        hash: a.hash.clone(),
+                        short_hash: a.hash.chars().take(12).collect(),
+                    }),
                     note: it.note.clone(),
                     cited_by: self.cited_by(&it.id, prose),
                 }

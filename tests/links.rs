@@ -130,3 +130,26 @@ fn a_bad_base_url_on_the_command_line_is_a_usage_error() {
         assert!(run.stderr.contains("--base-url"), "{}", run.stderr);
     }
 }
+
+#[test]
+fn a_static_file_on_a_generated_path_is_an_error_naming_both() {
+    for (path, what) in [
+        (
+            "static/index.html",
+            "the page generated from content/_index.md",
+        ),
+        (
+            "static/about/index.html",
+            "the page generated from content/about.md",
+        ),
+        ("static/sitemap.xml", "the generated sitemap.xml"),
+        ("static/atom.xml", "the generated atom.xml"),
+        ("static/404.html", "the generated 404.html"),
+        ("static/robots.txt", "the generated robots.txt"),
+    ] {
+        Site::basic().breaks_with(
+            &[(path, b"<p>mine</p>".as_slice())],
+            &[&format!("{path} would replace {what}"), path],
+        );
+    }
+}
