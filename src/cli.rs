@@ -428,18 +428,23 @@ fn check(args: CheckArgs) -> i32 {
         );
     } else {
         report.print();
-        let stats = stats.unwrap_or_default();
-        println!(
-            "{} statements, {} quotations verified, {} of {} basis passages verified, {} assessments, {} citations, {} internal links, {}",
-            stats.statements,
-            stats.quotations_verified,
-            stats.basis_verified,
-            stats.items_with_basis,
-            stats.assessments,
-            stats.citations,
-            stats.internal_links,
-            report.counts(),
-        );
+        match stats {
+            Some(stats) => println!(
+                "{} statements, {} quotations verified, {} of {} basis passages verified, {} assessments, {} citations, {} internal links, {}",
+                stats.statements,
+                stats.quotations_verified,
+                stats.basis_verified,
+                stats.items_with_basis,
+                stats.assessments,
+                stats.citations,
+                stats.internal_links,
+                report.counts(),
+            ),
+            None => println!(
+                "Check failed: {}. The site is not proven: statements, quotations, basis passages, citations and links are counted only on a site with no errors; fix the errors above and run check again",
+                report.counts(),
+            ),
+        }
     }
     i32::from(result.is_err())
 }

@@ -98,6 +98,8 @@ pub struct Content {
     pub by_content_path: FxHashMap<String, usize>,
     /// URL path (`parties/russia/`) → document index.
     pub by_url_path: FxHashMap<String, usize>,
+    /// Content paths of the drafts this build leaves out.
+    pub drafts_left_out: rustc_hash::FxHashSet<String>,
 }
 
 impl Content {
@@ -228,12 +230,29 @@ pub fn load_scanned(
     }
     // Collected in place: `Result<Document, _>` is no bigger than a `Document`.
     let mut docs: Vec<Document> = parsed.into_iter().filter_map(Result::ok).collect();
+    let mut drafts_left_out: rustc_hash::FxHashSet<String> = docs
+        .iter()
+        .filter(|d| !drafts && d.meta.draft)
+        .map(|d| d.content_path.clone())
+        .collect();
     docs.retain(|d| drafts || !d.meta.draft);
     add_implicit_sections(&mut docs, dirs);
+    let before: Vec<String> = docs.iter().map(|d| d.content_path.clone()).collect();
     drop_pages_of_draft_sections(&mut docs, dirs, drafts);
+    if docs.len() < before.len() {
+        let kept: rustc_hash::FxHashSet<&str> =
+            docs.iter().map(|d| d.content_path.as_str()).collect();
+        drafts_left_out.extend(
+            before
+                .iter()
+                .filter(|p| !kept.contains(p.as_str()))
+                .cloned(),
+        );
+    }
     let mut content = Content {
         root: root.to_path_buf(),
         docs,
+        drafts_left_out,
         ..Content::default()
     };
     assign_urls(&mut content, &mut report);

@@ -276,6 +276,40 @@ impl Report {
             (a.severity, &a.file, a.line, a.column, &a.message)
                 .cmp(&(b.severity, &b.file, b.line, b.column, &b.message))
         });
+        self.collapse_repeats();
+    }
+
+    /// One finding for the same fault met again and again (a template error
+    /// hit by every page it renders): the first, with a note of how many more.
+    fn collapse_repeats(&mut self) {
+        let same = |a: &Diagnostic, b: &Diagnostic| {
+            (a.severity, a.code, &a.file, a.line, a.column, &a.message)
+                == (b.severity, b.code, &b.file, b.line, b.column, &b.message)
+        };
+        let mut out: Vec<Diagnostic> = Vec::with_capacity(self.diagnostics.len());
+        let mut repeats: Vec<usize> = Vec::new();
+        for d in self.diagnostics.drain(..) {
+            match out.last() {
+                Some(last) if d.file.is_some() && same(last, &d) => {
+                    if let Some(n) = repeats.last_mut() {
+                        *n += 1;
+                    }
+                }
+                _ => {
+                    out.push(d);
+                    repeats.push(0);
+                }
+            }
+        }
+        for (d, n) in out.iter_mut().zip(repeats) {
+            if n > 0 {
+                d.notes.push(format!(
+                    "and {n} more time{} (the same error, on other pages)",
+                    if n == 1 { "" } else { "s" }
+                ));
+            }
+        }
+        self.diagnostics = out;
     }
 }
 

@@ -669,6 +669,10 @@ impl Verifier<'_> {
                     LinkKind::Content(path, frag) => {
                         stats.internal_links += 1;
                         match self.content.by_content_path.get(path.as_str()) {
+                            None if self.content.drafts_left_out.contains(path.as_str()) => report.push(at(Diagnostic::error(
+                                "link",
+                                format!("broken link {:?}: content/{path} is a draft (draft = true), left out of this build", link.dest),
+                            ).note("build with --drafts to include drafts, or link to it once it is published"))),
                             None => report.push(at(Diagnostic::error(
                                 "link",
                                 format!("broken link {:?}: there is no content/{path}", link.dest),

@@ -180,3 +180,46 @@ fn sources_know_who_cites_them() {
         "{html}"
     );
 }
+
+#[test]
+fn a_failed_check_does_not_claim_zero_items_verified() {
+    let s = site().file(
+        "content/claims.md",
+        &SITE.replace("blamed the weather\"", "blamed the rain\""),
+    );
+    let run = s.check().fails();
+    assert!(!run.stdout.contains("0 statements"), "{}", run.stdout);
+    assert!(
+        !run.stdout.contains("quotations verified"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("Check failed: 1 error, 0 warnings. The site is not proven"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_template_error_is_reported_once_not_once_per_page() {
+    let mut s = Site::basic().file(
+        "templates/page.html",
+        "<p>\n{{ no_such_variable.field }}</p>",
+    );
+    for i in 0..5 {
+        s = s.file(&format!("content/p{i}.md"), "+++\ntitle = \"P\"\n+++\nx\n");
+    }
+    let run = s.check().fails().stderr_has(&[
+        "templates/page.html:2:",
+        "and 5 more times (the same error, on other pages)",
+    ]);
+    assert_eq!(
+        run.stderr.matches("is not defined").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("1 error,"), "{}", run.stdout);
+}

@@ -153,3 +153,23 @@ fn a_static_file_on_a_generated_path_is_an_error_naming_both() {
         );
     }
 }
+
+#[test]
+fn a_link_to_a_draft_says_it_is_a_draft() {
+    let s = Site::basic().file(
+        "content/later.md",
+        "+++\ntitle = \"Later\"\ndraft = true\n+++\nSoon.\n",
+    );
+    s.breaks_with(
+        &[(
+            "content/about.md",
+            b"+++\ntitle = \"A\"\n+++\nSee [later](@/later.md).\n".as_slice(),
+        )],
+        &[
+            "content/about.md:4:5",
+            "content/later.md is a draft (draft = true)",
+            "--drafts",
+        ],
+    );
+    s.run(&["build", "--drafts"]).ok();
+}
