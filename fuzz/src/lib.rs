@@ -11,7 +11,8 @@ use explainer::editorial::{Archive, Registry};
 use explainer::frontmatter;
 use explainer::markdown::{self, LinkContext, MarkdownOptions, Rendered, TocEntry};
 use explainer::stamp::Stamp;
-use explainer::verify::{Verifier, closest_passage, normalise};
+use explainer::verify::Verifier;
+use explainer::verify::quotation::{Passages, Quotation, align, normalise};
 use std::collections::HashSet;
 use std::path::PathBuf;
 
@@ -136,7 +137,7 @@ impl LinkContext for RegistryLinks<'_> {
 }
 
 /// `citations`: a content file, an archived source text and a quotation, separated by
-/// NUL bytes. The quotation and archive go through `normalise` and `closest_passage`;
+/// NUL bytes. The quotation and archive go through `normalise`, matching and `align`;
 /// the file's declarations go through the registry and every `verify` check, with the
 /// archive text standing in for every source's archive file.
 pub fn citations(data: &[u8]) {
@@ -145,10 +146,14 @@ pub fn citations(data: &[u8]) {
     let archive = text_of(parts.next().unwrap_or_default());
     let quotation = text_of(parts.next().unwrap_or_default());
 
-    let _ = closest_passage(&archive, &quotation);
-    let (hay, needle) = (normalise(&archive), normalise(&quotation));
+    let hay = normalise(&archive);
     assert_eq!(normalise(&hay), hay, "normalise is idempotent");
-    let _ = closest_passage(&hay, &needle);
+    let passages = Passages::of_text(&archive);
+    if let Ok(q) = Quotation::parse(&quotation, 1) {
+        let found = q.found_in(&passages);
+        let alignment = align(&q, &passages);
+        assert!(found || !alignment.diff.is_empty(), "a quotation not found is aligned");
+    }
 
     let Ok(split) = frontmatter::split(&page) else {
         return;
@@ -186,6 +191,7 @@ pub fn citations(data: &[u8]) {
         docs: vec![doc],
         by_content_path: [("page.md".to_string(), 0)].into_iter().collect(),
         by_url_path: [("page/".to_string(), 0)].into_iter().collect(),
+        drafts_left_out: Default::default(),
     };
     let mut report = Report::default();
     let mut registry = Registry::collect(&content, &mut report);
@@ -194,7 +200,11 @@ pub fn citations(data: &[u8]) {
             id,
             Archive {
                 path: PathBuf::from("content/archive.txt"),
-                text: archive.clone(),
+                passages: passages.clone(),
+                kind: "text",
+                captured: None,
+                captured_url: None,
+                hash: String::new(),
             },
         );
     }
@@ -214,6 +224,7 @@ pub fn citations(data: &[u8]) {
         static_files: &[],
         base_url: "https://example.org/e/",
         links_of: None,
+        highlight_code: false,
     };
     let (found, _stats) = verifier.run();
     for d in report.diagnostics.iter().chain(&found.diagnostics) {
