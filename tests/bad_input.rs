@@ -251,7 +251,10 @@ bad!(
         "content/quotes.md",
         quotes_with("report.txt", "missing.txt")
     )],
-    ["content/quotes.md:", "cannot use archive \"missing.txt\" of source `report`: cannot read it"]
+    [
+        "content/quotes.md:",
+        "cannot use archive \"missing.txt\" of source `report`: cannot read it"
+    ]
 );
 bad!(
     broken_internal_link,
