@@ -8,7 +8,7 @@ pub mod quotation;
 use crate::content::Content;
 use crate::diagnostics::{Diagnostic, Report};
 use crate::editorial::{Origin, Registry, StatementKind, Status, located};
-use crate::markdown::{Facts, FoundQuotation};
+use crate::markdown::Facts;
 use crate::render::StaticFile;
 use quotation::{MIN_STATEMENT_WORDS, Quotation};
 use rayon::prelude::*;
@@ -284,35 +284,41 @@ impl Verifier<'_> {
     /// must be in the archive of the source cited for them. Each different
     /// quotation of a source is checked once, however often it is quoted.
     fn check_prose_quotations(&self, report: &mut Report, stats: &mut Stats) {
-        let found: Vec<(usize, &FoundQuotation)> = self
-            .facts
-            .iter()
-            .enumerate()
-            .flat_map(|(i, f)| f.quotations.iter().map(move |q| (i, q)))
-            .collect();
-        let mut unique: Vec<(Option<&str>, &str)> = found
-            .iter()
-            .map(|(_, q)| (q.source.as_deref(), q.text.as_str()))
-            .collect();
-        unique.sort_unstable();
-        unique.dedup();
-        let outcomes: HashMap<(Option<&str>, &str), Outcome> = unique
+        type Key<'k> = (Option<&'k str>, &'k str);
+        let mut outcomes: rustc_hash::FxHashMap<Key<'_>, Option<Outcome>> =
+            rustc_hash::FxHashMap::default();
+        for f in self.facts {
+            for q in &f.quotations {
+                outcomes
+                    .entry((q.source.as_deref(), q.text.as_str()))
+                    .or_insert(None);
+            }
+        }
+        let checked: Vec<(Key<'_>, Outcome)> = outcomes
+            .keys()
+            .copied()
+            .collect::<Vec<_>>()
             .into_par_iter()
             .map(|(source, text)| ((source, text), self.prose_quotation(text, source)))
             .collect();
+        for (k, outcome) in checked {
+            outcomes.insert(k, Some(outcome));
+        }
         let mut texts: HashMap<usize, String> = HashMap::new();
-        for (i, q) in found {
-            match &outcomes[&(q.source.as_deref(), q.text.as_str())] {
-                Outcome::Verified => stats.quotations_verified += 1,
-                Outcome::Unchecked => {}
-                Outcome::Finding(d) => {
-                    let doc = &self.content.docs[i];
-                    let text = texts.entry(i).or_insert_with(|| self.content.text_of(doc));
-                    report.push(
-                        d.clone()
-                            .in_file(&doc.source)
-                            .at_offset(text, doc.body_offset + q.offset),
-                    );
+        for (i, f) in self.facts.iter().enumerate() {
+            for q in &f.quotations {
+                match &outcomes[&(q.source.as_deref(), q.text.as_str())] {
+                    Some(Outcome::Verified) => stats.quotations_verified += 1,
+                    Some(Outcome::Finding(d)) => {
+                        let doc = &self.content.docs[i];
+                        let text = texts.entry(i).or_insert_with(|| self.content.text_of(doc));
+                        report.push(
+                            d.clone()
+                                .in_file(&doc.source)
+                                .at_offset(text, doc.body_offset + q.offset),
+                        );
+                    }
+                    Some(Outcome::Unchecked) | None => {}
                 }
             }
         }
