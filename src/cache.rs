@@ -4,7 +4,7 @@
 //! no-op check.
 //!
 //! Two files per output folder and option set, in postcard, each content
-//! file's memo encoded on its own behind its length and checksum:
+//! file's memo encoded on its own behind its length:
 //! - the *memo file* (`build-KEY.memos`): an id, then memos;
 //! - the *head file* (`build-KEY.bin`): everything but the memos (with the
 //!   output manifest, and where each memo is, as runs), then the memos that
@@ -16,8 +16,9 @@
 //! written in place: a new one is renamed over the old. A cache written by
 //! another binary is ignored: the build then starts from nothing.
 //!
-//! The cache is checked, not trusted: the head and every memo carry a
-//! checksum (BLAKE3), verified before anything is decoded. A cache that fails
+//! The cache is checked, not trusted: the head, the memos of the memo file
+//! and the memos of the head file each end in a checksum (CRC-32, see
+//! [`checksum`]), verified before the cache is used. A cache that fails
 //! a check, is cut short or overlong, or decodes to nonsense is reported once
 //! as a warning and the build starts from nothing, so its output is the one
 //! a clean build makes. (postcard replaced bincode 1, which is unmaintained:
@@ -35,7 +36,7 @@ use crate::diagnostics::Diagnostic;
 use crate::frontmatter::FrontMatter;
 use crate::markdown::Facts;
 use crate::output::Manifest;
-use crate::stamp::{self, Fingerprint, Hash, Stamp, Stat, binary_identity};
+use crate::stamp::{Fingerprint, Hash, Stamp, Stat, binary_identity};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -147,15 +148,25 @@ struct MemoFileId {
 /// The bytes before the memos of a memo file: its id.
 const ID_LEN: usize = 16;
 
-/// The first bytes of a head file: the format. Another format is another
-/// binary's cache, ignored without a warning.
-const MAGIC: &[u8; 8] = b"EXPLC\x00\x00\x02";
+/// The first bytes of a head file: the format, then the identity of the
+/// binary that wrote it. Another format or binary is ignored without a warning.
+const MAGIC: &[u8; 8] = b"EXPLC\x00\x00\x04";
 
-/// The bytes of a checksum (a truncated BLAKE3 hash).
-const SUM: usize = 16;
+/// The bytes of a checksum (CRC-32).
+const SUM: usize = 4;
 
-/// The bytes before a memo's own: its length (4) and checksum.
-const RECORD_HEAD: usize = 4 + SUM;
+/// The checksum of `bytes`. CRC-32, not BLAKE3: the cache guards against
+/// damage, not forgery (whoever can write it can write the output too), and
+/// CRC-32 catches every burst of up to 32 flipped bits and all but one in
+/// 2^32 other damage, at a small fraction of the cost: BLAKE3 over the
+/// 5 MB of a 10 000-page cache was 17 M instructions per edit build, 8 % of
+/// it (docs/benchmarks.md).
+fn checksum(bytes: &[u8]) -> [u8; SUM] {
+    crc32fast::hash(bytes).to_le_bytes()
+}
+
+/// The bytes before a memo's own: its length.
+const RECORD_HEAD: usize = 4;
 
 /// What the head file holds before its memos: [`BuildCache`] without them,
 /// and where they are. Written borrowing from the cache (`Head<&str,
@@ -429,12 +440,16 @@ fn read(path: &Path) -> Result<Option<BuildCache>, Damage> {
     };
     let bytes = FileBytes::of(&head_file).ok_or("it cannot be read")?;
     let mut at = 0;
-    if take(&bytes, &mut at, MAGIC.len()) != Some(&MAGIC[..]) {
+    // Another format, or another binary's cache (whose head may not even
+    // decode here): not damage, nothing to say.
+    if take(&bytes, &mut at, MAGIC.len()) != Some(&MAGIC[..])
+        || take(&bytes, &mut at, 16) != Some(&binary_identity()[..])
+    {
         return Ok(None);
     }
     let head_len = take_len(&bytes, &mut at, 8).ok_or(CUT)?;
     let head_bytes = take(&bytes, &mut at, head_len).ok_or(CUT)?;
-    if take(&bytes, &mut at, SUM) != Some(&stamp::hash(head_bytes)[..]) {
+    if take(&bytes, &mut at, SUM) != Some(&checksum(head_bytes)[..]) {
         return Err("its head fails its checksum");
     }
     let head: Head<String, Presized> =
@@ -443,6 +458,11 @@ fn read(path: &Path) -> Result<Option<BuildCache>, Damage> {
         return Ok(None);
     }
     let delta_at = at;
+    let delta_end = bytes
+        .len()
+        .checked_sub(SUM)
+        .filter(|&end| end >= delta_at)
+        .ok_or(CUT)?;
     let memo_file = if head.runs.iter().any(|r| r.area == Area::MemoFile) {
         Some(
             open_memo_file(path, head.memo_file)
@@ -451,28 +471,42 @@ fn read(path: &Path) -> Result<Option<BuildCache>, Damage> {
     } else {
         None
     };
+    let memo_area = memo_file.as_ref().map_or(&[][..], |(_, _, b)| &b[ID_LEN..]);
+    let (memo_area, memo_sum) = memo_area.split_at(memo_area.len().saturating_sub(SUM));
     let areas = Areas {
-        memo_file: memo_file.as_ref().map_or(&[][..], |(_, _, b)| &b[ID_LEN..]),
-        head_file: &bytes[delta_at..],
+        memo_file: memo_area,
+        head_file: &bytes[delta_at..delta_end],
     };
     let spans = areas.spans(&head.runs).ok_or(CUT)?;
+    // The checksums are checked beside the decoding (decoding damaged bytes
+    // is harmless, and its result is dropped).
+    let summed = || {
+        let memo_file_ok = memo_file.is_none() || checksum(areas.memo_file) == memo_sum;
+        let head_file_ok = checksum(areas.head_file) == bytes[delta_end..];
+        match (memo_file_ok, head_file_ok) {
+            (true, true) => Ok(()),
+            (false, _) => Err("its memo file fails its checksum"),
+            (_, false) => Err("the memos of its head file fail their checksum"),
+        }
+    };
     // Collected at its length, then unwrapped in place: collecting straight
     // into `Result<Vec<_>, _>` grows the list piece by piece.
-    let decoded: Vec<Result<DocMemo, Damage>> = spans
-        .into_par_iter()
-        .map(|(area, span)| {
-            let bytes = areas.get(area);
-            if bytes[span.start - SUM..span.start] != stamp::hash(&bytes[span.clone()]) {
-                return Err("a memo fails its checksum");
-            }
-            let memo: DocMemo =
-                postcard::from_bytes(&bytes[span.clone()]).map_err(|_| "a memo does not decode")?;
-            Ok(DocMemo {
-                encoded: Some((area, span)),
-                ..memo
+    let decode = || -> Vec<Result<DocMemo, Damage>> {
+        spans
+            .into_par_iter()
+            .map(|(area, span)| {
+                let bytes = areas.get(area);
+                let memo: DocMemo = postcard::from_bytes(&bytes[span.clone()])
+                    .map_err(|_| "a memo does not decode")?;
+                Ok(DocMemo {
+                    encoded: Some((area, span)),
+                    ..memo
+                })
             })
-        })
-        .collect();
+            .collect()
+    };
+    let (summed, decoded) = rayon::join(summed, decode);
+    summed?;
     let docs: Vec<DocMemo> = decoded.into_iter().collect::<Result<_, _>>()?;
     let mut cache = BuildCache {
         binary: head.binary,
@@ -539,7 +573,6 @@ impl Areas<'_> {
             }
             for _ in 0..run.count {
                 let len = take_len(bytes, &mut at, 4)?;
-                take(bytes, &mut at, SUM)?;
                 take(bytes, &mut at, len)?;
                 spans.push((run.area, at - len..at));
             }
@@ -693,10 +726,13 @@ fn write_cache(path: &Path, cache: &BuildCache) -> Result<(), Box<dyn Error>> {
     let head = postcard::to_stdvec(&head)?;
     replace(path, |out| {
         out.write_all(MAGIC)?;
+        out.write_all(&cache.binary)?;
         out.write_all(&(head.len() as u64).to_le_bytes())?;
         out.write_all(&head)?;
-        out.write_all(&stamp::hash(&head))?;
-        copy_memos(out, read_from, delta)
+        out.write_all(&checksum(&head))?;
+        let delta_at = (MAGIC.len() + 16 + 8 + head.len() + SUM) as u64;
+        copy_memos(out, read_from, delta)?;
+        append_sum(out, delta_at)
     })
 }
 
@@ -759,15 +795,35 @@ fn write_memo_file(
         .u64(cache.started_ns as u64)
         .u64(u64::from(std::process::id()))
         .finish();
-    let len = ID_LEN + sources.iter().map(Source::len).sum::<usize>();
+    let len = ID_LEN + sources.iter().map(Source::len).sum::<usize>() + SUM;
     replace(&memo_file_path(path), |out| {
         out.write_all(&id)?;
-        copy_memos(out, read_from, sources.iter().cloned())
+        copy_memos(out, read_from, sources.iter().cloned())?;
+        append_sum(out, ID_LEN as u64)
     })?;
     Ok(MemoFileId {
         id,
         len: len as u64,
     })
+}
+
+/// End the file being written with the checksum of its bytes from `from`
+/// on. They are read back (from the page cache): unchanged memos were copied
+/// file to file in the kernel, never passing through here.
+fn append_sum(out: &mut Out, from: u64) -> Result<(), Box<dyn Error>> {
+    out.flush()?;
+    let file = out.get_mut().as_file_mut();
+    file.seek(SeekFrom::Start(from))?;
+    let mut hasher = crc32fast::Hasher::new();
+    let mut buffer = vec![0; 1 << 16];
+    loop {
+        match file.read(&mut buffer)? {
+            0 => break,
+            n => hasher.update(&buffer[..n]),
+        }
+    }
+    file.write_all(&hasher.finalize().to_le_bytes())?;
+    Ok(())
 }
 
 /// A cache file being written.
@@ -807,7 +863,6 @@ fn copy_memos<'a>(
             (Source::Fresh(bytes), _) => {
                 copy_run(out, read_from, run.take())?;
                 out.write_all(&u32::try_from(bytes.len())?.to_le_bytes())?;
-                out.write_all(&stamp::hash(bytes))?;
                 out.write_all(bytes)?;
             }
         }

@@ -561,7 +561,7 @@ impl Staging {
         };
         let mut stale = Vec::new();
         let mut kept = self.kept.iter();
-        let mut new_paths = false;
+        let before = entries.len();
         entries.retain(|path, _| {
             let keep = kept.next().is_some_and(|k| k.load(Ordering::Relaxed));
             if !keep && !gathered.contains_key(path) {
@@ -569,11 +569,9 @@ impl Staging {
             }
             keep
         });
-        let before = entries.len() + stale.len();
         entries.extend(gathered);
-        if entries.len() + stale.len() != before {
-            new_paths = true;
-        }
+        // Every previous path is now kept, gathered again or stale: any more is new.
+        let new_paths = entries.len() + stale.len() != before;
         (entries, stale, new_paths)
     }
 

@@ -12,18 +12,34 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// A 128-bit content hash or fingerprint (truncated BLAKE3).
 pub type Hash = [u8; 16];
 
-/// Serde for [`Hash`] fields as one `u128`: serde would write a byte array
-/// as sixteen separate bytes, which made them a third of the cache's decoding.
+/// Serde for [`Hash`] fields as one byte string: serde would write a byte
+/// array as sixteen separate values, and a `u128` is a 19-byte varint in
+/// postcard, slow to decode; a byte string is its length and a copy.
 pub mod hash_serde {
     use super::Hash;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde::de::{Error, Visitor};
+    use serde::{Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(hash: &Hash, s: S) -> Result<S::Ok, S::Error> {
-        u128::from_le_bytes(*hash).serialize(s)
+        s.serialize_bytes(hash)
+    }
+
+    struct HashBytes;
+
+    impl Visitor<'_> for HashBytes {
+        type Value = Hash;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("16 bytes")
+        }
+
+        fn visit_bytes<E: Error>(self, v: &[u8]) -> Result<Hash, E> {
+            v.try_into().map_err(|_| E::invalid_length(v.len(), &self))
+        }
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Hash, D::Error> {
-        u128::deserialize(d).map(u128::to_le_bytes)
+        d.deserialize_bytes(HashBytes)
     }
 
     /// The same for an optional hash.
@@ -31,12 +47,15 @@ pub mod hash_serde {
         use super::Hash;
         use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+        #[derive(Serialize, Deserialize)]
+        struct Wrapped(#[serde(with = "super")] Hash);
+
         pub fn serialize<S: Serializer>(hash: &Option<Hash>, s: S) -> Result<S::Ok, S::Error> {
-            hash.map(u128::from_le_bytes).serialize(s)
+            hash.map(Wrapped).serialize(s)
         }
 
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Hash>, D::Error> {
-            Ok(Option::<u128>::deserialize(d)?.map(u128::to_le_bytes))
+            Ok(Option::<Wrapped>::deserialize(d)?.map(|w| w.0))
         }
     }
 
@@ -45,13 +64,16 @@ pub mod hash_serde {
         use super::Hash;
         use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+        #[derive(Serialize, Deserialize)]
+        struct Wrapped(#[serde(with = "super")] Hash);
+
         pub fn serialize<S: Serializer>(pair: &(Hash, Hash), s: S) -> Result<S::Ok, S::Error> {
-            (u128::from_le_bytes(pair.0), u128::from_le_bytes(pair.1)).serialize(s)
+            (Wrapped(pair.0), Wrapped(pair.1)).serialize(s)
         }
 
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<(Hash, Hash), D::Error> {
-            let (a, b) = <(u128, u128)>::deserialize(d)?;
-            Ok((a.to_le_bytes(), b.to_le_bytes()))
+            let (a, b) = <(Wrapped, Wrapped)>::deserialize(d)?;
+            Ok((a.0, b.0))
         }
     }
 }

@@ -284,6 +284,14 @@ fn files_the_build_did_not_write_are_kept_with_or_without_a_cache() {
     );
     site.build().ok();
     assert_eq!(site.output("CNAME"), "example.org\n");
+    // A page added by a build with a cache is listed as the build's own ...
+    site.write("content/added.md", "+++\ntitle = \"Added\"\n+++\nNew.\n");
+    site.build().ok();
+    std::fs::remove_dir_all(site.path(".explainer-cache")).unwrap();
+    // ... so a build without a cache removes it when it goes.
+    std::fs::remove_file(site.path("content/added.md")).unwrap();
+    site.build().ok();
+    assert!(!site.has_output("added/index.html"));
     std::fs::remove_dir_all(site.path(".explainer-cache")).unwrap();
     site.write(
         "content/about.md",
