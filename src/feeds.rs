@@ -1,4 +1,5 @@
-//! The site's XML files, the sitemap and the Atom feed, written with an XML
+//! The site's XML files, the sitemap and the Atom feeds (the newest pages,
+//! and every correction and update of the site's log), written with an XML
 //! writer (quick-xml): whatever a base URL or a title holds (`&`, `<`,
 //! quotes) comes out escaped, and every file is well-formed. A feed entry's
 //! HTML is read away from the site (in a feed reader), so every URL in it
@@ -23,6 +24,32 @@ pub struct Feed<'a> {
     pub updated: String,
     pub entries: Vec<FeedEntry>,
 }
+
+/// The corrections feed: every `[[changes]]` entry of the site, newest first.
+pub struct ChangesFeed<'a> {
+    pub title: &'a str,
+    pub language: &'a str,
+    pub base_url: &'a str,
+    pub entries: Vec<ChangeEntry>,
+}
+
+/// One correction or update, as the feed gives it.
+pub struct ChangeEntry {
+    /// `Correction` or `Update`.
+    pub kind: &'static str,
+    /// The title of the page the change was made to.
+    pub page_title: String,
+    /// That page's absolute URL.
+    pub link: String,
+    /// RFC 3339 (the day, at midnight UTC, unless a time was given).
+    pub date: String,
+    pub note: String,
+    /// Unique among the feed's entries and the same on every build.
+    pub id: String,
+}
+
+/// The file name of the corrections feed.
+pub const CHANGES_FEED: &str = "corrections.xml";
 
 /// One page of the feed.
 pub struct FeedEntry {
@@ -86,29 +113,48 @@ pub fn sitemap(urls: &[SitemapUrl]) -> String {
     finish(xml)
 }
 
+/// The opening of an Atom feed at `base_url` + `file`: its title, links, date and id.
+fn atom_head(
+    xml: &mut Xml,
+    title: &str,
+    language: &str,
+    base_url: &str,
+    file: &str,
+    updated: &str,
+) -> std::io::Result<()> {
+    let self_url = format!("{base_url}{file}");
+    xml.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
+    let mut start = BytesStart::new("feed");
+    start.push_attribute(("xmlns", "http://www.w3.org/2005/Atom"));
+    start.push_attribute(("xml:lang", language));
+    xml.write_event(Event::Start(start))?;
+    element(xml, "title", title)?;
+    empty(
+        xml,
+        "link",
+        &[
+            ("href", &self_url),
+            ("rel", "self"),
+            ("type", "application/atom+xml"),
+        ],
+    )?;
+    empty(xml, "link", &[("href", base_url)])?;
+    element(xml, "updated", updated)?;
+    element(xml, "id", &self_url)
+}
+
 /// The Atom feed.
 pub fn atom(feed: &Feed<'_>) -> String {
     let mut xml = writer();
-    let self_url = format!("{}atom.xml", feed.base_url);
     let written: std::io::Result<()> = (|| {
-        xml.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
-        let mut start = BytesStart::new("feed");
-        start.push_attribute(("xmlns", "http://www.w3.org/2005/Atom"));
-        start.push_attribute(("xml:lang", feed.language));
-        xml.write_event(Event::Start(start))?;
-        element(&mut xml, "title", feed.title)?;
-        empty(
+        atom_head(
             &mut xml,
-            "link",
-            &[
-                ("href", &self_url),
-                ("rel", "self"),
-                ("type", "application/atom+xml"),
-            ],
+            feed.title,
+            feed.language,
+            feed.base_url,
+            "atom.xml",
+            &feed.updated,
         )?;
-        empty(&mut xml, "link", &[("href", feed.base_url)])?;
-        element(&mut xml, "updated", &feed.updated)?;
-        element(&mut xml, "id", &self_url)?;
         for entry in &feed.entries {
             xml.write_event(Event::Start(BytesStart::new("entry")))?;
             element(&mut xml, "title", &entry.title)?;
@@ -122,6 +168,51 @@ pub fn atom(feed: &Feed<'_>) -> String {
             xml.create_element("content")
                 .with_attribute(("type", "html"))
                 .write_text_content(BytesText::new(&absolute_urls(&entry.html, &entry.link)))?;
+            xml.write_event(Event::End(BytesEnd::new("entry")))?;
+        }
+        xml.write_event(Event::End(BytesEnd::new("feed")))
+    })();
+    debug_assert!(written.is_ok());
+    finish(xml)
+}
+
+/// The corrections feed: one entry per change, titled "Correction: <page>"
+/// or "Update: <page>", linking to the page, with the note as its text.
+pub fn changes(feed: &ChangesFeed<'_>) -> String {
+    let mut xml = writer();
+    let updated = feed
+        .entries
+        .iter()
+        .map(|e| e.date.as_str())
+        .max()
+        .unwrap_or("1970-01-01T00:00:00Z");
+    let title = format!("{}: corrections and updates", feed.title);
+    let written: std::io::Result<()> = (|| {
+        atom_head(
+            &mut xml,
+            &title,
+            feed.language,
+            feed.base_url,
+            CHANGES_FEED,
+            updated,
+        )?;
+        for entry in &feed.entries {
+            xml.write_event(Event::Start(BytesStart::new("entry")))?;
+            element(
+                &mut xml,
+                "title",
+                &format!("{}: {}", entry.kind, entry.page_title),
+            )?;
+            empty(&mut xml, "link", &[("href", &entry.link)])?;
+            element(&mut xml, "id", &entry.id)?;
+            element(&mut xml, "published", &entry.date)?;
+            element(&mut xml, "updated", &entry.date)?;
+            let mut category = BytesStart::new("category");
+            category.push_attribute(("term", entry.kind.to_lowercase().as_str()));
+            xml.write_event(Event::Empty(category))?;
+            xml.create_element("content")
+                .with_attribute(("type", "text"))
+                .write_text_content(BytesText::new(&entry.note))?;
             xml.write_event(Event::End(BytesEnd::new("entry")))?;
         }
         xml.write_event(Event::End(BytesEnd::new("feed")))

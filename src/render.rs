@@ -681,6 +681,7 @@ impl RenderJob<'_> {
             Some(base) => {
                 self.put_sitemap(base, sink);
                 self.put_feed(feed, feed_html, facts, sink)?;
+                self.put_changes_feed(base, sink);
                 format!("User-agent: *\nAllow: /\nSitemap: {base}sitemap.xml\n")
             }
             None => "User-agent: *\nAllow: /\n".to_string(),
@@ -792,6 +793,67 @@ impl RenderJob<'_> {
         file.fingerprint = Some(fp);
         sink.put(file);
         Ok(())
+    }
+
+    /// The corrections feed, when the site logs any change, unless the sink
+    /// keeps one built from the same entries.
+    fn put_changes_feed(&self, base_url: &str, sink: &dyn Sink) {
+        let entries = self.changes_entries();
+        if entries.is_empty() {
+            return;
+        }
+        let fp = entries
+            .iter()
+            .fold(
+                Fingerprint::new("changes")
+                    .str(base_url)
+                    .str(&self.config.title),
+                |f, e| f.str(&e.id).str(&e.page_title).str(&e.date).str(&e.note),
+            )
+            .finish();
+        if sink.keep(feeds::CHANGES_FEED, &fp) {
+            return;
+        }
+        let text = feeds::changes(&feeds::ChangesFeed {
+            title: &self.config.title,
+            language: &self.config.language,
+            base_url,
+            entries,
+        });
+        let mut file = bytes(feeds::CHANGES_FEED, text);
+        file.fingerprint = Some(fp);
+        sink.put(file);
+    }
+
+    /// Every `[[changes]]` entry of the site, newest first; pages in path order.
+    fn changes_entries(&self) -> Vec<feeds::ChangeEntry> {
+        let mut seen: HashMap<(usize, &str), usize> = HashMap::new();
+        let mut entries: Vec<(&str, feeds::ChangeEntry)> = Vec::new();
+        for change in &self.view.registry.changes {
+            let doc = &self.content.docs[change.origin.doc];
+            let c = &change.item;
+            let nth = seen
+                .entry((change.origin.doc, c.date.text.as_str()))
+                .or_default();
+            *nth += 1;
+            let link = self.view.urls.permalink(&doc.path);
+            entries.push((
+                doc.path.as_str(),
+                feeds::ChangeEntry {
+                    kind: match c.kind {
+                        crate::editorial::ChangeKind::Correction => "Correction",
+                        crate::editorial::ChangeKind::Update => "Update",
+                    },
+                    page_title: doc.title().to_string(),
+                    id: format!("{link}#change-{}-{nth}", c.date.text),
+                    link,
+                    date: c.date.rfc3339.clone(),
+                    note: c.note.clone(),
+                },
+            ));
+        }
+        entries.sort_by(|(pa, a), (pb, b)| b.date.cmp(&a.date).then_with(|| pa.cmp(pb)));
+        entries.into_iter().map(|(_, e)| e).collect()
     }
 
     fn body_html(&self, i: usize) -> Result<String, Diagnostic> {

@@ -33,6 +33,7 @@ pub struct Stats {
 const GENERATED: &[&str] = &[
     "sitemap.xml",
     "atom.xml",
+    crate::feeds::CHANGES_FEED,
     "robots.txt",
     "syntax.css",
     "404.html",
@@ -565,6 +566,9 @@ impl Verifier<'_> {
         let mut site_files = vec!["404.html", "robots.txt"];
         if !self.base_url.is_empty() {
             site_files.extend(["sitemap.xml", "atom.xml"]);
+            if !self.registry.changes.is_empty() {
+                site_files.push(crate::feeds::CHANGES_FEED);
+            }
         }
         if self.highlight_code {
             site_files.push("syntax.css");
