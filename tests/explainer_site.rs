@@ -466,3 +466,178 @@ fn explainer_passes_check_with_no_errors_or_warnings() {
     );
     assert!(stdout.contains(", 0 errors, 0 warnings"), "{stdout}");
 }
+
+/// The JSON-LD of a page, each `<script type="application/ld+json">` parsed
+/// as the browser's HTML parser delimits it (lol_html), then as JSON.
+fn json_ld(path: &str, html: &str) -> Vec<serde_json::Value> {
+    let scripts = std::cell::RefCell::new(Vec::<String>::new());
+    let selector = r#"script[type="application/ld+json"]"#;
+    let settings = lol_html::RewriteStrSettings::new()
+        .append_element_content_handler(lol_html::element!(selector, |_| {
+            scripts.borrow_mut().push(String::new());
+            Ok(())
+        }))
+        .append_element_content_handler(lol_html::text!(selector, |t| {
+            if let Some(last) = scripts.borrow_mut().last_mut() {
+                last.push_str(t.as_str());
+            }
+            Ok(())
+        }));
+    lol_html::rewrite_str(html, settings).unwrap();
+    scripts
+        .into_inner()
+        .iter()
+        .map(|s| serde_json::from_str(s).unwrap_or_else(|e| panic!("{path}: {e}\n{s}")))
+        .collect()
+}
+
+/// The nodes of every JSON-LD `@graph` of a page with the given `@type`.
+fn nodes_of_type(path: &str, html: &str, kind: &str) -> Vec<serde_json::Value> {
+    json_ld(path, html)
+        .into_iter()
+        .flat_map(|ld| ld["@graph"].as_array().cloned().unwrap_or_default())
+        .filter(|n| n["@type"] == kind)
+        .collect()
+}
+
+/// `value` at `pointer`, which must be a non-empty string.
+fn text_at<'a>(value: &'a serde_json::Value, pointer: &str) -> &'a str {
+    match value.pointer(pointer).and_then(|v| v.as_str()) {
+        Some(s) if !s.trim().is_empty() => s,
+        _ => panic!("no {pointer} in {value:#}"),
+    }
+}
+
+/// The repository's declarations of `key` (`facts`, `statements`) from every content file.
+fn declared(key: &str) -> Vec<toml::Table> {
+    let mut items = Vec::new();
+    for entry in walkdir::WalkDir::new(repo_root().join("content")) {
+        let entry = entry.unwrap();
+        if entry.path().extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        let front = text.split("+++").nth(1).unwrap();
+        let table: toml::Table = toml::from_str(front).unwrap();
+        if let Some(list) = table.get(key).and_then(|v| v.as_array()) {
+            items.extend(list.iter().filter_map(|v| v.as_table().cloned()));
+        }
+    }
+    items
+}
+
+#[test]
+fn every_page_is_a_news_article_in_json_ld() {
+    let published = "https://news.test/kremlin-drones/";
+    let (_dir, files) = built_site_with(&["--base-url", published]);
+    for (path, html) in files.iter().filter(|(p, _)| p.ends_with("index.html")) {
+        let articles = nodes_of_type(path, html, "NewsArticle");
+        let article = articles
+            .iter()
+            .find(|a| a["@id"].as_str().is_some_and(|id| id.ends_with("#article")))
+            .unwrap_or_else(|| panic!("{path}: no NewsArticle"));
+        let url = format!("{published}{}", path.trim_end_matches("index.html"));
+        assert_eq!(text_at(article, "/url"), url);
+        assert_eq!(text_at(article, "/mainEntityOfPage"), url);
+        let h1 = plain(elements(html, "h1")[0]);
+        assert_eq!(text_at(article, "/headline"), h1, "{path}");
+        text_at(article, "/author/name");
+        text_at(article, "/publisher/name");
+        text_at(article, "/inLanguage");
+    }
+}
+
+#[test]
+fn every_claim_an_assessment_rests_on_has_a_claim_review() {
+    let (_dir, files) = built_site_with(&["--base-url", "https://news.test/"]);
+    let home = &files["index.html"];
+    let reviews = nodes_of_type("index.html", home, "ClaimReview");
+    let statements = declared("statements");
+    let labels: Vec<String> = elements(&files["about/index.html"], "dt")
+        .into_iter()
+        .map(|dt| plain(dt).trim_start_matches("Status: ").to_string())
+        .collect();
+    let mut expected = 0;
+    for fact in declared("facts") {
+        if fact["status"].as_str() != Some("assessment") {
+            continue;
+        }
+        let id = fact["id"].as_str().unwrap();
+        for rests_on in fact["rests_on"].as_array().unwrap() {
+            expected += 1;
+            let statement = statements
+                .iter()
+                .find(|s| s["id"].as_str() == rests_on.as_str())
+                .unwrap();
+            let review = reviews
+                .iter()
+                .find(|r| {
+                    r["url"]
+                        .as_str()
+                        .is_some_and(|u| u.ends_with(&format!("#fact-{id}")))
+                        && text_at(r, "/claimReviewed") == statement["text"].as_str().unwrap()
+                })
+                .unwrap_or_else(|| panic!("no ClaimReview of {rests_on} for {id}"));
+            assert_eq!(
+                text_at(review, "/reviewBody"),
+                fact["text"].as_str().unwrap()
+            );
+            let rating = text_at(review, "/reviewRating/alternateName");
+            assert!(
+                labels.iter().any(|l| l == rating),
+                "{rating} is no label of the site: {labels:?}"
+            );
+            text_at(review, "/reviewRating/ratingExplanation");
+            assert_eq!(review["itemReviewed"]["@type"], "Claim");
+            text_at(review, "/itemReviewed/author/name");
+            text_at(review, "/itemReviewed/datePublished");
+            text_at(review, "/author/name");
+            assert!(
+                home.contains(&format!("id=\"fact-{id}\"")),
+                "the review's url points at no fact on the page"
+            );
+        }
+    }
+    assert!(expected > 0, "the site has no assessments to review");
+    assert_eq!(
+        reviews.len(),
+        expected,
+        "ClaimReviews with no assessment behind them"
+    );
+}
+
+#[test]
+fn a_title_that_opens_a_comment_or_closes_a_script_stays_inside_the_json() {
+    let root = tempfile::tempdir().unwrap();
+    for part in ["content", "templates", "static"] {
+        copy_tree(&repo_root().join(part), &root.path().join(part));
+    }
+    std::fs::copy(
+        repo_root().join("config.toml"),
+        root.path().join("config.toml"),
+    )
+    .unwrap();
+    let about = root.path().join("content/about.md");
+    let title = r#"About <!--<script> </script> & "us""#;
+    let text = std::fs::read_to_string(&about).unwrap();
+    let first = text.lines().find(|l| l.starts_with("title = ")).unwrap();
+    let escaped = title.replace('"', "\\\"");
+    std::fs::write(
+        &about,
+        text.replacen(first, &format!("title = \"{escaped}\""), 1),
+    )
+    .unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_explainer"))
+        .args(["build", "--base-url", "https://news.test/", "--root"])
+        .arg(root.path())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let html = std::fs::read_to_string(root.path().join("public/about/index.html")).unwrap();
+    let articles = nodes_of_type("about/index.html", &html, "NewsArticle");
+    assert_eq!(text_at(&articles[0], "/headline"), title);
+}
