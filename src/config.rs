@@ -30,6 +30,9 @@ pub struct Config {
     pub relative_urls: bool,
     #[serde(default)]
     pub markdown: MarkdownConfig,
+    /// Write `search-index.js` for a search page (Zola's name; see [`crate::search`]).
+    #[serde(default)]
+    pub build_search_index: bool,
     /// How many seconds one template render may take before the build is given up.
     #[serde(default)]
     pub render_timeout: Option<f64>,

@@ -16,3 +16,11 @@ pub fn escape(s: &str) -> String {
     }
     out
 }
+
+/// `json` with `<`, `>` and `&` written as `\u003c`, `\u003e`, `\u0026`: the
+/// same JSON value, and text that cannot end or re-open a `<script>` element.
+pub fn script_safe_json(json: &str) -> String {
+    json.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}

@@ -48,6 +48,7 @@ struct ConfigView<'a> {
     base_url: Option<&'a str>,
     description: &'a str,
     language: &'a str,
+    build_search_index: bool,
     extra: &'a toml::Table,
 }
 
@@ -263,6 +264,7 @@ pub(crate) fn render_into(
         base_url: config.url_base(),
         links_of: links_of.as_deref(),
         highlight_code: config.markdown.highlight_code,
+        search_index: config.build_search_index,
     }
     .run();
     report.extend(findings.diagnostics);
@@ -324,6 +326,7 @@ fn set_globals(templates: &mut Templates, config: &Config, explainer: &crate::vi
             base_url: config.base_url.as_deref(),
             description: &config.description,
             language: &config.language,
+            build_search_index: config.build_search_index,
             extra: &config.extra,
         },
     );

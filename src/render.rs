@@ -687,6 +687,9 @@ impl RenderJob<'_> {
             None => "User-agent: *\nAllow: /\n".to_string(),
         };
         sink.put(bytes("robots.txt", robots));
+        if self.config.build_search_index {
+            self.put_search_index(sink);
+        }
         if self.config.markdown.highlight_code {
             let md = &self.config.markdown;
             let fp = Fingerprint::new("syntax.css")
@@ -793,6 +796,28 @@ impl RenderJob<'_> {
         file.fingerprint = Some(fp);
         sink.put(file);
         Ok(())
+    }
+
+    /// The search index, unless the sink keeps one built from the same
+    /// declarations and page titles.
+    fn put_search_index(&self, sink: &dyn Sink) {
+        let fp = self
+            .content
+            .docs
+            .iter()
+            .fold(Fingerprint::new("search").bytes(&self.global), |f, d| {
+                f.str(&d.path)
+                    .str(d.title())
+                    .str(d.meta.description.as_deref().unwrap_or(""))
+            })
+            .finish();
+        if sink.keep(crate::search::INDEX_FILE, &fp) {
+            return;
+        }
+        let entries = crate::search::entries(self.content, self.view.registry);
+        let mut file = bytes(crate::search::INDEX_FILE, crate::search::script(&entries));
+        file.fingerprint = Some(fp);
+        sink.put(file);
     }
 
     /// The corrections feed, when the site logs any change, unless the sink

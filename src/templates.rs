@@ -522,7 +522,7 @@ fn register(tera: &mut Tera, lookup: Arc<Lookup>) {
         |value: Value, _: Kwargs, _: &State| -> TeraResult<Value> {
             let json =
                 serde_json::to_string(&value).map_err(|e| tera::Error::message(e.to_string()))?;
-            Ok(Value::safe_string(&script_safe_json(&json)))
+            Ok(Value::safe_string(&crate::html::script_safe_json(&json)))
         },
     );
     tera.register_filter(
@@ -552,14 +552,6 @@ pub fn format_date(value: &str, format: &str) -> Result<String, String> {
         .to_zoned_datetime(jiff::tz::TimeZone::fixed(offset))
         .map_err(|e| fail(&e))?;
     jiff::fmt::strtime::format(format, &zoned).map_err(|e| fail(&e))
-}
-
-/// `json` with `<`, `>` and `&` written as `\u003c`, `\u003e`, `\u0026`: the
-/// same JSON value, and text that cannot end or re-open a `<script>` element.
-fn script_safe_json(json: &str) -> String {
-    json.replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
 }
 
 #[cfg(test)]

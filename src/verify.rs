@@ -34,6 +34,7 @@ const GENERATED: &[&str] = &[
     "sitemap.xml",
     "atom.xml",
     crate::feeds::CHANGES_FEED,
+    crate::search::INDEX_FILE,
     "robots.txt",
     "syntax.css",
     "404.html",
@@ -52,6 +53,8 @@ pub struct Verifier<'a> {
     pub links_of: Option<&'a [bool]>,
     /// Whether the build writes `syntax.css`.
     pub highlight_code: bool,
+    /// Whether the build writes the search index.
+    pub search_index: bool,
 }
 
 impl Verifier<'_> {
@@ -572,6 +575,9 @@ impl Verifier<'_> {
         }
         if self.highlight_code {
             site_files.push("syntax.css");
+        }
+        if self.search_index {
+            site_files.push(crate::search::INDEX_FILE);
         }
         for f in site_files {
             generated.insert(f.to_string(), format!("the generated {f}"));

@@ -225,6 +225,7 @@ pub fn citations(data: &[u8]) {
         base_url: "https://example.org/e/",
         links_of: None,
         highlight_code: false,
+        search_index: false,
     };
     let (found, _stats) = verifier.run();
     for d in report.diagnostics.iter().chain(&found.diagnostics) {

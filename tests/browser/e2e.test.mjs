@@ -523,3 +523,36 @@ test(`9. the home page's prose is at most ${HOME_MAX_WORDS} words`, { timeout: T
   }
   finish('9. home page length', failures, 'home page length');
 });
+
+// ---------------------------------------------------------------- 10. search
+
+test('10. search finds a phrase from the report and lands on its statement; without JavaScript the page says where to look', { timeout: TEST_TIMEOUT }, async () => {
+  const failures = [];
+  const search = site.pages.find((p) => p.name.endsWith('/search/'));
+  const PHRASE = 'nothing to do with the alleged';
+  if (!search) failures.push('no /search/ page among the pages checked');
+  else {
+    await forEach([search], {}, async (p, page) => {
+      await open(page, p);
+      await page.fill('#search-q', PHRASE.toUpperCase());
+      const first = page.locator('#search-results li a').first();
+      await first.waitFor({ timeout: 10_000 });
+      const status = await page.locator('#search-status').innerText();
+      if (!/^\d+ results? for /.test(status)) failures.push(`status line reads ${JSON.stringify(status)}`);
+      await Promise.all([page.waitForURL((u) => u.hash.startsWith('#st-'), { timeout: 10_000 }), first.click()]);
+      const landed = await page.evaluate(() => {
+        const target = document.getElementById(location.hash.slice(1));
+        return { hash: location.hash, path: location.pathname, text: target ? target.innerText : null };
+      });
+      log(`search for "${PHRASE}" landed on ${landed.path}${landed.hash}`);
+      if (!landed.text) failures.push(`the first result leads to ${landed.hash}, which no element on ${landed.path} has`);
+      else if (!landed.text.includes(PHRASE)) failures.push(`the first result's statement ${landed.hash} does not contain "${PHRASE}"`);
+    }, { failures });
+    await forEach([search], { javaScriptEnabled: false }, async (p, page) => {
+      await open(page, p);
+      if (!(await page.locator('#search-without-script').isVisible())) failures.push('without JavaScript the page does not say where to look');
+      if (await page.locator('#search-results').isVisible()) failures.push('without JavaScript an empty results list shows');
+    }, { failures });
+  }
+  finish('10. search', failures, 'search');
+});
