@@ -38,6 +38,9 @@ pub struct Config {
     pub render_timeout: Option<f64>,
     #[serde(default = "empty_table")]
     pub extra: toml::Table,
+    /// Ways pages are classified (`tags`, `categories`…), as in Zola.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taxonomies: Vec<crate::taxonomies::TaxonomyConfig>,
 }
 
 /// The `[markdown]` table.
@@ -128,6 +131,7 @@ impl Config {
                 None => d,
             });
         }
+        crate::taxonomies::check_config(&config.taxonomies, text)?;
         Ok(config)
     }
 

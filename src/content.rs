@@ -551,7 +551,9 @@ fn read_document(found: &Found, memory: &dyn Memory) -> Result<Document, Diagnos
     let body_offset = split.body_offset;
     let may_cite = split.body.contains('@');
     let meta = frontmatter::parse(&text, &split).map_err(|d| d.in_file(&source))?;
-    if !is_section_file(&found.rel) {
+    if is_section_file(&found.rel) {
+        check_page_only_keys(&meta, &text).map_err(|d| d.in_file(&source))?;
+    } else {
         check_section_only_keys(&meta, &text).map_err(|d| d.in_file(&source))?;
     }
     // A copy, not a truncation: the body's bytes would stay allocated behind it.
@@ -601,6 +603,8 @@ fn check_section_only_keys(meta: &FrontMatter, text: &str) -> Result<(), Diagnos
     for (key, present) in [
         ("sort_by", meta.sort_by.is_some()),
         ("page_template", meta.page_template.is_some()),
+        ("paginate_by", meta.paginate_by.is_some()),
+        ("paginate_path", meta.paginate_path.is_some()),
     ] {
         if present {
             let d = Diagnostic::error(
@@ -614,6 +618,22 @@ fn check_section_only_keys(meta: &FrontMatter, text: &str) -> Result<(), Diagnos
         }
     }
     Ok(())
+}
+
+/// Taxonomy terms classify pages; a section has none (as in Zola).
+fn check_page_only_keys(meta: &FrontMatter, text: &str) -> Result<(), Diagnostic> {
+    if meta.taxonomies.is_empty() {
+        return Ok(());
+    }
+    let d = Diagnostic::error(
+        "front-matter",
+        "`taxonomies` is only valid in a page, not in a section's _index.md",
+    )
+    .note("list the section's pages under a term by giving each page the term");
+    Err(match text.find("taxonomies") {
+        Some(at) => d.at_offset(text, at),
+        None => d,
+    })
 }
 
 /// The title of a folder without `_index.md`: its name with separators as
@@ -896,7 +916,7 @@ fn nearest_section(section_of_dir: &HashMap<&str, usize>, dir: &str) -> Option<u
 /// Order a section's pages; ties always fall back to the URL path, so the
 /// order is total. Keys are gathered first: comparing them side by side is
 /// quicker than reaching into two documents for every comparison.
-fn sort_pages(docs: &[Document], pages: &mut [usize], sort_by: SortBy) {
+pub(crate) fn sort_pages(docs: &[Document], pages: &mut [usize], sort_by: SortBy) {
     match sort_by {
         SortBy::Date => pages
             .sort_by_cached_key(|&p| (Reverse(docs[p].meta.date.as_ref()), docs[p].path.as_str())),

@@ -30,8 +30,15 @@ pub struct FrontMatter {
     pub aliases: Vec<String>,
     #[serde(default, with = "binary_json")]
     pub extra: Option<serde_json::Value>,
+    /// Terms of each taxonomy this page is in (`[taxonomies] tags = […]`).
+    #[serde(default)]
+    pub taxonomies: std::collections::BTreeMap<String, Vec<String>>,
     pub sort_by: Option<SortBy>,
     pub page_template: Option<String>,
+    /// Pages per listing page of a section (see `pagination.rs`).
+    pub paginate_by: Option<usize>,
+    /// The folder of a section's later listing pages (`page`: `/posts/page/2/`).
+    pub paginate_path: Option<String>,
     #[serde(default)]
     pub sources: Vec<SourceDecl>,
     #[serde(default)]

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tera::Value;
 
 /// The fields of page and section objects, in the order templates see them.
-pub const FIELD_NAMES: [&str; 15] = [
+pub const FIELD_NAMES: [&str; 16] = [
     "kind",
     "title",
     "description",
@@ -29,6 +29,7 @@ pub const FIELD_NAMES: [&str; 15] = [
     "draft",
     "extra",
     "toc",
+    "taxonomies",
 ];
 
 /// Which fields page and section objects carry: those the templates name.
@@ -38,11 +39,11 @@ pub const FIELD_NAMES: [&str; 15] = [
 /// say) is known to be unchanged without rendering it. `kind` is always there
 /// (`get_page` and `get_section` read it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fields(u16);
+pub struct Fields(u32);
 
 impl Fields {
     /// Every field: for templates that read fields by computed names.
-    pub const ALL: Fields = Fields(u16::MAX);
+    pub const ALL: Fields = Fields(u32::MAX);
 
     /// The fields whose names `named` accepts.
     pub fn named(named: impl Fn(&str) -> bool) -> Fields {
@@ -50,7 +51,7 @@ impl Fields {
             .iter()
             .enumerate()
             .filter(|(i, name)| *i == 0 || named(name))
-            .fold(0u16, |bits, (i, _)| bits | (1 << i));
+            .fold(0u32, |bits, (i, _)| bits | (1 << i));
         Fields(bits)
     }
 
@@ -82,6 +83,7 @@ struct Summary<'a> {
     draft: bool,
     extra: &'a serde_json::Value,
     toc: Toc<'a>,
+    taxonomies: &'a std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Serialize for Summary<'_> {
@@ -114,6 +116,7 @@ impl Serialize for Summary<'_> {
         field!(draft);
         field!(extra);
         field!(toc);
+        field!(taxonomies);
         debug_assert_eq!(index, FIELD_NAMES.len());
         m.end()
     }
@@ -205,6 +208,7 @@ fn with_summary<T>(
             entries: &facts.toc,
             permalink: &permalink,
         },
+        taxonomies: &doc.meta.taxonomies,
     };
     then(&s)
 }
@@ -308,6 +312,7 @@ mod tests {
         draft: bool,
         extra: serde_json::Value,
         toc: Vec<RefToc>,
+        taxonomies: serde_json::Value,
     }
 
     /// A table-of-contents entry with its absolute permalink.
@@ -343,6 +348,7 @@ mod tests {
         meta.title = Some("B".into());
         meta.weight = Some(3);
         meta.extra = Some(serde_json::json!({"k": [1, "x"]}));
+        meta.taxonomies.insert("tags".into(), vec!["a b".into()]);
         let leaf = TocEntry {
             level: 2,
             id: "two".into(),
@@ -383,6 +389,7 @@ mod tests {
             draft: false,
             extra: serde_json::json!({"k": [1, "x"]}),
             toc: vec![with_link(&facts.toc[0], vec![with_link(&leaf, vec![])])],
+            taxonomies: serde_json::json!({"tags": ["a b"]}),
         };
         assert_eq!(
             summary(&doc, &facts, &urls, Fields::ALL),

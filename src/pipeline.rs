@@ -179,7 +179,7 @@ pub(crate) fn render_into(
         permalinks: OnceLock::new(),
         docs: OnceLock::new(),
     });
-    let mut templates = Templates::load(&opts.root, lookup.clone()).map_err(|mut r| {
+    let mut templates = Templates::load(&opts.root, lookup.clone(), &config).map_err(|mut r| {
         r.extend(report.diagnostics.clone());
         r
     })?;

@@ -337,10 +337,13 @@ impl RenderJob<'_> {
             .map(|f| std::mem::replace(&mut f.facts, moved_out.clone()))
             .collect();
         let digests = self.digests(digests, &facts);
+        let (taxonomies, problems) = crate::taxonomies::collect(self.config, self.content);
+        report.extend(problems);
         report.extend(
             self.render_sections(&mut firsts, &facts, &digests, sink)
                 .diagnostics,
         );
+        report.extend(self.put_taxonomies(&taxonomies, &facts, &digests, sink));
         report.extend(firsts.iter_mut().filter_map(|f| f.error.take().map(|e| *e)));
         self.put_copies(sink);
         report.extend(self.put_aliases(sink));
@@ -349,7 +352,8 @@ impl RenderJob<'_> {
             .filter_map(|&i| Some((i, firsts[i].html.take()?)))
             .collect();
         drop(firsts);
-        if let Err(d) = self.render_site_files(&feed, feed_html, &facts, sink) {
+        let listings = self.listing_paths(&taxonomies);
+        if let Err(d) = self.render_site_files(&feed, feed_html, &facts, &listings, sink) {
             report.push(d);
         }
         Pass {
@@ -443,7 +447,7 @@ impl RenderJob<'_> {
     }
 
     /// What a document's output is built from, besides the global inputs.
-    fn fingerprint(&self, i: usize, facts: &Facts) -> Hash {
+    pub(crate) fn fingerprint(&self, i: usize, facts: &Facts) -> Hash {
         let doc = &self.content.docs[i];
         let (template, _) = template_for(self.content, doc);
         let mut f =
@@ -466,7 +470,7 @@ impl RenderJob<'_> {
             .finish()
     }
 
-    fn check_template(&self, doc: &Document) -> Result<String, Diagnostic> {
+    pub(crate) fn check_template(&self, doc: &Document) -> Result<String, Diagnostic> {
         let (template, key) = template_for(self.content, doc);
         if self.templates.has(template) {
             return Ok(template.to_string());
@@ -506,6 +510,25 @@ impl RenderJob<'_> {
         sink: &dyn Sink,
     ) -> Result<(), Diagnostic> {
         let doc = &self.content.docs[i];
+        let ctx = self.document_context(i, summary, html, template);
+        let out = self.templates.render(template, &ctx, &doc.source)?;
+        sink.put(OutputFile {
+            path: doc.output_file(),
+            contents: Contents::Bytes(self.finish_html(out, &doc.path).into_bytes()),
+            fingerprint: Some(fp),
+        });
+        Ok(())
+    }
+
+    /// The context a document's template renders with.
+    pub(crate) fn document_context(
+        &self,
+        i: usize,
+        summary: Value,
+        html: &str,
+        template: &str,
+    ) -> tera::Context {
+        let doc = &self.content.docs[i];
         let mut value = summary.into_map().unwrap_or_default();
         value.insert("content".into(), Value::safe_string(html));
         value.insert("template".into(), Value::from(template));
@@ -524,13 +547,7 @@ impl RenderJob<'_> {
         };
         ctx.insert_value(name, Value::from(value));
         ctx.insert("current_path", &doc.path);
-        let out = self.templates.render(template, &ctx, &doc.source)?;
-        sink.put(OutputFile {
-            path: doc.output_file(),
-            contents: Contents::Bytes(self.finish_html(out, &doc.path).into_bytes()),
-            fingerprint: Some(fp),
-        });
-        Ok(())
+        ctx
     }
 
     /// Render the sections whose inputs changed, listing their pages from `facts`.
@@ -543,21 +560,37 @@ impl RenderJob<'_> {
     ) -> Report {
         let mut report = Report::default();
         let mut todo: Vec<(usize, Hash, String)> = Vec::new();
-        for (i, _) in self.content.sections() {
+        let mut paginated: Vec<(usize, Vec<crate::pagination::Piece>, String)> = Vec::new();
+        for (i, doc) in self.content.sections() {
             if firsts[i].error.is_some() {
                 continue;
             }
             let fp = self.section_fingerprint(i, &facts[i], digests);
-            if sink.keep(&self.content.docs[i].output_file(), &fp) {
+            let pieces = if doc.meta.paginate_by.is_some() {
+                match self.pieces_to_render(i, fp, sink) {
+                    Ok(pieces) if pieces.is_empty() => continue,
+                    Ok(pieces) => Some(pieces),
+                    Err(d) => {
+                        report.push(d);
+                        continue;
+                    }
+                }
+            } else if sink.keep(&doc.output_file(), &fp) {
                 continue;
-            }
+            } else {
+                None
+            };
             match firsts[i].html.take().map_or_else(|| self.body_html(i), Ok) {
-                Ok(html) => todo.push((i, fp, html)),
+                Ok(html) => match pieces {
+                    Some(pieces) => paginated.push((i, pieces, html)),
+                    None => todo.push((i, fp, html)),
+                },
                 Err(d) => report.push(d),
             }
         }
         let mut wanted = vec![false; self.content.docs.len()];
-        for (i, _, _) in &todo {
+        let chosen = todo.iter().map(|(i, _, _)| i);
+        for i in chosen.chain(paginated.iter().map(|(i, _, _)| i)) {
             wanted[*i] = true;
             for d in listing::listed(&self.content.docs[*i], self.content) {
                 wanted[d] = true;
@@ -579,6 +612,9 @@ impl RenderJob<'_> {
             })
             .collect();
         report.extend(results.into_iter().filter_map(Result::err));
+        for (i, pieces, html) in &paginated {
+            report.extend(self.render_pieces(*i, pieces, html, &values, sink));
+        }
         report
     }
 
@@ -597,22 +633,7 @@ impl RenderJob<'_> {
         let mut lines = Vec::new();
         for alias in &aliases {
             let doc = &self.content.docs[alias.doc];
-            let target = if self.config.writes_relative() {
-                let folder = &alias.path[..alias.path.rfind('/').map_or(0, |i| i + 1)];
-                crate::urls::relative_url(folder, &doc.path)
-            } else {
-                self.view.urls.permalink(&doc.path)
-            };
-            let html = crate::aliases::page(&target, doc.title(), &self.config.language);
-            let fingerprint = Fingerprint::new("alias")
-                .str(&alias.output)
-                .str(&html)
-                .finish();
-            sink.put(OutputFile {
-                path: alias.output.clone(),
-                contents: Contents::Bytes(html.into_bytes()),
-                fingerprint: Some(fingerprint),
-            });
+            sink.put(self.redirect(&alias.path, &alias.output, &doc.path, doc.title()));
             lines.push((alias.path.clone(), doc.path.clone()));
         }
         if !lines.is_empty() {
@@ -620,6 +641,43 @@ impl RenderJob<'_> {
             sink.put(bytes("_redirects", text));
         }
         problems
+    }
+
+    /// A redirect page at `output` (the file of site path `from`) sending
+    /// readers on to site path `to`.
+    pub(crate) fn redirect(&self, from: &str, output: &str, to: &str, title: &str) -> OutputFile {
+        let target = if self.config.writes_relative() {
+            let folder = &from[..from.rfind('/').map_or(0, |i| i + 1)];
+            crate::urls::relative_url(folder, to)
+        } else {
+            self.view.urls.permalink(to)
+        };
+        let html = crate::aliases::page(&target, title, &self.config.language);
+        let fingerprint = Fingerprint::new("alias").str(output).str(&html).finish();
+        OutputFile {
+            path: output.to_string(),
+            contents: Contents::Bytes(html.into_bytes()),
+            fingerprint: Some(fingerprint),
+        }
+    }
+
+    /// Render `template` with `ctx` into the listing page at site path `path`.
+    pub(crate) fn put_listing(
+        &self,
+        template: &str,
+        ctx: &tera::Context,
+        rendering: &Path,
+        path: &str,
+        fp: Hash,
+        sink: &dyn Sink,
+    ) -> Result<(), Diagnostic> {
+        let out = self.templates.render(template, ctx, rendering)?;
+        sink.put(OutputFile {
+            path: [path, "index.html"].concat(),
+            contents: Contents::Bytes(self.finish_html(out, path).into_bytes()),
+            fingerprint: Some(fp),
+        });
+        Ok(())
     }
 
     /// Static files and page-bundle assets, copied as they are.
@@ -668,6 +726,7 @@ impl RenderJob<'_> {
         feed: &[usize],
         feed_html: HashMap<usize, String>,
         facts: &[Arc<Facts>],
+        listings: &[String],
         sink: &dyn Sink,
     ) -> Result<(), Diagnostic> {
         let ctx = tera::Context::new();
@@ -679,7 +738,7 @@ impl RenderJob<'_> {
         // base_url there are none to give, so they are left out.
         let robots = match &self.config.base_url {
             Some(base) => {
-                self.put_sitemap(base, sink);
+                self.put_sitemap(base, listings, sink);
                 self.put_feed(feed, feed_html, facts, sink)?;
                 self.put_changes_feed(base, sink);
                 format!("User-agent: *\nAllow: /\nSitemap: {base}sitemap.xml\n")
@@ -710,33 +769,43 @@ impl RenderJob<'_> {
     }
 
     /// The sitemap, unless the sink keeps one of the same URLs and dates.
-    fn put_sitemap(&self, base_url: &str, sink: &dyn Sink) {
-        let fp = self
-            .content
-            .docs
-            .iter()
-            .fold(Fingerprint::new("sitemap").str(base_url), |f, d| {
-                let date = d.meta.updated.as_ref().or(d.meta.date.as_ref());
-                f.str(&d.path).str(date.map_or("", |x| x.text.as_str()))
-            })
-            .finish();
+    /// `listings` are the site paths of listing pages that are no document
+    /// (later pages of paginated lists, taxonomy pages).
+    fn put_sitemap(&self, base_url: &str, listings: &[String], sink: &dyn Sink) {
+        let fp =
+            self.content
+                .docs
+                .iter()
+                .fold(Fingerprint::new("sitemap").str(base_url), |f, d| {
+                    let date = d.meta.updated.as_ref().or(d.meta.date.as_ref());
+                    f.str(&d.path).str(date.map_or("", |x| x.text.as_str()))
+                });
+        let fp = listings.iter().fold(fp, |f, p| f.str(p)).finish();
         if sink.keep("sitemap.xml", &fp) {
             return;
         }
-        let mut file = bytes("sitemap.xml", self.sitemap());
+        let mut file = bytes("sitemap.xml", self.sitemap(listings));
         file.fingerprint = Some(fp);
         sink.put(file);
     }
 
-    fn sitemap(&self) -> String {
-        let mut docs: Vec<&Document> = self.content.docs.iter().collect();
-        docs.sort_by(|a, b| a.path.cmp(&b.path));
-        let urls: Vec<feeds::SitemapUrl> = docs
+    fn sitemap(&self, listings: &[String]) -> String {
+        let mut entries: Vec<(&str, Option<String>)> = self
+            .content
+            .docs
+            .iter()
+            .map(|d| {
+                let date = d.meta.updated.as_ref().or(d.meta.date.as_ref());
+                (d.path.as_str(), date.map(|x| x.day.to_string()))
+            })
+            .chain(listings.iter().map(|p| (p.as_str(), None)))
+            .collect();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        let urls: Vec<feeds::SitemapUrl> = entries
             .into_iter()
-            .map(|d| feeds::SitemapUrl {
-                loc: self.view.urls.permalink(&d.path),
-                lastmod: (d.meta.updated.as_ref().or(d.meta.date.as_ref()))
-                    .map(|x| x.day.to_string()),
+            .map(|(path, lastmod)| feeds::SitemapUrl {
+                loc: self.view.urls.permalink(path),
+                lastmod,
             })
             .collect();
         feeds::sitemap(&urls)
@@ -748,11 +817,16 @@ impl RenderJob<'_> {
         if self.config.base_url.is_none() {
             return Vec::new();
         }
-        let mut dated: Vec<(usize, &Document)> = self
-            .content
-            .pages()
-            .filter(|(_, d)| d.meta.date.is_some())
-            .collect();
+        self.newest_dated(self.content.pages())
+    }
+
+    /// The [`FEED_ENTRIES`] newest dated documents of `docs`, newest first.
+    pub(crate) fn newest_dated<'d>(
+        &self,
+        docs: impl Iterator<Item = (usize, &'d Document)>,
+    ) -> Vec<usize> {
+        let mut dated: Vec<(usize, &Document)> =
+            docs.filter(|(_, d)| d.meta.date.is_some()).collect();
         fn newest(d: &Document) -> Option<&crate::frontmatter::Date> {
             d.meta.updated.as_ref().or(d.meta.date.as_ref())
         }
@@ -881,7 +955,7 @@ impl RenderJob<'_> {
         entries.into_iter().map(|(_, e)| e).collect()
     }
 
-    fn body_html(&self, i: usize) -> Result<String, Diagnostic> {
+    pub(crate) fn body_html(&self, i: usize) -> Result<String, Diagnostic> {
         let body = self.content.docs[i].read_body(&self.content.root)?;
         let links = SiteLinks {
             content: self.content,
@@ -895,6 +969,17 @@ impl RenderJob<'_> {
 
     /// An Atom feed of `feed`; its `updated` is the newest page date.
     fn feed(&self, feed: &[usize], html: &HashMap<usize, String>) -> String {
+        self.feed_at(&self.config.title, self.config.url_base(), feed, html)
+    }
+
+    /// An Atom feed titled `title` of `feed`, written at `home` + `atom.xml`.
+    pub(crate) fn feed_at(
+        &self,
+        title: &str,
+        home: &str,
+        feed: &[usize],
+        html: &HashMap<usize, String>,
+    ) -> String {
         let updated = feed
             .first()
             .map(|&i| &self.content.docs[i].meta)
@@ -924,9 +1009,9 @@ impl RenderJob<'_> {
             })
             .collect();
         feeds::atom(&feeds::Feed {
-            title: &self.config.title,
+            title,
             language: &self.config.language,
-            base_url: self.config.url_base(),
+            base_url: home,
             updated,
             entries,
         })

@@ -3,6 +3,7 @@
 //!
 //! Template errors become diagnostics naming the template file, line and column.
 
+use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Report};
 use crate::listing::Fields;
 use crate::stamp::{Fingerprint, Hash};
@@ -53,8 +54,9 @@ pub struct Templates {
 }
 
 impl Templates {
-    /// Load every template under `ROOT/templates` and register functions and filters.
-    pub fn load(root: &Path, lookup: Arc<Lookup>) -> Result<Templates, Report> {
+    /// Load every template under `ROOT/templates` and register functions and
+    /// filters; the built-in fallbacks are those the features `config` turns on need.
+    pub fn load(root: &Path, lookup: Arc<Lookup>, config: &Config) -> Result<Templates, Report> {
         let mut report = Report::default();
         let sources = read_templates(&root.join(TEMPLATES_DIR), &mut report);
         if report.has_errors() {
@@ -64,14 +66,22 @@ impl Templates {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        for (name, text) in BUILTIN {
+        let features = if config.taxonomies.is_empty() {
+            &[][..]
+        } else {
+            crate::taxonomies::FALLBACKS
+        };
+        for (name, text) in BUILTIN.iter().chain(features) {
             if !sources.contains_key(*name) {
                 all.push((name.to_string(), text.to_string()));
             }
         }
         all.sort();
         let mut tera = Tera::new();
-        register(&mut tera, lookup);
+        register(&mut tera, lookup.clone());
+        if !config.taxonomies.is_empty() {
+            crate::taxonomies::register(&mut tera, lookup.urls.clone(), &config.taxonomies);
+        }
         let mut templates = Templates {
             tera,
             sources,

@@ -249,3 +249,60 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Every file of an in-memory render, by output path.
+pub type Files = BTreeMap<String, Vec<u8>>;
+
+/// The origin `serve_twice` serves from.
+pub const SERVE_ORIGIN: &str = "http://127.0.0.1:1111";
+
+/// As `serve` does it: build `site` into memory, let `edit` change it, and
+/// rebuild on the warm path with `changed` (site-relative paths, as the
+/// watcher reports them), reusing the files whose inputs are unchanged.
+/// The files of the rebuild, and those of a cold render of the edited site
+/// under the same URL: they must agree.
+pub fn serve_twice(site: &Site, changed: &[&str], edit: impl FnOnce(&Site)) -> (Files, Files) {
+    use explainer::pipeline::{NoHooks, Options};
+    use explainer::serve::site::{Builder, Site as Served};
+    let builder = Builder {
+        root: site.root().to_path_buf(),
+        drafts: false,
+        origin: SERVE_ORIGIN.to_string(),
+        warm: Default::default(),
+        pool: None,
+    };
+    let first = builder
+        .rebuild(&Served::default(), None, &NoHooks)
+        .unwrap_or_else(|r| panic!("first build failed: {r:?}"));
+    edit(site);
+    let changed: std::collections::BTreeSet<PathBuf> = changed.iter().map(PathBuf::from).collect();
+    let second = builder
+        .rebuild(&first.site, Some(&changed), &NoHooks)
+        .unwrap_or_else(|r| panic!("rebuild failed: {r:?}"));
+    let served: Files = second
+        .site
+        .files
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_vec()))
+        .collect();
+    let opts = Options {
+        root: site.root().to_path_buf(),
+        base_url: Some(format!("{SERVE_ORIGIN}/")),
+        ..Options::default()
+    };
+    let cold = explainer::render::MemorySink::default();
+    explainer::pipeline::render_site(&opts, &cold, &NoHooks)
+        .unwrap_or_else(|r| panic!("cold render failed: {r:?}"));
+    let cold: Files = cold
+        .into_files()
+        .into_iter()
+        .map(|f| {
+            let bytes = match f.contents {
+                explainer::render::Contents::Bytes(b) => b,
+                explainer::render::Contents::Copy(p) => std::fs::read(p).unwrap(),
+            };
+            (f.path, bytes)
+        })
+        .collect();
+    (served, cold)
+}
