@@ -30,6 +30,7 @@ pub mod pipeline;
 pub mod render;
 pub mod search;
 pub mod serve;
+pub mod shortcodes;
 pub mod stamp;
 pub mod starter;
 pub mod taxonomies;

@@ -24,6 +24,10 @@ pub trait LinkContext {
     fn content_url(&self, content_path: &str) -> Option<String>;
     /// The link target and visible label of a citation of source `id`.
     fn citation(&self, id: &str) -> Option<(String, String)>;
+    /// What expands shortcode calls, when the body may hold them.
+    fn shortcodes(&self) -> Option<&dyn crate::shortcodes::Expander> {
+        None
+    }
 }
 
 /// One heading in a page's table of contents.
@@ -57,6 +61,8 @@ pub struct FoundCitation {
 pub struct Rendered {
     pub html: String,
     pub facts: Facts,
+    /// Shortcode calls that could not be expanded: offset in the body, why.
+    pub problems: Vec<(usize, String)>,
 }
 
 /// What rendering a body found: all that listings and the checks need, and a
@@ -73,6 +79,8 @@ pub struct Facts {
     pub citations: Vec<FoundCitation>,
     /// Every quotation in the prose, with the citation that vouches for it.
     pub quotations: Vec<FoundQuotation>,
+    /// Whether the body calls shortcodes: then its facts depend on templates too.
+    pub shortcodes: bool,
 }
 
 impl Facts {
@@ -96,7 +104,7 @@ pub struct MarkdownOptions {
     pub highlight_code: bool,
 }
 
-fn parser_options() -> Options {
+pub(crate) fn parser_options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
@@ -104,8 +112,18 @@ fn parser_options() -> Options {
         | Options::ENABLE_HEADING_ATTRIBUTES
 }
 
-/// Render a Markdown body to HTML.
+/// Render a Markdown body to HTML, its shortcode calls expanded.
 pub fn render(body: &str, ctx: &dyn LinkContext, opts: MarkdownOptions) -> Rendered {
+    match ctx.shortcodes() {
+        Some(expander) if crate::shortcodes::may_call(body) => {
+            crate::shortcodes::render(body, expander, ctx, opts)
+        }
+        _ => render_plain(body, ctx, opts),
+    }
+}
+
+/// Render a Markdown body to HTML as it is.
+pub(crate) fn render_plain(body: &str, ctx: &dyn LinkContext, opts: MarkdownOptions) -> Rendered {
     let mut callback = |link: BrokenLink<'_>| {
         let reference = link.reference.trim();
         reference
@@ -130,7 +148,9 @@ pub fn render(body: &str, ctx: &dyn LinkContext, opts: MarkdownOptions) -> Rende
             links: Lazy::new(state.links),
             citations: state.citations,
             quotations: state.quotes.finish(),
+            shortcodes: false,
         },
+        problems: Vec::new(),
     }
 }
 

@@ -191,6 +191,7 @@ pub(crate) fn render_into(
     let links = SiteLinks {
         content,
         view: &view,
+        templates: Some(&templates),
     };
     report.extend(
         render::scan_facts(content, &links, &mut known, |d| looks_up || d.may_cite).diagnostics,

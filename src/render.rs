@@ -183,6 +183,8 @@ pub fn scan_static(root: &Path) -> Result<(Vec<StaticFile>, HashMap<String, Stri
 pub struct SiteLinks<'a> {
     pub content: &'a Content,
     pub view: &'a ViewBuilder<'a>,
+    /// Where shortcode templates are (none: calls stay text).
+    pub templates: Option<&'a Templates>,
 }
 
 impl LinkContext for SiteLinks<'_> {
@@ -194,6 +196,11 @@ impl LinkContext for SiteLinks<'_> {
 
     fn citation(&self, id: &str) -> Option<(String, String)> {
         Some((self.view.source_href(id)?, self.view.citation_label(id)?))
+    }
+
+    fn shortcodes(&self) -> Option<&dyn crate::shortcodes::Expander> {
+        self.templates
+            .map(|t| t as &dyn crate::shortcodes::Expander)
     }
 }
 
@@ -395,7 +402,8 @@ impl RenderJob<'_> {
         }
         let doc = &self.content.docs[i];
         if let Some(facts) = known {
-            if doc.kind == Kind::Section {
+            // Facts of a body calling shortcodes depend on the templates too: found again.
+            if doc.kind == Kind::Section && !facts.shortcodes {
                 return First {
                     facts,
                     ..First::default()
@@ -421,11 +429,18 @@ impl RenderJob<'_> {
         let links = SiteLinks {
             content: self.content,
             view: self.view,
+            templates: Some(self.templates),
         };
         let opts = MarkdownOptions {
             highlight_code: self.config.markdown.highlight_code,
         };
         let rendered = markdown::render(&body, &links, opts);
+        if let Some(d) = crate::shortcodes::problem(doc, &body, &rendered.problems) {
+            return First {
+                error: Some(Box::new(d)),
+                ..First::default()
+            };
+        }
         drop(body);
         if doc.kind == Kind::Section {
             return First {
@@ -956,15 +971,21 @@ impl RenderJob<'_> {
     }
 
     pub(crate) fn body_html(&self, i: usize) -> Result<String, Diagnostic> {
-        let body = self.content.docs[i].read_body(&self.content.root)?;
+        let doc = &self.content.docs[i];
+        let body = doc.read_body(&self.content.root)?;
         let links = SiteLinks {
             content: self.content,
             view: self.view,
+            templates: Some(self.templates),
         };
         let opts = MarkdownOptions {
             highlight_code: self.config.markdown.highlight_code,
         };
-        Ok(markdown::render(&body, &links, opts).html)
+        let rendered = markdown::render(&body, &links, opts);
+        match crate::shortcodes::problem(doc, &body, &rendered.problems) {
+            Some(d) => Err(d),
+            None => Ok(rendered.html),
+        }
     }
 
     /// An Atom feed of `feed`; its `updated` is the newest page date.

@@ -261,6 +261,18 @@ fn parse_location(text: &str) -> Option<(String, usize, usize)> {
     Some((name.to_string(), line.parse().ok()?, col.parse().ok()?))
 }
 
+/// The message of a Tera error and its causes, on one line.
+pub fn error_text(e: &tera::Error) -> String {
+    let mut text = strip_error_prefix(&e.to_string());
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text.lines().next().unwrap_or("").to_string()
+}
+
 fn strip_error_prefix(text: &str) -> String {
     text.strip_prefix("error: ").unwrap_or(text).to_string()
 }
