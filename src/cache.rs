@@ -924,7 +924,11 @@ pub fn inputs(opts: &Options, out: &Path, scan: &content::Scan) -> (Hash, i64) {
         "config.toml",
         Stat::read(&opts.root.join(crate::config::CONFIG_FILE)),
     );
-    for dir in [crate::templates::TEMPLATES_DIR, crate::render::STATIC_DIR] {
+    for dir in [
+        crate::templates::TEMPLATES_DIR,
+        crate::render::STATIC_DIR,
+        crate::data::DATA_DIR,
+    ] {
         for (rel, stat) in walk_stats(&opts.root.join(dir)) {
             f = add(f, &format!("{dir}/{rel}"), Some(stat));
         }

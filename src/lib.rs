@@ -14,6 +14,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod content;
+pub mod data;
 pub mod diagnostics;
 pub mod editorial;
 pub mod feeds;

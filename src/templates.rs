@@ -51,6 +51,8 @@ pub struct Templates {
     pub fields: Fields,
     /// Where renders register, so a runaway one can be found and given up.
     pub watch: Option<Arc<crate::limits::Watch>>,
+    /// A fingerprint of the files `load_data` could read, when a template calls it.
+    data: Option<Hash>,
 }
 
 impl Templates {
@@ -79,6 +81,8 @@ impl Templates {
         all.sort();
         let mut tera = Tera::new();
         register(&mut tera, lookup.clone());
+        crate::data::register(&mut tera, root);
+        let reads_data = all.iter().any(|(_, text)| text.contains("load_data"));
         if !config.taxonomies.is_empty() {
             crate::taxonomies::register(&mut tera, lookup.urls.clone(), &config.taxonomies);
         }
@@ -88,6 +92,7 @@ impl Templates {
             all: Vec::new(),
             fields: named_fields(&all),
             watch: None,
+            data: reads_data.then(|| crate::data::fingerprint(root)),
         };
         if let Err(e) = templates
             .tera
@@ -111,10 +116,14 @@ impl Templates {
 
     /// A fingerprint of every template's name and text.
     pub fn fingerprint(&self) -> Hash {
-        self.all
+        let f = self
+            .all
             .iter()
-            .fold(Fingerprint::new("templates"), |f, (n, t)| f.str(n).str(t))
-            .finish()
+            .fold(Fingerprint::new("templates"), |f, (n, t)| f.str(n).str(t));
+        match &self.data {
+            Some(data) => f.bytes(data).finish(),
+            None => f.finish(),
+        }
     }
 
     pub fn has(&self, name: &str) -> bool {

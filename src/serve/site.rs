@@ -325,10 +325,11 @@ pub fn is_source(rel: &Path) -> bool {
 }
 
 /// The folders under the site root that `serve` watches.
-pub const WATCHED_DIRS: [&str; 3] = [
+pub const WATCHED_DIRS: [&str; 4] = [
     crate::content::CONTENT_DIR,
     crate::templates::TEMPLATES_DIR,
     crate::render::STATIC_DIR,
+    crate::data::DATA_DIR,
 ];
 
 fn is_watched_dir(name: &str) -> bool {

@@ -1,4 +1,4 @@
-//! Watches `config.toml`, `content/`, `templates/` and `static/`, and runs one
+//! Watches `config.toml`, `content/`, `templates/`, `static/` and `data/`, and runs one
 //! rebuild per burst of edits (an editor's save is often several events:
 //! temp file, rename, attribute change).
 
