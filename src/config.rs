@@ -33,6 +33,9 @@ pub struct Config {
     /// Write `search-index.js` for a search page (Zola's name; see [`crate::search`]).
     #[serde(default)]
     pub build_search_index: bool,
+    /// Draw a share card (`share.png`) for every page (see [`crate::share_card`]).
+    #[serde(default)]
+    pub share_cards: bool,
     /// How many seconds one template render may take before the build is given up.
     #[serde(default)]
     pub render_timeout: Option<f64>,

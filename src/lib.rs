@@ -31,6 +31,7 @@ pub mod pipeline;
 pub mod render;
 pub mod search;
 pub mod serve;
+pub mod share_card;
 pub mod shortcodes;
 pub mod stamp;
 pub mod starter;

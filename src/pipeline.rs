@@ -49,6 +49,7 @@ struct ConfigView<'a> {
     description: &'a str,
     language: &'a str,
     build_search_index: bool,
+    share_cards: bool,
     extra: &'a toml::Table,
 }
 
@@ -266,6 +267,7 @@ pub(crate) fn render_into(
         links_of: links_of.as_deref(),
         highlight_code: config.markdown.highlight_code,
         search_index: config.build_search_index,
+        share_cards: config.share_cards,
     }
     .run();
     report.extend(findings.diagnostics);
@@ -328,6 +330,7 @@ fn set_globals(templates: &mut Templates, config: &Config, explainer: &crate::vi
             description: &config.description,
             language: &config.language,
             build_search_index: config.build_search_index,
+            share_cards: config.share_cards,
             extra: &config.extra,
         },
     );

@@ -764,6 +764,9 @@ impl RenderJob<'_> {
         if self.config.build_search_index {
             self.put_search_index(sink);
         }
+        if self.config.share_cards {
+            self.put_share_cards(sink)?;
+        }
         if self.config.markdown.highlight_code {
             let md = &self.config.markdown;
             let fp = Fingerprint::new("syntax.css")
@@ -885,6 +888,57 @@ impl RenderJob<'_> {
         file.fingerprint = Some(fp);
         sink.put(file);
         Ok(())
+    }
+
+    /// A share card beside every document that names no image of its own,
+    /// drawn in parallel; a card whose SVG is unchanged is kept.
+    fn put_share_cards(&self, sink: &dyn Sink) -> Result<(), Diagnostic> {
+        let identity = crate::stamp::binary_identity();
+        self.content
+            .docs
+            .par_iter()
+            .filter_map(|d| Some((d, share_card_path(d)?)))
+            .try_for_each(|(d, path)| {
+                let card = self.share_card(d);
+                let fp = Fingerprint::new("share-card")
+                    .bytes(&identity)
+                    .str(&crate::share_card::svg(&card))
+                    .finish();
+                if sink.keep(&path, &fp) {
+                    return Ok(());
+                }
+                let png = crate::share_card::png(&card)
+                    .map_err(|e| Diagnostic::error("share-card", e).in_file(&d.source))?;
+                sink.put(OutputFile {
+                    path,
+                    contents: Contents::Bytes(png),
+                    fingerprint: Some(fp),
+                });
+                Ok(())
+            })
+    }
+
+    /// What a document's share card shows: its title, its `extra.share_label`
+    /// (else config.toml's, else "Explainer"), its date and the site's title.
+    fn share_card(&self, d: &Document) -> crate::share_card::Card {
+        let label = extra_str(d, "share_label")
+            .or_else(|| {
+                self.config
+                    .extra
+                    .get("share_label")
+                    .and_then(|v| v.as_str())
+            })
+            .unwrap_or("Explainer");
+        crate::share_card::Card {
+            headline: d.title().to_string(),
+            label: label.to_string(),
+            date: match (&d.meta.updated, &d.meta.date) {
+                (Some(u), _) => Some(format!("Updated {}", u.day.strftime("%-d %B %Y"))),
+                (None, Some(x)) => Some(x.day.strftime("%-d %B %Y").to_string()),
+                (None, None) => None,
+            },
+            site: self.config.title.clone(),
+        }
     }
 
     /// The search index, unless the sink keeps one built from the same
@@ -1037,6 +1091,20 @@ impl RenderJob<'_> {
             entries,
         })
     }
+}
+
+/// Where a document's share card goes, unless it names an image of its own
+/// (`extra.share_image`).
+pub fn share_card_path(d: &Document) -> Option<String> {
+    match extra_str(d, "share_image") {
+        Some(_) => None,
+        None => Some(format!("{}{}", d.path, crate::share_card::FILE_NAME)),
+    }
+}
+
+/// A string in a document's `[extra]` table.
+fn extra_str<'a>(d: &'a Document, key: &str) -> Option<&'a str> {
+    d.meta.extra.as_ref()?.get(key)?.as_str()
 }
 
 fn bytes(path: &str, text: String) -> OutputFile {

@@ -55,6 +55,8 @@ pub struct Verifier<'a> {
     pub highlight_code: bool,
     /// Whether the build writes the search index.
     pub search_index: bool,
+    /// Whether the build draws share cards.
+    pub share_cards: bool,
 }
 
 impl Verifier<'_> {
@@ -581,6 +583,14 @@ impl Verifier<'_> {
         }
         for f in site_files {
             generated.insert(f.to_string(), format!("the generated {f}"));
+        }
+        if self.share_cards {
+            for d in &self.content.docs {
+                if let Some(card) = crate::render::share_card_path(d) {
+                    let what = format!("the share card of {}", d.source.display());
+                    generated.insert(card, what);
+                }
+            }
         }
         for f in self.static_files {
             if let Some(what) = generated.get(&f.rel) {

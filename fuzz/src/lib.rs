@@ -226,6 +226,7 @@ pub fn citations(data: &[u8]) {
         links_of: None,
         highlight_code: false,
         search_index: false,
+        share_cards: false,
     };
     let (found, _stats) = verifier.run();
     for d in report.diagnostics.iter().chain(&found.diagnostics) {

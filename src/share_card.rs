@@ -1,0 +1,222 @@
+//! Share cards (`share_cards = true`): a 1200×630 PNG for every page — its
+//! headline, a label, its date and the site's name — drawn from an SVG made
+//! here and rendered with resvg and the DejaVu Serif Bold font shipped inside
+//! the binary (`src/share_card/`), so no design tool, system font or network
+//! is involved and every machine draws the same pixels.
+
+use resvg::tiny_skia;
+use resvg::usvg;
+use std::sync::LazyLock;
+
+/// Where a page's card is written: beside its `index.html`.
+pub const FILE_NAME: &str = "share.png";
+/// The card's size in pixels (the size Open Graph and X recommend).
+pub const WIDTH: u32 = 1200;
+pub const HEIGHT: u32 = 630;
+
+const FONT: &[u8] = include_bytes!("share_card/DejaVuSerif-Bold.ttf");
+const FONT_FAMILY: &str = "DejaVu Serif";
+const MARGIN: f32 = 80.0;
+/// Headline sizes tried in turn until the headline fits in [`MAX_LINES`].
+const HEADLINE_SIZES: [f32; 4] = [64.0, 56.0, 48.0, 42.0];
+const MAX_LINES: usize = 5;
+
+/// What a card shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Card {
+    pub headline: String,
+    /// A short line above the headline, shown in capitals ("Explainer").
+    pub label: String,
+    /// The date as readers see it ("4 May 2023"), if the page has one.
+    pub date: Option<String>,
+    pub site: String,
+}
+
+/// The font and the renderer's options, loaded once.
+struct Drawing {
+    options: usvg::Options<'static>,
+    font: skrifa::FontRef<'static>,
+}
+
+static DRAWING: LazyLock<Drawing> = LazyLock::new(|| {
+    let mut options = usvg::Options {
+        font_family: FONT_FAMILY.to_string(),
+        ..usvg::Options::default()
+    };
+    options.fontdb_mut().load_font_data(FONT.to_vec());
+    // The font is part of the binary: one that does not parse is a build defect.
+    let font = skrifa::FontRef::new(FONT).expect("the shipped font parses");
+    Drawing { options, font }
+});
+
+/// The width of `text` at `size` pixels, from the font's advances (half an
+/// em for a character the font lacks).
+fn text_width(text: &str, size: f32) -> f32 {
+    use skrifa::MetadataProvider;
+    let font = &DRAWING.font;
+    let charmap = font.charmap();
+    let metrics = font.glyph_metrics(
+        skrifa::instance::Size::new(size),
+        skrifa::instance::LocationRef::default(),
+    );
+    text.chars()
+        .map(|c| {
+            charmap
+                .map(c)
+                .and_then(|g| metrics.advance_width(g))
+                .unwrap_or(size / 2.0)
+        })
+        .sum()
+}
+
+/// `text` broken into lines no wider than `width` at `size`; a word wider
+/// than a line has a line of its own.
+fn wrap(text: &str, size: f32, width: f32) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let candidate = if line.is_empty() {
+            word.to_string()
+        } else {
+            format!("{line} {word}")
+        };
+        if line.is_empty() || text_width(&candidate, size) <= width {
+            line = candidate;
+        } else {
+            lines.push(std::mem::replace(&mut line, word.to_string()));
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The largest headline size whose lines fit, with the lines; at the
+/// smallest size, lines past [`MAX_LINES`] are cut and the last ends in "…".
+fn fit_headline(headline: &str) -> (f32, Vec<String>) {
+    let width = WIDTH as f32 - 2.0 * MARGIN;
+    for size in HEADLINE_SIZES {
+        let lines = wrap(headline, size, width);
+        if lines.len() <= MAX_LINES {
+            return (size, lines);
+        }
+    }
+    let size = HEADLINE_SIZES[HEADLINE_SIZES.len() - 1];
+    let mut lines = wrap(headline, size, width);
+    lines.truncate(MAX_LINES);
+    if let Some(last) = lines.last_mut() {
+        while !last.is_empty() && text_width(&format!("{last} …"), size) > width {
+            last.pop();
+        }
+        last.push_str(" …");
+    }
+    (size, lines)
+}
+
+/// Text for an SVG element.
+fn escape(text: &str) -> String {
+    crate::html::escape(text)
+}
+
+/// The card as SVG.
+pub fn svg(card: &Card) -> String {
+    let (size, lines) = fit_headline(&card.headline);
+    let line_height = size * 1.2;
+    let top = 220.0;
+    let headline: String = lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            format!(
+                r#"<tspan x="{MARGIN}" y="{:.1}">{}</tspan>"#,
+                top + i as f32 * line_height,
+                escape(line)
+            )
+        })
+        .collect();
+    let date = card.date.as_deref().map_or(String::new(), |d| {
+        format!(
+            r##"<text x="{:.1}" y="572" font-size="28" fill="#555555" text-anchor="end">{}</text>"##,
+            WIDTH as f32 - MARGIN,
+            escape(d)
+        )
+    });
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="{FONT_FAMILY}">
+<rect width="{WIDTH}" height="{HEIGHT}" fill="#fbfaf7"/>
+<rect width="{WIDTH}" height="14" fill="#a4281b"/>
+<text x="{MARGIN}" y="120" font-size="26" fill="#a4281b" letter-spacing="2">{label}</text>
+<text font-size="{size}" fill="#1c1c1c">{headline}</text>
+<rect x="{MARGIN}" y="520" width="{rule}" height="2" fill="#d6d2c8"/>
+<text x="{MARGIN}" y="572" font-size="28" fill="#555555">{site}</text>
+{date}
+</svg>
+"##,
+        label = escape(&card.label.to_uppercase()),
+        rule = WIDTH as f32 - 2.0 * MARGIN,
+        site = escape(&card.site),
+    )
+}
+
+/// The card as PNG bytes.
+pub fn png(card: &Card) -> Result<Vec<u8>, String> {
+    let drawing = &*DRAWING;
+    let tree = usvg::Tree::from_str(&svg(card), &drawing.options)
+        .map_err(|e| format!("share card SVG: {e}"))?;
+    let mut pixmap = tiny_skia::Pixmap::new(WIDTH, HEIGHT).ok_or("share card: no pixmap")?;
+    resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
+    pixmap
+        .encode_png()
+        .map_err(|e| format!("share card PNG: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card(headline: &str) -> Card {
+        Card {
+            headline: headline.to_string(),
+            label: "Explainer".to_string(),
+            date: Some("4 May 2023".to_string()),
+            site: "The Kremlin drone incident, claim by claim".to_string(),
+        }
+    }
+
+    #[test]
+    fn a_long_headline_wraps_within_the_margins_and_shrinks() {
+        let short = fit_headline("Ukraine denies it");
+        assert_eq!(short, (64.0, vec!["Ukraine denies it".to_string()]));
+        let long = "Russia accuses Ukraine of trying to kill Putin with drones; Ukraine denies it, and the footage shows smoke over the dome of the Senate Palace";
+        let (size, lines) = fit_headline(long);
+        assert!(lines.len() > 1 && lines.len() <= MAX_LINES, "{lines:?}");
+        for line in &lines {
+            assert!(
+                text_width(line, size) <= WIDTH as f32 - 2.0 * MARGIN,
+                "{line}"
+            );
+        }
+        assert_eq!(lines.join(" "), long, "words lost or changed");
+    }
+
+    #[test]
+    fn a_headline_too_long_for_the_card_ends_in_an_ellipsis() {
+        let endless = "word ".repeat(400);
+        let (size, lines) = fit_headline(&endless);
+        assert_eq!(size, 42.0);
+        assert_eq!(lines.len(), MAX_LINES);
+        assert!(lines[MAX_LINES - 1].ends_with(" …"));
+    }
+
+    #[test]
+    fn markup_in_a_headline_is_drawn_as_text() {
+        let svg = svg(&card("<b>Drones</b> & \"x\""));
+        assert!(
+            svg.contains("&lt;b&gt;Drones&lt;/b&gt; &amp; &quot;x&quot;"),
+            "{svg}"
+        );
+        let png = png(&card("<b>Drones</b> & \"x\"")).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    }
+}
