@@ -124,6 +124,39 @@ pub fn render(body: &str, ctx: &dyn LinkContext, opts: MarkdownOptions) -> Rende
 
 /// Render a Markdown body to HTML as it is.
 pub(crate) fn render_plain(body: &str, ctx: &dyn LinkContext, opts: MarkdownOptions) -> Rendered {
+    let mut events: Vec<Event<'_>> = Vec::new();
+    let state = walk(body, ctx, opts, Some(&mut events));
+    let mut html = String::with_capacity(body.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    Rendered {
+        html,
+        facts: state.into_facts(),
+        problems: Vec::new(),
+    }
+}
+
+/// The facts [`render`] finds in a body, without making its HTML (no
+/// highlighting, no typographic punctuation, no HTML written): for the
+/// documents whose facts are needed before the render pass. A body calling
+/// shortcodes is rendered, since its facts include what they expand to.
+pub fn facts(body: &str, ctx: &dyn LinkContext) -> Facts {
+    let opts = MarkdownOptions {
+        highlight_code: false,
+    };
+    if ctx.shortcodes().is_some() && crate::shortcodes::may_call(body) {
+        return render(body, ctx, opts).facts;
+    }
+    walk(body, ctx, opts, None).into_facts()
+}
+
+/// Run a body's events through the renderer's state; into `out` when given,
+/// else only for the facts.
+fn walk<'c, 'e>(
+    body: &'e str,
+    ctx: &'c dyn LinkContext,
+    opts: MarkdownOptions,
+    out: Option<&mut Vec<Event<'e>>>,
+) -> State<'c, 'e> {
     let mut callback = |link: BrokenLink<'_>| {
         let reference = link.reference.trim();
         reference
@@ -133,25 +166,16 @@ pub(crate) fn render_plain(body: &str, ctx: &dyn LinkContext, opts: MarkdownOpti
     };
     let parser = Parser::new_with_broken_link_callback(body, parser_options(), Some(&mut callback));
     let mut state = State::new(ctx, opts);
-    let mut events: Vec<Event<'_>> = Vec::new();
+    let mut scratch = Vec::new();
+    state.facts_only = out.is_none();
+    let out = out.unwrap_or(&mut scratch);
     for (event, range) in parser.into_offset_iter() {
-        state.handle(event, range.start, &mut events);
+        state.handle(event, range.start, out);
+        if state.facts_only {
+            out.clear();
+        }
     }
-    let mut html = String::with_capacity(body.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    Rendered {
-        html,
-        facts: Facts {
-            toc: Lazy::new(nest_toc(state.headings)),
-            word_count: state.word_count,
-            content_links: content_links(&state.links),
-            links: Lazy::new(state.links),
-            citations: state.citations,
-            quotations: state.quotes.finish(),
-            shortcodes: false,
-        },
-        problems: Vec::new(),
-    }
+    state
 }
 
 /// The renderer's position in the event stream.
@@ -173,6 +197,8 @@ struct State<'c, 'e> {
     in_insertion: bool,
     /// The raw HTML block being read, and where it started.
     html_block: Option<(usize, String)>,
+    /// Only the facts are wanted: the output text is not smartened.
+    facts_only: bool,
 }
 
 /// A heading whose events are held back until its text (and so its id) is known.
@@ -203,6 +229,19 @@ impl<'c, 'e> State<'c, 'e> {
             quotes: quotes::Scanner::default(),
             in_insertion: false,
             html_block: None,
+            facts_only: false,
+        }
+    }
+
+    fn into_facts(self) -> Facts {
+        Facts {
+            toc: Lazy::new(nest_toc(self.headings)),
+            word_count: self.word_count,
+            content_links: content_links(&self.links),
+            links: Lazy::new(self.links),
+            citations: self.citations,
+            quotations: self.quotes.finish(),
+            shortcodes: false,
         }
     }
 
@@ -393,7 +432,7 @@ impl<'c, 'e> State<'c, 'e> {
                 if let Some(h) = &mut self.heading {
                     h.text.push_str(&text);
                 }
-                let text = if self.blockquote_depth == 0 {
+                let text = if self.blockquote_depth == 0 && !self.facts_only {
                     smarten(text, &mut self.in_quotation_marks)
                 } else {
                     text
@@ -793,6 +832,29 @@ mod tests {
         assert!(r.html.contains("and [x]."), "{}", r.html);
         assert_eq!(r.facts.quotations[0].text, "[The crossing] was closed");
         assert_eq!(r.facts.quotations[0].source.as_deref(), Some("bbc"));
+    }
+
+    #[test]
+    fn facts_alone_are_the_facts_of_the_render() {
+        let mut bodies = vec![
+            "# Title\n\nHe said “it was a drone” [@bbc] and 'no' -- then... [a](@/a.md)\n\n\
+             > “Quoted [sic] text” [@bbc]\n\n<p>Raw <q>quote</q> <a href=\"/x/\">x</a></p>\n\n\
+             ## Again {#own}\n\n```rust\nfn main() {}\n```\n\n| a | b |\n|---|---|\n| “c” | d |\n"
+                .to_string(),
+        ];
+        for entry in walkdir::WalkDir::new(concat!(env!("CARGO_MANIFEST_DIR"), "/content")) {
+            let entry = entry.unwrap();
+            if entry.path().extension().is_some_and(|x| x == "md") {
+                bodies.push(std::fs::read_to_string(entry.path()).unwrap());
+            }
+        }
+        assert!(bodies.len() > 5, "the repository's pages were read");
+        for body in &bodies {
+            let opts = MarkdownOptions {
+                highlight_code: true,
+            };
+            assert_eq!(facts(body, &NoSite), render(body, &NoSite, opts).facts);
+        }
     }
 
     #[test]

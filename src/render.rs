@@ -204,8 +204,8 @@ impl LinkContext for SiteLinks<'_> {
     }
 }
 
-/// Facts of the documents that lack them, found by rendering their bodies without
-/// highlighting (for the `explainer` object and `get_page`, which need them first).
+/// Facts of the documents that lack them, found by walking their bodies without
+/// making HTML (for the `explainer` object and `get_page`, which need them first).
 /// `needed` says which documents to scan.
 pub fn scan_facts(
     content: &Content,
@@ -213,9 +213,6 @@ pub fn scan_facts(
     known: &mut [Option<Arc<Facts>>],
     needed: impl Fn(&Document) -> bool + Sync,
 ) -> Report {
-    let opts = MarkdownOptions {
-        highlight_code: false,
-    };
     let found: Vec<Result<Option<Arc<Facts>>, Diagnostic>> = content
         .docs
         .par_iter()
@@ -225,7 +222,7 @@ pub fn scan_facts(
                 return Ok(None);
             }
             let body = d.read_body(&content.root)?;
-            Ok(Some(Arc::new(markdown::render(&body, links, opts).facts)))
+            Ok(Some(Arc::new(markdown::facts(&body, links))))
         })
         .collect();
     let mut report = Report::default();
