@@ -276,3 +276,28 @@ fn serve_rebuilds_term_pages_when_a_page_changes_its_terms_or_title() {
     let drones = String::from_utf8_lossy(&served["tags/drones/index.html"]).into_owned();
     assert_eq!(titles_in(&drones), ["The accusation"]);
 }
+
+#[test]
+fn an_edit_that_leaves_the_terms_and_listed_fields_alone_rewrites_no_taxonomy_page() {
+    let config = CONFIG_TAGS.replace("\"tags\" }", "\"tags\", feed = true, paginate_by = 1 }");
+    let site = tagged().file("config.toml", &config);
+    site.build().ok();
+    site.write(
+        "content/about.md",
+        "+++\ntitle = \"About\"\ndate = 2023-05-04\n+++\n# About us\n\nOther text.\n",
+    );
+    let run = site.run(&["build", "-v"]).ok();
+    let wrote: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("wrote "))
+        .collect();
+    assert!(wrote.contains(&"about/index.html"), "{wrote:?}");
+    assert!(
+        !wrote.iter().any(|w| w.starts_with("tags/")),
+        "taxonomy pages rewritten: {wrote:?}"
+    );
+    site.write("content/denial.md", &DENIAL.replace("Text.", "Other text."));
+    let run = site.run(&["build", "-v"]).ok();
+    run.stderr_has(&["wrote tags/drones/atom.xml"]);
+}
