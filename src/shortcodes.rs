@@ -643,6 +643,48 @@ mod tests {
         assert_eq!(text, "{{ figure(src=\"a\") }}");
     }
 
+    struct Echo;
+
+    impl Expander for Echo {
+        fn expand(&self, call: &Call<'_>) -> Result<String, String> {
+            match call.name {
+                "bad" => Err("bad".into()),
+                name => Ok(format!("<b>{name}</b>\n\n“q” [@s]")),
+            }
+        }
+    }
+
+    struct NoSite;
+
+    impl LinkContext for NoSite {
+        fn content_url(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn citation(&self, id: &str) -> Option<(String, String)> {
+            Some((format!("/s/#{id}"), id.to_string()))
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the body, expanding never panics, and every offset found
+        /// (links, citations, quotations, problems) is inside the body.
+        #[test]
+        fn offsets_stay_inside_the_body(
+            body in "(\\{\\{ ?(a|bad)\\((a=(\"a\"|'b'|1|\\[1\\]|x)(, ?)?)*\\) ?\\}\\}|\\{% ?(a|bad)\\(\\) ?%\\}|\\{% end %\\}|\\{\\{/\\*|\\*/\\}\\}|`|```\n|[ab“”\"@ \n{}%()\\[\\]é])*"
+        ) {
+            let opts = MarkdownOptions { highlight_code: false };
+            let r = render(&body, &Echo, &NoSite, opts);
+            for at in r.facts.links.iter().map(|l| l.offset)
+                .chain(r.facts.citations.iter().map(|c| c.offset))
+                .chain(r.facts.quotations.iter().map(|q| q.offset))
+                .chain(r.problems.iter().map(|p| p.0))
+            {
+                proptest::prop_assert!(at <= body.len(), "{at} > {}", body.len());
+                proptest::prop_assert!(body.is_char_boundary(at));
+            }
+        }
+    }
+
     #[test]
     fn offsets_inside_a_replacement_point_at_the_call() {
         let map: OffsetMap = vec![(0, 0..10, false), (10, 10..20, true), (60, 20..30, false)];
