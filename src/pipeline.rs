@@ -15,7 +15,7 @@ use crate::diagnostics::{Diagnostic, Report};
 use crate::editorial::Registry;
 use crate::limits::Watch;
 use crate::listing;
-use crate::markdown::{Facts, FoundCitation};
+use crate::markdown::{Facts, FoundCitation, MarkdownOptions};
 use crate::output::{self, Gate, Manifest, OutputLock, Staging, SyncStats};
 use crate::render::{self, OutputFile, RenderJob, Sink, SiteLinks};
 use crate::stamp::{self, Fingerprint, Hash};
@@ -25,7 +25,7 @@ use crate::verify::{self, Stats, Verifier};
 use crate::view::ViewBuilder;
 use serde::Serialize;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 use tracing::debug;
 
@@ -194,9 +194,17 @@ pub(crate) fn render_into(
         view: &view,
         templates: Some(&templates),
     };
-    report.extend(
-        render::scan_facts(content, &links, &mut known, |d| looks_up || d.may_cite).diagnostics,
+    let markdown = MarkdownOptions {
+        highlight_code: config.markdown.highlight_code,
+    };
+    let (scan_report, scanned) = render::scan_facts(
+        content,
+        &links,
+        &mut known,
+        |d| looks_up || d.may_cite,
+        markdown,
     );
+    report.extend(scan_report.diagnostics);
     let mut global = inputs_fingerprint(&config, &templates, &urls);
     if looks_up {
         let facts: Vec<Arc<Facts>> = known
@@ -251,6 +259,7 @@ pub(crate) fn render_into(
         global,
         tick: &|| hooks.tick(),
         cancelled: &|| hooks.cancelled(),
+        scanned: Mutex::new(scanned),
     };
     let pass = job.run(known, digests, sink);
     report.extend(pass.report.diagnostics);

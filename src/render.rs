@@ -18,9 +18,10 @@ use crate::templates::Templates;
 use crate::urls::relativize_html;
 use crate::view::ViewBuilder;
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tera::Value;
 
 /// The folder copied to the output as is.
@@ -204,16 +205,35 @@ impl LinkContext for SiteLinks<'_> {
     }
 }
 
-/// Facts of the documents that lack them, found by walking their bodies without
-/// making HTML (for the `explainer` object and `get_page`, which need them first).
-/// `needed` says which documents to scan.
+/// At most this many documents to scan are rendered whole while scanned, their
+/// HTML kept for the render pass (an edit build's few); beyond it they are only
+/// walked for their facts, so a cold build never holds every page's HTML.
+const RENDERED_WHILE_SCANNED: usize = 32;
+
+/// The HTML of documents rendered whole while scanned, by document index.
+pub type ScannedHtml = FxHashMap<usize, String>;
+
+/// Facts of the documents that lack them (for the `explainer` object and
+/// `get_page`, which need them first). `needed` says which documents to scan.
+/// A few are rendered whole (see [`RENDERED_WHILE_SCANNED`]) and their HTML
+/// returned, so the render pass does not read and parse them again; the rest
+/// are walked without making HTML.
 pub fn scan_facts(
     content: &Content,
     links: &SiteLinks<'_>,
     known: &mut [Option<Arc<Facts>>],
     needed: impl Fn(&Document) -> bool + Sync,
-) -> Report {
-    let found: Vec<Result<Option<Arc<Facts>>, Diagnostic>> = content
+    opts: MarkdownOptions,
+) -> (Report, ScannedHtml) {
+    let todo = content
+        .docs
+        .iter()
+        .zip(known.iter())
+        .filter(|(d, k)| k.is_none() && needed(d))
+        .count();
+    let whole = todo <= RENDERED_WHILE_SCANNED;
+    type Found = Option<(Arc<Facts>, Option<String>)>;
+    let found: Vec<Result<Found, Diagnostic>> = content
         .docs
         .par_iter()
         .zip(known.par_iter())
@@ -222,18 +242,30 @@ pub fn scan_facts(
                 return Ok(None);
             }
             let body = d.read_body(&content.root)?;
-            Ok(Some(Arc::new(markdown::facts(&body, links))))
+            if !whole {
+                return Ok(Some((Arc::new(markdown::facts(&body, links)), None)));
+            }
+            let rendered = markdown::render(&body, links, opts);
+            // Shortcodes render with the site's globals, not all set yet: rendered again.
+            let html = (!rendered.facts.shortcodes).then_some(rendered.html);
+            Ok(Some((Arc::new(rendered.facts), html)))
         })
         .collect();
     let mut report = Report::default();
-    for (k, f) in known.iter_mut().zip(found) {
+    let mut scanned = ScannedHtml::default();
+    for (i, (k, f)) in known.iter_mut().zip(found).enumerate() {
         match f {
-            Ok(Some(facts)) => *k = Some(facts),
+            Ok(Some((facts, html))) => {
+                *k = Some(facts);
+                if let Some(html) = html {
+                    scanned.insert(i, html);
+                }
+            }
             Ok(None) => {}
             Err(d) => report.push(d),
         }
     }
-    report
+    (report, scanned)
 }
 
 /// Everything the render pass needs.
@@ -250,6 +282,8 @@ pub struct RenderJob<'a> {
     pub tick: &'a (dyn Fn() + Sync),
     /// Whether to stop (an interrupt arrived); checked before each document.
     pub cancelled: &'a (dyn Fn() -> bool + Sync),
+    /// HTML that [`scan_facts`] made, taken by the document's first pass.
+    pub scanned: Mutex<ScannedHtml>,
 }
 
 /// What the render pass leaves behind.
@@ -403,7 +437,8 @@ impl RenderJob<'_> {
             if doc.kind == Kind::Section && !facts.shortcodes {
                 return First {
                     facts,
-                    ..First::default()
+                    html: self.take_scanned(i),
+                    error: None,
                 };
             }
             let fp = self.fingerprint(i, &facts);
@@ -412,6 +447,9 @@ impl RenderJob<'_> {
                     facts,
                     ..First::default()
                 };
+            }
+            if let Some(html) = self.take_scanned(i) {
+                return self.page_pass(i, facts, html, fp, sink, in_feed);
             }
         }
         let body = match doc.read_body(&self.content.root) {
@@ -447,13 +485,42 @@ impl RenderJob<'_> {
             };
         }
         let fp = self.fingerprint(i, &rendered.facts);
+        self.page_pass(
+            i,
+            Arc::new(rendered.facts),
+            rendered.html,
+            fp,
+            sink,
+            in_feed,
+        )
+    }
+
+    /// The HTML [`scan_facts`] made of document `i`, if it did.
+    fn take_scanned(&self, i: usize) -> Option<String> {
+        let mut scanned = self.scanned.lock().ok()?;
+        if scanned.is_empty() {
+            return None;
+        }
+        scanned.remove(&i)
+    }
+
+    /// The first pass of a page whose body is rendered: its template.
+    fn page_pass(
+        &self,
+        i: usize,
+        facts: Arc<Facts>,
+        html: String,
+        fp: Hash,
+        sink: &dyn Sink,
+        in_feed: bool,
+    ) -> First {
         let error = self
-            .render_page(i, &rendered.html, &rendered.facts, fp, sink)
+            .render_page(i, &html, &facts, fp, sink)
             .err()
             .map(Box::new);
         First {
-            facts: Arc::new(rendered.facts),
-            html: in_feed.then_some(rendered.html),
+            facts,
+            html: in_feed.then_some(html),
             error,
         }
     }
