@@ -64,7 +64,7 @@ const WORDS: &[&str] = &[
 const QUOTED: usize = 40;
 
 /// The source every block quotation cites, and its archived text beside it.
-const SOURCE_PAGE: &str = "+++\ntitle = \"Sources\"\n\n[[sources]]\nid = \"bench-report\"\ntitle = \"Bench report\"\nkind = \"news-report\"\narchive = \"report.txt\"\n+++\n";
+const SOURCE_PAGE: &str = "+++\ntitle = \"Sources\"\ntemplate = \"sources.html\"\n\n[[sources]]\nid = \"bench-report\"\ntitle = \"Bench report\"\nkind = \"news-report\"\narchive = \"report.txt\"\n+++\n";
 
 /// Sections the pages are spread over, round robin.
 const SECTIONS: usize = 10;
@@ -167,6 +167,8 @@ struct Flavour {
 const BASE_HTML: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{% block title %}{{ config.title }}{% endblock %}</title></head><body>{% block content %}{% endblock %}</body></html>\n";
 const SECTION_HTML: &str = "{% extends \"base.html\" %}{% block content %}<h1>{{ section.title }}</h1><ul>{% for p in section.pages %}<li><a href=\"{{ p.permalink }}\">{{ p.title }}</a></li>{% endfor %}</ul>{% endblock %}\n";
 const PAGE_HTML: &str = "{% extends \"base.html\" %}{% block title %}{{ page.title }}{% endblock %}{% block content %}<article><h1>{{ page.title }}</h1><time>{{ page.date }}</time>{{ page.content | safe }}</article>{% endblock %}\n";
+/// The sources page: one item per source, with the id citations link to.
+const SOURCES_HTML: &str = "{% extends \"base.html\" %}{% block content %}<h1>{{ section.title }}</h1><ul>{% for s in explainer.sources %}<li id=\"{{ s.anchor }}\">{{ s.title }}</li>{% endfor %}</ul>{% endblock %}\n";
 const INDEX_HTML: &str = "{% extends \"base.html\" %}{% block content %}<ul>{% for s in section.subsections %}<li><a href=\"{{ s.permalink }}\">{{ s.title }}</a></li>{% endfor %}</ul>{% endblock %}\n";
 
 const FLAVOURS: &[Flavour] = &[
@@ -187,6 +189,7 @@ const FLAVOURS: &[Flavour] = &[
             ("templates/index.html", INDEX_HTML),
             ("templates/section.html", SECTION_HTML),
             ("templates/page.html", PAGE_HTML),
+            ("templates/sources.html", SOURCES_HTML),
             ("static/", ""),
         ],
     },

@@ -37,6 +37,7 @@ use crate::frontmatter::FrontMatter;
 use crate::markdown::Facts;
 use crate::output::Manifest;
 use crate::stamp::{Fingerprint, Hash, Stamp, Stat, binary_identity};
+use crate::verify::rendered::PageScan;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -65,6 +66,8 @@ pub struct DocMemo {
     /// The fingerprint of the global inputs the listing digest was computed under, and the digest.
     #[serde(with = "crate::stamp::hash_serde::pair")]
     pub digest: (Hash, Hash),
+    /// The ids and links of the file the document was rendered to, when known.
+    pub page: Option<Arc<PageScan>>,
     /// Where this memo's bytes are in the files it was read from, while it is unchanged.
     #[serde(skip)]
     encoded: Option<(Area, Range<usize>)>,
@@ -78,6 +81,7 @@ impl DocMemo {
         meta: Arc<FrontMatter>,
         facts: Arc<Facts>,
         digest: (Hash, Hash),
+        page: Option<Arc<PageScan>>,
     ) -> DocMemo {
         DocMemo {
             content_path,
@@ -86,6 +90,7 @@ impl DocMemo {
             meta,
             facts,
             digest,
+            page,
             encoded: None,
         }
     }
@@ -150,7 +155,7 @@ const ID_LEN: usize = 16;
 
 /// The first bytes of a head file: the format, then the identity of the
 /// binary that wrote it. Another format or binary is ignored without a warning.
-const MAGIC: &[u8; 8] = b"EXPLC\x00\x00\x04";
+const MAGIC: &[u8; 8] = b"EXPLC\x00\x00\x05";
 
 /// The bytes of a checksum (CRC-32).
 const SUM: usize = 4;
@@ -255,6 +260,7 @@ impl BuildCache {
         content: &content::Content,
         facts: &[Arc<Facts>],
         digests: &[Hash],
+        pages: &[Option<Arc<PageScan>>],
         global: Hash,
     ) -> bool {
         if !self.same_documents(content) {
@@ -263,9 +269,14 @@ impl BuildCache {
         let files = content.docs.iter().enumerate().filter(|(_, d)| d.has_file);
         for ((i, doc), memo) in files.zip(self.docs.iter_mut()) {
             let digest = (global, digests[i]);
+            let same_page = match (&memo.page, &pages[i]) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (a, b) => a.is_none() && b.is_none(),
+            };
             if memo.stamp == doc.stamp
                 && Arc::ptr_eq(&memo.facts, &facts[i])
                 && memo.digest == digest
+                && same_page
             {
                 continue;
             }
@@ -276,6 +287,7 @@ impl BuildCache {
             memo.stamp = doc.stamp;
             memo.facts = facts[i].clone();
             memo.digest = digest;
+            memo.page.clone_from(&pages[i]);
             memo.encoded = None;
         }
         true
@@ -985,6 +997,7 @@ mod tests {
             Arc::new(meta),
             Arc::default(),
             digest,
+            None,
         )
     }
 

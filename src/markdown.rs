@@ -5,7 +5,7 @@
 //! recorded with their offsets for the `verify` stage to report.
 
 mod quotes;
-mod rawhtml;
+pub mod rawhtml;
 
 pub use quotes::FoundQuotation;
 

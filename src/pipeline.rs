@@ -21,6 +21,7 @@ use crate::render::{self, OutputFile, RenderJob, Sink, SiteLinks};
 use crate::stamp::{self, Fingerprint, Hash};
 use crate::templates::{Lookup, Templates};
 use crate::urls::Urls;
+use crate::verify::rendered::{self, PageScan, Scanning};
 use crate::verify::{self, Stats, Verifier};
 use crate::view::ViewBuilder;
 use serde::Serialize;
@@ -110,6 +111,8 @@ pub(crate) struct Done {
     /// Every document's facts and listing digest, indexed like `content.docs`.
     pub facts: Vec<Arc<Facts>>,
     pub digests: Vec<Hash>,
+    /// The ids and links of every document's output file, indexed like `content.docs`.
+    pub pages: Vec<Option<Arc<PageScan>>>,
     /// The fingerprint of the global inputs the digests were computed under.
     pub global: Hash,
 }
@@ -261,9 +264,39 @@ pub(crate) fn render_into(
         cancelled: &|| hooks.cancelled(),
         scanned: Mutex::new(scanned),
     };
-    let pass = job.run(known, digests, sink);
+    let remembered = rendered::remembered(content, |i| {
+        prior
+            .and_then(|p| p.memo(&content.docs[i].content_path))
+            .and_then(|m| m.page.clone())
+    });
+    let scanning = Scanning::new(sink, remembered);
+    let pass = job.run(known, digests, &scanning);
+    let written = scanning.finish();
+    // Files missing after a failed render would only add false broken links.
+    let rendered_all = !pass.report.has_errors();
     report.extend(pass.report.diagnostics);
     lap("render", &mut clock);
+    if rendered_all {
+        let resolver = crate::urls::Resolver::new(config.url_base());
+        report.extend(
+            rendered::Check {
+                content,
+                facts: &pass.facts,
+                links: &links,
+                templates: &templates,
+                static_files: &static_files,
+                resolver: &resolver,
+                written: &written,
+            }
+            .run(),
+        );
+        lap("check links of the output", &mut clock);
+    }
+    let pages = content
+        .docs
+        .iter()
+        .map(|d| written.pages.get(&d.output_file()).cloned())
+        .collect();
     let links_of = prior
         .and_then(|p| p.previous_facts(content, &global))
         .and_then(|before| verify::links_to_check(&before, &pass.facts));
@@ -289,6 +322,7 @@ pub(crate) fn render_into(
         rendered: summary(content, stats, report, &config),
         facts: pass.facts,
         digests: pass.digests,
+        pages,
         global,
     })
 }
@@ -356,7 +390,15 @@ pub(crate) fn next_cache(
     inputs: Hash,
     outputs: Manifest,
 ) -> BuildCache {
-    let updated = prior.take_if(|p| p.update(content, &done.facts, &done.digests, done.global));
+    let updated = prior.take_if(|p| {
+        p.update(
+            content,
+            &done.facts,
+            &done.digests,
+            &done.pages,
+            done.global,
+        )
+    });
     let Some(mut cache) = updated else {
         return BuildCache::new(started_ns, inputs, remember(content, done), outputs);
     };
@@ -374,8 +416,9 @@ fn remember(content: &Content, done: &Done) -> Vec<DocMemo> {
         .iter()
         .zip(done.facts.iter().cloned())
         .zip(done.digests.iter().copied())
-        .filter(|((d, _), _)| d.has_file)
-        .map(|((d, facts), digest)| {
+        .zip(done.pages.iter().cloned())
+        .filter(|(((d, _), _), _)| d.has_file)
+        .map(|(((d, facts), digest), page)| {
             DocMemo::new(
                 d.content_path.clone(),
                 d.stamp,
@@ -383,6 +426,7 @@ fn remember(content: &Content, done: &Done) -> Vec<DocMemo> {
                 d.meta.clone(),
                 facts,
                 (global, digest),
+                page,
             )
         })
         .collect()

@@ -307,7 +307,10 @@ struct First {
 }
 
 /// The template a document renders with, and where that choice was written.
-fn template_for<'a>(content: &'a Content, doc: &'a Document) -> (&'a str, Option<&'static str>) {
+pub(crate) fn template_for<'a>(
+    content: &'a Content,
+    doc: &'a Document,
+) -> (&'a str, Option<&'static str>) {
     if let Some(t) = &doc.meta.template {
         return (t, Some("template"));
     }

@@ -126,6 +126,25 @@ impl Templates {
         }
     }
 
+    /// Whether `name` is one of the site's own templates (not a built-in fallback).
+    pub fn is_own(&self, name: &str) -> bool {
+        self.sources.contains_key(name)
+    }
+
+    /// Where the site's templates write `url` out as an attribute value
+    /// (quoted), `first` searched first: the template's name, its text and
+    /// the byte offset of the value.
+    pub fn find_written(&self, first: &str, url: &str) -> Option<(&str, &str, usize)> {
+        let mut names: Vec<&String> = self.sources.keys().collect();
+        names.sort_by_key(|n| (n.as_str() != first, n.as_str()));
+        let quoted = [format!("\"{url}\""), format!("'{url}'")];
+        names.into_iter().find_map(|name| {
+            let text = self.sources[name].as_str();
+            let at = quoted.iter().find_map(|q| text.find(q.as_str()))?;
+            Some((name.as_str(), text, at + 1))
+        })
+    }
+
     pub fn has(&self, name: &str) -> bool {
         self.tera.contains_template(name)
     }

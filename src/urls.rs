@@ -90,6 +90,123 @@ pub const UNSAFE_SCHEMES: &[&str] = &["javascript", "data", "vbscript"];
 /// Schemes of links that are not web pages but are fine to link to.
 pub const OTHER_SCHEMES: &[&str] = &["mailto", "tel"];
 
+/// Where a URL found in a file of the site points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A path of the site (percent-decoded, no leading `/`; a folder ends
+    /// with `/`) and the fragment, if any (percent-decoded).
+    Site {
+        path: String,
+        fragment: Option<String>,
+    },
+    /// Into the site's host but outside its base path, or climbing out of
+    /// the site with `..`.
+    Outside,
+    /// Another web site.
+    External,
+    /// `mailto:`, `tel:` and other schemes that are not web pages.
+    Other,
+    /// `javascript:`, `data:` or `vbscript:`.
+    Unsafe,
+}
+
+/// Resolves URLs found in the files of the site, as a browser would, with the
+/// `url` crate: one resolver for relative, root-relative and absolute links.
+#[derive(Debug, Clone)]
+pub struct Resolver {
+    /// The site's root: its `base_url`, or a stand-in origin with its base path.
+    root: url::Url,
+    /// A stand-in root that relative links cannot climb out of unseen.
+    fenced: url::Url,
+}
+
+/// Characters a site path must have escaped to stand in a URL.
+const PATH_ESCAPES: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'\\')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+/// The stand-in origin of a site without an absolute `base_url`.
+const STAND_IN: &str = "http://site.invalid";
+
+/// The folder relative links are fenced in (see [`Resolver`]).
+const FENCE: &str = "/site.root/";
+
+impl Resolver {
+    /// A resolver for the site at `base_url` (absolute, or a path such as `/` or `/sub/`).
+    pub fn new(base_url: &str) -> Resolver {
+        let stand_in = || {
+            let path = crate::config::base_path_of(base_url);
+            url::Url::parse(&format!("{STAND_IN}{path}")).expect("a path under a fixed origin")
+        };
+        let root = match url::Url::parse(base_url) {
+            Ok(u) if u.has_host() => u,
+            _ => stand_in(),
+        };
+        let fenced = url::Url::parse(&format!("{STAND_IN}{FENCE}")).expect("a fixed URL");
+        Resolver { root, fenced }
+    }
+
+    /// Where `href`, found in the file at site path `file` (`a/b/index.html`,
+    /// `404.html`), points.
+    pub fn resolve(&self, file: &str, href: &str) -> Target {
+        let href = href.trim_matches(|c: char| c.is_ascii_whitespace() || c.is_ascii_control());
+        let scheme = scheme_of(href);
+        match scheme.as_deref() {
+            Some(s) if UNSAFE_SCHEMES.contains(&s) => return Target::Unsafe,
+            Some("http" | "https") | None => {}
+            Some(_) => return Target::Other,
+        }
+        let file = percent_encoding::utf8_percent_encode(file, PATH_ESCAPES).to_string();
+        let relative = scheme.is_none() && !href.starts_with(['/', '\\']);
+        let (root, path) = if relative {
+            (&self.fenced, FENCE)
+        } else {
+            (&self.root, self.root.path())
+        };
+        let Ok(joined) = root.join(&file).and_then(|page| page.join(href)) else {
+            return Target::Other;
+        };
+        if !matches!(joined.scheme(), "http" | "https") {
+            return Target::Other;
+        }
+        if joined.origin() != root.origin() {
+            return Target::External;
+        }
+        let Some(rest) = joined.path().strip_prefix(path) else {
+            return Target::Outside;
+        };
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        Target::Site {
+            path: decode(rest),
+            fragment: joined.fragment().map(decode),
+        }
+    }
+}
+
+/// The file a site path names: a folder's `index.html`, or the path itself
+/// (then also `PATH/index.html`, where a server redirects a folder without
+/// its slash).
+pub fn files_of(path: &str) -> [Option<String>; 2] {
+    if path.is_empty() || path.ends_with('/') {
+        [Some(format!("{path}index.html")), None]
+    } else {
+        [Some(path.to_string()), Some(format!("{path}/index.html"))]
+    }
+}
+
 /// A short, stable fingerprint of a file's bytes.
 pub fn fingerprint(bytes: &[u8]) -> String {
     blake3::hash(bytes).to_hex()[..12].to_string()
@@ -367,6 +484,57 @@ mod tests {
         assert_eq!(scheme_of("java\tscript:x").as_deref(), Some("javascript"));
         assert_eq!(scheme_of("../a:b"), None);
         assert_eq!(scheme_of("/x"), None);
+    }
+
+    fn site(path: &str, fragment: Option<&str>) -> Target {
+        Target::Site {
+            path: path.into(),
+            fragment: fragment.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn links_resolve_as_a_browser_resolves_them() {
+        let r = Resolver::new("https://x.org/e/");
+        assert_eq!(r.resolve("a/b/index.html", "../c/"), site("a/c/", None));
+        assert_eq!(r.resolve("a/index.html", "/e/c/#f"), site("c/", Some("f")));
+        assert_eq!(
+            r.resolve("a/index.html", "https://x.org/e/c/"),
+            site("c/", None)
+        );
+        assert_eq!(r.resolve("a/index.html", "//x.org/e/c/"), site("c/", None));
+        assert_eq!(r.resolve("a/index.html", "/other/"), Target::Outside);
+        assert_eq!(r.resolve("a/index.html", "../../x"), Target::Outside);
+        assert_eq!(
+            r.resolve("a/index.html", "https://y.org/"),
+            Target::External
+        );
+        assert_eq!(r.resolve("a/index.html", "mailto:a@x.org"), Target::Other);
+        assert_eq!(r.resolve("a/index.html", " java\tscript:x"), Target::Unsafe);
+        assert_eq!(
+            r.resolve("a/index.html", "#%C3%BCber"),
+            site("a/index.html", Some("über"))
+        );
+        assert_eq!(
+            r.resolve("a/index.html", "?q=1"),
+            site("a/index.html", None)
+        );
+        let r = Resolver::new("/");
+        assert_eq!(
+            r.resolve("r/index.html", "../r/Council%20Report.pdf"),
+            site("r/Council Report.pdf", None)
+        );
+        assert_eq!(
+            r.resolve("r/index.html", "Council Report.pdf"),
+            site("r/Council Report.pdf", None)
+        );
+        assert_eq!(
+            r.resolve("a#b/index.html", "x.png"),
+            site("a#b/x.png", None)
+        );
+        assert_eq!(r.resolve("404.html", "/"), site("", None));
+        assert_eq!(r.resolve("index.html", "../x"), Target::Outside);
+        assert_eq!(r.resolve("index.html", "https://x.org/"), Target::External);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Every finding is a located [`Diagnostic`]; the counts feed `check`'s summary.
 
 pub mod quotation;
+pub mod rendered;
 
 use crate::content::Content;
 use crate::diagnostics::{Diagnostic, Report};
@@ -28,17 +29,6 @@ pub struct Stats {
     pub internal_links: usize,
     pub external_links: usize,
 }
-
-/// Files the build writes besides documents, which links may point at.
-const GENERATED: &[&str] = &[
-    "sitemap.xml",
-    "atom.xml",
-    crate::feeds::CHANGES_FEED,
-    crate::search::INDEX_FILE,
-    "robots.txt",
-    "syntax.css",
-    "404.html",
-];
 
 /// Everything the checks look at.
 pub struct Verifier<'a> {
@@ -520,41 +510,6 @@ impl Verifier<'_> {
         }
     }
 
-    /// Anchors each document has: headings, declared items and citations.
-    /// The ids of the editorial items each document declares, by document.
-    fn item_anchors(&self) -> HashMap<usize, Vec<String>> {
-        let reg = self.registry;
-        let items = reg
-            .statements
-            .iter()
-            .map(|s| (s.origin, format!("st-{}", s.item.id)))
-            .chain(
-                reg.facts
-                    .iter()
-                    .map(|f| (f.origin, format!("fact-{}", f.item.id))),
-            )
-            .chain(
-                reg.events
-                    .iter()
-                    .map(|e| (e.origin, format!("ev-{}", e.item.id))),
-            )
-            .chain(
-                reg.sources
-                    .iter()
-                    .map(|s| (s.origin, format!("src-{}", s.item.id))),
-            )
-            .chain(
-                reg.questions
-                    .iter()
-                    .map(|q| (q.origin, format!("q-{}", q.item.id))),
-            );
-        let mut by_doc: HashMap<usize, Vec<String>> = HashMap::new();
-        for (origin, anchor) in items {
-            by_doc.entry(origin.doc).or_default().push(anchor);
-        }
-        by_doc
-    }
-
     /// A file in `static/` must not land where the build writes a file of its own.
     fn check_static_collisions(&self, report: &mut Report) {
         let mut generated: HashMap<String, String> = self
@@ -609,45 +564,18 @@ impl Verifier<'_> {
         }
     }
 
+    /// What only the Markdown source can tell of its links: external links
+    /// well formed, no unsafe scheme, `@/` links naming a content file that
+    /// is published. Whether internal links and anchors resolve is checked in
+    /// the written HTML ([`rendered`]).
     fn check_links(&self, report: &mut Report, stats: &mut Stats) {
-        let anchors = Anchors {
-            facts: self.facts,
-            items: self.item_anchors(),
-        };
-        let statics: HashSet<&str> = self.static_files.iter().map(|f| f.rel.as_str()).collect();
-        let assets: HashSet<String> = self
-            .content
-            .docs
-            .iter()
-            .filter(|d| !d.assets.is_empty())
-            .flat_map(|d| {
-                let dir = self
-                    .content
-                    .root
-                    .join(d.source.parent().unwrap_or(std::path::Path::new("")));
-                d.assets.iter().map(move |a| {
-                    let rel = a
-                        .strip_prefix(&dir)
-                        .unwrap_or(a)
-                        .to_string_lossy()
-                        .replace('\\', "/");
-                    format!("{}{rel}", d.path)
-                })
-            })
-            .collect();
-        let links = Links {
-            anchors: &anchors,
-            statics: &statics,
-            assets: &assets,
-            base_path: crate::config::base_path_of(self.base_url),
-        };
         let found: Vec<(Report, Stats)> = (0..self.facts.len())
             .into_par_iter()
             .filter(|&i| self.links_of.is_none_or(|only| only[i]))
             .map(|i| {
                 let mut report = Report::default();
                 let mut stats = Stats::default();
-                self.check_links_of(i, &links, &mut report, &mut stats);
+                self.check_links_of(i, &mut report, &mut stats);
                 (report, stats)
             })
             .collect();
@@ -659,154 +587,51 @@ impl Verifier<'_> {
     }
 
     /// Check the links in document `i`'s body.
-    fn check_links_of(&self, i: usize, links: &Links<'_>, report: &mut Report, stats: &mut Stats) {
-        let Links {
-            anchors,
-            statics,
-            assets,
-            base_path,
-        } = *links;
-        {
-            let doc = &self.content.docs[i];
-            for link in self.facts[i].links.iter() {
-                let at = |d: Diagnostic| {
-                    d.in_file(&doc.source)
-                        .at_offset(&self.content.text_of(doc), doc.body_offset + link.offset)
-                };
-                let result = classify(&link.dest, self.base_url);
-                match result {
-                    LinkKind::External => {
-                        stats.external_links += 1;
-                        if let Err(why) = check_external(&link.dest) {
-                            report.push(at(Diagnostic::error(
-                                "link",
-                                format!("malformed external link {:?}: {why}", link.dest),
-                            )));
-                        }
-                    }
-                    LinkKind::Other => {}
-                    LinkKind::Unsafe => report.push(at(Diagnostic::error(
-                        "link",
-                        format!(
-                            "unsafe link {:?}: `javascript:`, `data:` and `vbscript:` links are not allowed",
-                            link.dest
-                        ),
-                    ))),
-                    LinkKind::Content(path, frag) => {
-                        stats.internal_links += 1;
-                        match self.content.by_content_path.get(path.as_str()) {
-                            None if self.content.drafts_left_out.contains(path.as_str()) => report.push(at(Diagnostic::error(
-                                "link",
-                                format!("broken link {:?}: content/{path} is a draft (draft = true), left out of this build", link.dest),
-                            ).note("build with --drafts to include drafts, or link to it once it is published"))),
-                            None => report.push(at(Diagnostic::error(
-                                "link",
-                                format!("broken link {:?}: there is no content/{path}", link.dest),
-                            ))),
-                            Some(&target) => self.check_anchor(
-                                anchors.of(target),
-                                frag.as_deref(),
-                                &link.dest,
-                                &self.content.docs[target].source,
-                                report,
-                                &at,
-                            ),
-                        }
-                    }
-                    LinkKind::Site(target) => {
-                        stats.internal_links += 1;
-                        let (path, frag) = target
-                            .split_once('#')
-                            .map_or((target.as_str(), None), |(p, f)| (p, Some(f)));
-                        let path = path.split('?').next().unwrap_or("");
-                        let path = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
-                        let frag = frag.map(|f| percent_encoding::percent_decode_str(f).decode_utf8_lossy());
-                        let frag = frag.as_deref();
-                        let resolved = resolve_site_path(&doc.path, &path, base_path);
-                        match resolved {
-                            None => report.push(at(Diagnostic::error(
-                                "link",
-                                format!("broken link {:?}: it leaves the site", link.dest),
-                            ))),
-                            Some(site_path) => {
-                                let doc_target = self
-                                    .content
-                                    .by_url_path
-                                    .get(&site_path)
-                                    .or_else(|| {
-                                        self.content.by_url_path.get(&format!("{site_path}/"))
-                                    })
-                                    .or_else(|| {
-                                        self.content
-                                            .by_url_path
-                                            .get(site_path.trim_end_matches("index.html"))
-                                    });
-                                if let Some(&t) = doc_target {
-                                    self.check_anchor(
-                                        anchors.of(t),
-                                        frag,
-                                        &link.dest,
-                                        &self.content.docs[t].source,
-                                        report,
-                                        &at,
-                                    );
-                                } else if !(statics.contains(site_path.as_str())
-                                    || assets.contains(&site_path)
-                                    || GENERATED.contains(&site_path.as_str()))
-                                {
-                                    report.push(at(Diagnostic::error(
-                                        "link",
-                                        format!(
-                                            "broken link {:?}: no page or file at /{site_path}",
-                                            link.dest
-                                        ),
-                                    )
-                                    .note("links to static/ files must name a file that exists")));
-                                }
-                            }
-                        }
-                    }
-                    LinkKind::Fragment(frag) => {
-                        stats.internal_links += 1;
-                        self.check_anchor(
-                            anchors.of(i),
-                            Some(&frag),
-                            &link.dest,
-                            &doc.source,
-                            report,
-                            &at,
-                        );
+    fn check_links_of(&self, i: usize, report: &mut Report, stats: &mut Stats) {
+        let doc = &self.content.docs[i];
+        for link in self.facts[i].links.iter() {
+            let at = |d: Diagnostic| {
+                d.in_file(&doc.source)
+                    .at_offset(&self.content.text_of(doc), doc.body_offset + link.offset)
+            };
+            match classify(&link.dest) {
+                LinkKind::External => {
+                    stats.external_links += 1;
+                    if let Err(why) = check_external(&link.dest) {
+                        report.push(at(Diagnostic::error(
+                            "link",
+                            format!("malformed external link {:?}: {why}", link.dest),
+                        )));
                     }
                 }
+                LinkKind::Other => {}
+                LinkKind::Unsafe => report.push(at(Diagnostic::error(
+                    "link",
+                    format!(
+                        "unsafe link {:?}: `javascript:`, `data:` and `vbscript:` links are not allowed",
+                        link.dest
+                    ),
+                ))),
+                LinkKind::Content(path) => {
+                    stats.internal_links += 1;
+                    if self.content.by_content_path.contains_key(path) {
+                        continue;
+                    }
+                    let d = if self.content.drafts_left_out.contains(path) {
+                        Diagnostic::error(
+                            "link",
+                            format!("broken link {:?}: content/{path} is a draft (draft = true), left out of this build", link.dest),
+                        ).note("build with --drafts to include drafts, or link to it once it is published")
+                    } else {
+                        Diagnostic::error(
+                            "link",
+                            format!("broken link {:?}: there is no content/{path}", link.dest),
+                        )
+                    };
+                    report.push(at(d));
+                }
+                LinkKind::Internal => stats.internal_links += 1,
             }
-        }
-    }
-
-    fn check_anchor(
-        &self,
-        anchors: DocAnchors<'_>,
-        frag: Option<&str>,
-        dest: &str,
-        target: &std::path::Path,
-        report: &mut Report,
-        at: &dyn Fn(Diagnostic) -> Diagnostic,
-    ) {
-        let Some(frag) = frag.filter(|f| !f.is_empty()) else {
-            return;
-        };
-        if !anchors.contains(frag) {
-            let d = Diagnostic::error(
-                "link",
-                format!(
-                    "broken anchor in {dest:?}: {} has no heading or item with id `{frag}`",
-                    target.display()
-                ),
-            );
-            let d = match closest(frag, anchors.all()) {
-                Some(b) => d.note(format!("did you mean `#{b}`?")),
-                None => d,
-            };
-            report.push(at(d));
         }
     }
 }
@@ -824,68 +649,32 @@ fn origin_id(s: &str) -> String {
 }
 
 /// How a link in Markdown is to be checked.
-enum LinkKind {
+enum LinkKind<'a> {
     External,
     Unsafe,
     Other,
-    Content(String, Option<String>),
-    Site(String),
-    Fragment(String),
+    /// An `@/` link: the content path.
+    Content(&'a str),
+    /// A link into the site, checked in the written HTML.
+    Internal,
 }
 
-fn classify(dest: &str, base_url: &str) -> LinkKind {
+fn classify(dest: &str) -> LinkKind<'_> {
     if let Some(rest) = dest.strip_prefix("@/") {
-        let (p, f) = rest
-            .split_once('#')
-            .map_or((rest, None), |(p, f)| (p, Some(f.to_string())));
-        return LinkKind::Content(p.to_string(), f);
+        return LinkKind::Content(rest.split_once('#').map_or(rest, |(p, _)| p));
     }
-    if let Some(rest) = dest
-        .strip_prefix(base_url)
-        .filter(|_| base_url.contains("://"))
-    {
-        return LinkKind::Site(format!("{}{rest}", crate::config::base_path_of(base_url)));
-    }
-    if let Some(f) = dest.strip_prefix('#') {
-        let decoded = percent_encoding::percent_decode_str(f).decode_utf8_lossy();
-        return LinkKind::Fragment(decoded.into_owned());
+    if dest.starts_with('#') {
+        return LinkKind::Internal;
     }
     if dest.starts_with("//") {
         return LinkKind::External;
     }
     match crate::urls::scheme_of(dest) {
-        None => LinkKind::Site(dest.to_string()),
+        None => LinkKind::Internal,
         Some(s) if crate::urls::UNSAFE_SCHEMES.contains(&s.as_str()) => LinkKind::Unsafe,
         Some(s) if crate::urls::OTHER_SCHEMES.contains(&s.as_str()) => LinkKind::Other,
         Some(_) => LinkKind::External,
     }
-}
-
-/// Resolve a root-relative or relative link from the page at `from` to a site path (no leading `/`).
-fn resolve_site_path(from: &str, link: &str, base_path: &str) -> Option<String> {
-    let mut parts: Vec<&str> = Vec::new();
-    let rest = if let Some(abs) = link.strip_prefix(base_path) {
-        abs
-    } else if link.starts_with('/') {
-        return None;
-    } else {
-        parts.extend(from.split('/').filter(|s| !s.is_empty()));
-        link
-    };
-    for seg in rest.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            s => parts.push(s),
-        }
-    }
-    let mut out = parts.join("/");
-    if link.ends_with('/') && !out.is_empty() {
-        out.push('/');
-    }
-    Some(out)
 }
 
 fn check_external(url: &str) -> Result<(), String> {
@@ -948,26 +737,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn relative_links_resolve_against_the_page() {
-        assert_eq!(
-            resolve_site_path("s0/p0/", "../../s1/p1/", "/").as_deref(),
-            Some("s1/p1/")
-        );
-        assert_eq!(resolve_site_path("a/", "/x/", "/"), Some("x/".into()));
-        assert_eq!(
-            resolve_site_path("a/", "/sub/x/", "/sub/"),
-            Some("x/".into())
-        );
-        assert_eq!(resolve_site_path("", "../../x", "/"), None);
-    }
-
-    #[test]
     fn without_a_base_url_protocol_relative_links_stay_external() {
-        assert!(matches!(
-            classify("//cdn.org/x.js", "/"),
-            LinkKind::External
-        ));
-        assert!(matches!(classify("/parties/", "/"), LinkKind::Site(p) if p == "/parties/"));
+        assert!(matches!(classify("//cdn.org/x.js"), LinkKind::External));
+        assert!(matches!(classify("/parties/"), LinkKind::Internal));
     }
 
     #[test]
@@ -978,54 +750,6 @@ mod tests {
             Some("bbc-2023-05-04")
         );
         assert_eq!(closest("zzz", ids.into_iter()), None);
-    }
-}
-
-/// What the link check of one document looks things up in.
-#[derive(Clone, Copy)]
-struct Links<'a> {
-    anchors: &'a Anchors<'a>,
-    statics: &'a HashSet<&'a str>,
-    assets: &'a HashSet<String>,
-    base_path: &'a str,
-}
-
-/// The ids a link may point at in each document: headings, citations, the
-/// editorial items it declares and `main`. Looked up per link, not collected
-/// for every document.
-struct Anchors<'a> {
-    facts: &'a [Arc<Facts>],
-    items: HashMap<usize, Vec<String>>,
-}
-
-impl Anchors<'_> {
-    fn of(&self, doc: usize) -> DocAnchors<'_> {
-        DocAnchors {
-            facts: &self.facts[doc],
-            items: self.items.get(&doc).map_or(&[], Vec::as_slice),
-        }
-    }
-}
-
-/// The anchors of one document.
-#[derive(Clone, Copy)]
-struct DocAnchors<'a> {
-    facts: &'a Facts,
-    items: &'a [String],
-}
-
-impl<'a> DocAnchors<'a> {
-    fn all(self) -> impl Iterator<Item = &'a str> {
-        self.facts
-            .heading_ids()
-            .into_iter()
-            .chain(self.facts.citations.iter().map(|c| c.anchor.as_str()))
-            .chain(self.items.iter().map(String::as_str))
-            .chain(["main"])
-    }
-
-    fn contains(self, id: &str) -> bool {
-        self.all().any(|a| a == id)
     }
 }
 

@@ -272,7 +272,7 @@ bad!(
     )],
     [
         "content/about.md:4:5",
-        "no heading or item with id `st-gov-sad`",
+        "quotes/index.html has no element with id `st-gov-sad`",
         "did you mean `#st-gov-said`?"
     ]
 );
@@ -282,7 +282,10 @@ bad!(
         "content/about.md",
         "+++\ntitle = \"A\"\n+++\n[x](../missing/)\n"
     )],
-    ["content/about.md:4:1", "no page or file at /missing/"]
+    [
+        "content/about.md:4:1",
+        "the build wrote no file /missing/index.html"
+    ]
 );
 bad!(
     missing_static_file,

@@ -65,7 +65,7 @@ rests_on = ["gov-quote"]
 See [the quote](#st-gov-quote).
 "#;
 
-const TEMPLATE: &str = "{% for q in explainer.questions %}<h2>{{ q.title }}</h2>{% for a in q.answers %}<h3>{{ a.party.name }}</h3>{% if a.statements | length == 0 %}<p>No statement recorded</p>{% endif %}{% for s in a.statements %}<blockquote>{{ s.text }}</blockquote>{% endfor %}{% endfor %}{% endfor %}{{ page.content | safe }}";
+const TEMPLATE: &str = "{% for q in explainer.questions %}<h2>{{ q.title }}</h2>{% for a in q.answers %}<h3>{{ a.party.name }}</h3>{% if a.statements | length == 0 %}<p>No statement recorded</p>{% endif %}{% for s in a.statements %}<blockquote id=\"{{ s.anchor }}\">{{ s.text }}</blockquote>{% endfor %}{% endfor %}{% endfor %}{{ page.content | safe }}{% for s in explainer.sources %}<p id=\"{{ s.anchor }}\"></p>{% endfor %}";
 
 fn site() -> Site {
     Site::basic()
@@ -154,7 +154,7 @@ fn comparison_says_no_statement_recorded_for_a_silent_party() {
     s.build().ok();
     let html = s.output("claims/index.html");
     assert!(
-        html.contains("<h3>The government</h3><blockquote>We did nothing wrong.</blockquote>"),
+        html.contains("<h3>The government</h3><blockquote id=\"st-gov-quote\">We did nothing wrong.</blockquote>"),
         "{html}"
     );
     assert!(

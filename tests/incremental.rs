@@ -168,7 +168,10 @@ fn an_edit_that_removes_a_linked_heading_breaks_the_unchanged_page_that_links_to
         "+++\ntitle = \"Alpha\"\n+++\n## Summary\n\nFirst note.\n",
     );
     let run = site.build().fails();
-    run.stderr_has(&["content/notes/b.md", "broken anchor", "detail"]);
+    run.stderr_has(&[
+        "content/notes/b.md",
+        "notes/a/index.html has no element with id `detail`",
+    ]);
 }
 
 #[test]

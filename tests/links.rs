@@ -104,7 +104,7 @@ fn broken_links_in_raw_html_are_found() {
     body_fails(
         "Go <a href=\"/nope/\">there</a>.",
         "/nope/",
-        &["no page or file at /nope/"],
+        &["the build wrote no file /nope/index.html"],
     );
     body_fails(
         "<div>\n<img src=\"/img/none.png\">\n</div>",

@@ -100,7 +100,7 @@ impl Site {
         self.file("config.toml", CONFIG)
             .file("content/_index.md", "+++\ntitle = \"Home\"\n+++\nWelcome.\n")
             .file("content/about.md", "+++\ntitle = \"About\"\ndate = 2023-05-04\n+++\n# About us\n\nText.\n")
-            .file("templates/page.html", "<!doctype html><title>{{ page.title }}</title><main>{{ page.content | safe }}</main>\n")
+            .file("templates/page.html", "<!doctype html><title>{{ page.title }}</title><main>{{ page.content | safe }}</main><ul>{% for s in explainer.sources %}{% if s.href == page.permalink ~ \"#\" ~ s.anchor %}<li id=\"{{ s.anchor }}\">{{ s.title }}</li>{% endif %}{% endfor %}{% for s in page.statements %}<li id=\"{{ s.anchor }}\">{{ s.text }}</li>{% endfor %}{% for f in page.facts %}<li id=\"{{ f.anchor }}\">{{ f.text }}</li>{% endfor %}{% for e in page.events %}<li id=\"{{ e.anchor }}\">{{ e.text }}</li>{% endfor %}</ul>\n")
             .file(
                 "templates/index.html",
                 "<!doctype html><title>{{ config.title }}</title><ul>{% for p in section.pages %}<li><a href=\"{{ p.permalink }}\">{{ p.title }}</a></li>{% endfor %}</ul>\n",
