@@ -137,3 +137,60 @@ fn a_warc_capture_is_read_and_the_sources_page_shows_its_date_and_hash() {
         &["quotation not found word for word", "(report.warc)"],
     );
 }
+
+/// One WARC record of `kind` with `block` as its content.
+fn warc_record(kind: &str, uri: &str, content_type: &str, block: &[u8]) -> Vec<u8> {
+    let mut record = format!(
+        "WARC/1.0\r\nWARC-Type: {kind}\r\nWARC-Date: 2023-05-04T10:00:00Z\r\nWARC-Record-ID: <urn:uuid:6a2f0e4c-5b1d-4c35-9a53-1f7c2a9d0e1{}>\r\nWARC-Target-URI: {uri}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        kind.len() % 10,
+        block.len()
+    )
+    .into_bytes();
+    record.extend_from_slice(block);
+    record.extend_from_slice(b"\r\n\r\n");
+    record
+}
+
+/// `bytes` as one gzip member.
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = libflate::gzip::Encoder::new(Vec::new()).unwrap();
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().into_result().unwrap()
+}
+
+/// A `.warc.gz` as wget and warcio save one: a `warcinfo`, a `request` and a
+/// `response` record, each compressed as a gzip member of its own.
+#[test]
+fn a_gzip_compressed_warc_as_saved_by_real_tools_is_read() {
+    let url = "https://news.example.org/bridge";
+    let html = "<html><body><p>Last night, the old bridge was closed to all traffic.</p></body></html>";
+    let response = format!("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\r\n{html}", html.len());
+    let mut bytes = gzip(&warc_record("warcinfo", "", "application/warc-fields", b"software: Wget/1.21.3\r\nformat: WARC File Format 1.0\r\n"));
+    bytes.extend(gzip(&warc_record("request", url, "application/http; msgtype=request", b"GET /bridge HTTP/1.1\r\nHost: news.example.org\r\n\r\n")));
+    bytes.extend(gzip(&warc_record("response", url, "application/http; msgtype=response", response.as_bytes())));
+    let s = site().file("content/quotes.md", &declaring("report.warc.gz", 1)).file(
+        "templates/page.html",
+        "<main>{% for src in explainer.sources %}{% if src.archive %}<p id=\"{{ src.anchor }}\">{{ src.archive.kind }} {{ src.archive.captured }} {{ src.archive.captured_url }}</p>{% endif %}{% endfor %}</main>",
+    );
+    s.write_bytes("content/report.warc.gz", &bytes);
+    s.build().ok();
+    assert!(
+        s.output("quotes/index.html")
+            .contains("warc 2023-05-04T10:00:00+00:00 https://news.example.org/bridge"),
+        "{}",
+        s.output("quotes/index.html")
+    );
+    let page = declaring("report.warc.gz", 1).replace("the old bridge was closed", "the new bridge was closed");
+    s.breaks_with(
+        &[("content/quotes.md", page.as_bytes())],
+        &["quotation not found word for word", "(report.warc.gz)"],
+    );
+    // Not gzip at all: one clear error, nothing of the file printed.
+    s.write("content/quotes.md", &declaring("report.warc.gz", 1));
+    let run = s.breaks_with(
+        &[("content/report.warc.gz", b"SECRET plain text, not gzip")],
+        &["report.warc.gz", "not a gzip-compressed WARC file"],
+    );
+    assert!(!run.stderr.contains("SECRET"), "{}", run.stderr);
+}
