@@ -57,6 +57,7 @@ impl Verifier<'_> {
         self.check_references(&mut report, &mut stats);
         self.check_passages(&mut report, &mut stats);
         self.check_prose_quotations(&mut report, &mut stats);
+        self.check_front_matter_quotations(&mut report, &mut stats);
         self.check_labels(&mut report);
         self.check_uncited(&mut report);
         self.check_links(&mut report, &mut stats);
@@ -351,6 +352,99 @@ impl Verifier<'_> {
         }
     }
 
+    /// Quotations (“…”) in a document's `title`, `description` and the strings
+    /// of its `extra` have no citation beside them: each must be in the
+    /// archive of a source the document cites (a `[@source]` in its body, or
+    /// the source of an item it declares).
+    fn check_front_matter_quotations(&self, report: &mut Report, stats: &mut Stats) {
+        for (i, doc) in self.content.docs.iter().enumerate() {
+            let mut texts: Vec<(&str, &str)> = Vec::new();
+            if let Some(t) = &doc.meta.title {
+                texts.push(("title", t));
+            }
+            if let Some(d) = &doc.meta.description {
+                texts.push(("description", d));
+            }
+            if let Some(extra) = &doc.meta.extra {
+                strings_of(extra, &mut |s| texts.push(("extra", s)));
+            }
+            let quoted: Vec<(&str, String)> = texts
+                .into_iter()
+                .flat_map(|(key, text)| {
+                    crate::markdown::quotations_in(text)
+                        .into_iter()
+                        .map(move |q| (key, q))
+                })
+                .collect();
+            if quoted.is_empty() {
+                continue;
+            }
+            let cited = self.sources_cited_by(i);
+            let origin = Origin {
+                doc: i,
+                key: "",
+                index: 0,
+            };
+            for (key, q) in quoted {
+                let at = |d: Diagnostic| {
+                    let mut located =
+                        self.err(origin, &q, d.code, format!("in `{key}`: {}", d.message));
+                    located.severity = d.severity;
+                    located.notes = d.notes;
+                    located
+                };
+                if cited.is_empty() {
+                    report.push(at(Diagnostic::error(
+                        "quotation",
+                        format!("quotation with no source: “{}”", q.trim()),
+                    )
+                    .note("a quotation in `title`, `description` or `extra` is checked against the sources the page cites; cite its source in the page's text ([@source-id])")));
+                    continue;
+                }
+                let outcomes: Vec<Outcome> = cited
+                    .iter()
+                    .map(|s| self.prose_quotation(&q, Some(s)))
+                    .collect();
+                if outcomes.iter().any(|o| matches!(o, Outcome::Verified)) {
+                    stats.quotations_verified += 1;
+                } else if let Some(Outcome::Finding(d)) = outcomes
+                    .into_iter()
+                    .find(|o| matches!(o, Outcome::Finding(d) if d.is_error()))
+                {
+                    report.push(at(d.note(format!(
+                        "checked against every source the page cites: {}",
+                        cited.join(", ")
+                    ))));
+                }
+            }
+        }
+    }
+
+    /// The sources document `doc` cites, in order, without repeats.
+    fn sources_cited_by(&self, doc: usize) -> Vec<&str> {
+        let reg = self.registry;
+        let body = self.facts[doc].citations.iter().map(|c| c.source.as_str());
+        let items = reg
+            .statements
+            .iter()
+            .filter(|s| s.origin.doc == doc)
+            .map(|s| s.item.source.as_str())
+            .chain(
+                reg.facts
+                    .iter()
+                    .filter(|f| f.origin.doc == doc)
+                    .filter_map(|f| f.item.source.as_deref()),
+            )
+            .chain(
+                reg.events
+                    .iter()
+                    .filter(|e| e.origin.doc == doc)
+                    .map(|e| e.item.source.as_str()),
+            );
+        let mut seen = HashSet::new();
+        body.chain(items).filter(|s| seen.insert(*s)).collect()
+    }
+
     /// Check one quotation of prose against the archive of `source`.
     fn prose_quotation(&self, text: &str, source: Option<&str>) -> Outcome {
         let Some(source) = source else {
@@ -633,6 +727,16 @@ impl Verifier<'_> {
                 LinkKind::Internal => stats.internal_links += 1,
             }
         }
+    }
+}
+
+/// Call `f` on every string in `value`, however deep.
+fn strings_of<'v>(value: &'v serde_json::Value, f: &mut dyn FnMut(&'v str)) {
+    match value {
+        serde_json::Value::String(s) => f(s),
+        serde_json::Value::Array(a) => a.iter().for_each(|v| strings_of(v, f)),
+        serde_json::Value::Object(o) => o.values().for_each(|v| strings_of(v, f)),
+        _ => {}
     }
 }
 

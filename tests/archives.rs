@@ -164,11 +164,30 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 #[test]
 fn a_gzip_compressed_warc_as_saved_by_real_tools_is_read() {
     let url = "https://news.example.org/bridge";
-    let html = "<html><body><p>Last night, the old bridge was closed to all traffic.</p></body></html>";
-    let response = format!("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\r\n{html}", html.len());
-    let mut bytes = gzip(&warc_record("warcinfo", "", "application/warc-fields", b"software: Wget/1.21.3\r\nformat: WARC File Format 1.0\r\n"));
-    bytes.extend(gzip(&warc_record("request", url, "application/http; msgtype=request", b"GET /bridge HTTP/1.1\r\nHost: news.example.org\r\n\r\n")));
-    bytes.extend(gzip(&warc_record("response", url, "application/http; msgtype=response", response.as_bytes())));
+    let html =
+        "<html><body><p>Last night, the old bridge was closed to all traffic.</p></body></html>";
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\r\n{html}",
+        html.len()
+    );
+    let mut bytes = gzip(&warc_record(
+        "warcinfo",
+        "",
+        "application/warc-fields",
+        b"software: Wget/1.21.3\r\nformat: WARC File Format 1.0\r\n",
+    ));
+    bytes.extend(gzip(&warc_record(
+        "request",
+        url,
+        "application/http; msgtype=request",
+        b"GET /bridge HTTP/1.1\r\nHost: news.example.org\r\n\r\n",
+    )));
+    bytes.extend(gzip(&warc_record(
+        "response",
+        url,
+        "application/http; msgtype=response",
+        response.as_bytes(),
+    )));
     let s = site().file("content/quotes.md", &declaring("report.warc.gz", 1)).file(
         "templates/page.html",
         "<main>{% for src in explainer.sources %}{% if src.archive %}<p id=\"{{ src.anchor }}\">{{ src.archive.kind }} {{ src.archive.captured }} {{ src.archive.captured_url }}</p>{% endif %}{% endfor %}</main>",
@@ -181,7 +200,8 @@ fn a_gzip_compressed_warc_as_saved_by_real_tools_is_read() {
         "{}",
         s.output("quotes/index.html")
     );
-    let page = declaring("report.warc.gz", 1).replace("the old bridge was closed", "the new bridge was closed");
+    let page = declaring("report.warc.gz", 1)
+        .replace("the old bridge was closed", "the new bridge was closed");
     s.breaks_with(
         &[("content/quotes.md", page.as_bytes())],
         &["quotation not found word for word", "(report.warc.gz)"],

@@ -309,3 +309,60 @@ fn quotations_inside_a_declared_fact_are_checked_against_its_source() {
         ],
     );
 }
+
+/// A page with `front` (TOML lines) in its front matter and `body`.
+fn front_page(front: &str, body: &str) -> String {
+    format!("+++\ntitle = \"Other\"\n{front}\n+++\n{body}\n")
+}
+
+#[test]
+fn quotations_in_title_description_and_extra_are_checked_against_the_sources_the_page_cites() {
+    let pass = front_page(
+        "description = \"A spokesman called it “a planned act of sabotage”.\"\n[extra]\nstandfirst = \"The bridge was “closed to all traffic for urgent repairs”.\"",
+        "Said so [@report].",
+    );
+    site_quoting("")
+        .file("content/other.md", &pass)
+        .build()
+        .ok();
+    for (key, front) in [
+        ("title", "title = \"Mayor: “a planned terrorist attack”\""),
+        (
+            "description",
+            "description = \"He called it “a planned terrorist attack”.\"",
+        ),
+        (
+            "extra",
+            "[extra]\nstandfirst = \"He called it “a planned terrorist attack”.\"",
+        ),
+    ] {
+        let page = front_page(front, "Said so [@report].").replacen(
+            "title = \"Other\"\ntitle",
+            "title",
+            1,
+        );
+        let at = format!(
+            "content/other.md:{}",
+            line_col(&page, "a planned terrorist")
+        );
+        site_quoting("").breaks_with(
+            &[("content/other.md", page.as_bytes())],
+            &[
+                &format!("in `{key}`: quotation not found word for word in the archived text of source `report`"),
+                "word by word: a planned",
+                &at,
+            ],
+        );
+    }
+    let uncited = front_page(
+        "description = \"He called it “a planned act of sabotage”.\"",
+        "No citation here.",
+    );
+    site_quoting("").breaks_with(
+        &[("content/other.md", uncited.as_bytes())],
+        &[
+            "in `description`: quotation with no source: “a planned act of sabotage”",
+            "cite its source in the page's text",
+        ],
+    );
+}
