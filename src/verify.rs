@@ -334,7 +334,15 @@ impl Verifier<'_> {
                 reg.events
                     .iter()
                     .map(|e| (e.origin, &e.item.text, Some(e.item.source.as_str()))),
-            );
+            )
+            .chain(reg.statements.iter().filter_map(|s| {
+                let note = s.item.date_note.as_ref()?;
+                Some((s.origin, note, Some(s.item.source.as_str())))
+            }))
+            .chain(reg.events.iter().filter_map(|e| {
+                let derived = e.item.derived.as_ref()?;
+                Some((e.origin, derived, Some(e.item.source.as_str())))
+            }));
         for (origin, text, source) in items {
             for quoted in crate::markdown::quotations_in(text) {
                 let at = |d: Diagnostic| {

@@ -366,3 +366,27 @@ fn quotations_in_title_description_and_extra_are_checked_against_the_sources_the
         ],
     );
 }
+
+#[test]
+fn quotations_in_a_statements_date_note_and_an_events_derived_are_checked() {
+    let page = statement("Last night, the old bridge was closed").replace(
+        "+++\nBody",
+        "date_note = \"Its “last week” is not dated.\"\n+++\nBody",
+    );
+    let at = format!("content/quotes.md:{}", line_col(&page, "last week"));
+    site_quoting("").breaks_with(
+        &[("content/quotes.md", page.as_bytes())],
+        &[
+            "quotation not found word for word in the archived text of source `report`",
+            &at,
+        ],
+    );
+    let page = statement("Last night, the old bridge was closed").replace(
+        "+++\nBody",
+        "date_note = \"Its “Last night” is not dated.\"\n+++\nBody",
+    );
+    site_quoting("")
+        .file("content/quotes.md", &page)
+        .build()
+        .ok();
+}
