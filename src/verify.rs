@@ -844,6 +844,21 @@ fn sorted(set: &HashSet<&str>) -> String {
     v.join(", ")
 }
 
+/// Which documents' Markdown links need checking again after a build whose
+/// inputs were the same but for some bodies: those whose facts changed.
+/// `None`: all.
+///
+/// `before[i]` is document `i`'s facts in the last good build (same
+/// documents, same front matter, same global inputs), `after[i]` its facts now.
+pub fn links_to_check(before: &[Option<Arc<Facts>>], after: &[Arc<Facts>]) -> Option<Vec<bool>> {
+    let mut check = vec![false; after.len()];
+    for (i, (old, new)) in before.iter().zip(after).enumerate() {
+        let old = old.as_ref()?;
+        check[i] = !(Arc::ptr_eq(old, new) || **old == **new);
+    }
+    Some(check)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -863,32 +878,4 @@ mod tests {
         );
         assert_eq!(closest("zzz", ids.into_iter()), None);
     }
-}
-
-/// Which documents' links need checking again after a build whose inputs
-/// were the same but for some bodies: those whose facts changed, as long as
-/// no changed body gained or lost an anchor others may link to. `None`: all.
-///
-/// `before[i]` is document `i`'s facts in the last good build (same
-/// documents, same front matter, same global inputs), `after[i]` its facts now.
-pub fn links_to_check(before: &[Option<Arc<Facts>>], after: &[Arc<Facts>]) -> Option<Vec<bool>> {
-    let mut check = vec![false; after.len()];
-    for (i, (old, new)) in before.iter().zip(after).enumerate() {
-        let old = old.as_ref()?;
-        if Arc::ptr_eq(old, new) || **old == **new {
-            continue;
-        }
-        if anchor_ids(old) != anchor_ids(new) {
-            return None;
-        }
-        check[i] = true;
-    }
-    Some(check)
-}
-
-/// The ids in a body that links may point at: headings and citations.
-fn anchor_ids(f: &Facts) -> Vec<&str> {
-    let mut ids = f.heading_ids();
-    ids.extend(f.citations.iter().map(|c| c.anchor.as_str()));
-    ids
 }
