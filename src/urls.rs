@@ -181,8 +181,11 @@ impl Resolver {
         if joined.origin() != root.origin() {
             return Target::External;
         }
-        let Some(rest) = joined.path().strip_prefix(path) else {
-            return Target::Outside;
+        let rest = match joined.path().strip_prefix(path) {
+            Some(rest) => rest,
+            // The base URL without its trailing slash: the home page.
+            None if format!("{}/", joined.path()) == path => "",
+            None => return Target::Outside,
         };
         let decode = |s: &str| {
             percent_encoding::percent_decode_str(s)
@@ -215,129 +218,55 @@ pub fn fingerprint(bytes: &[u8]) -> String {
 /// Rewrite the URLs of `href`, `src`, `srcset` and `poster` attributes that point
 /// into the site so they are relative to the page at `page_path` (`parties/russia/`),
 /// with directory links ending in `index.html`. Links written relative to the page
-/// (`../ukraine/`) are resolved and rewritten the same way. Attribute names may be
-/// in any case and values double-, single- or un-quoted. Under an absolute
-/// `base_url`, canonical and alternate links and `<meta>` are left as they are
-/// (under the root base `/` of a site without one, they are rewritten too);
+/// (`../ukraine/`) are resolved and rewritten the same way. The HTML is read with
+/// lol_html; a tag none of whose URLs changes is copied byte for byte. Under an
+/// absolute `base_url`, canonical and alternate links and `<meta>` are left as they
+/// are (under the root base `/` of a site without one, they are rewritten too);
 /// comments and the contents of `<script>` (JSON-LD) and `<style>` always are.
 pub fn relativize_html(html: &str, page_path: &str, base_url: &str) -> String {
-    let base_path = crate::config::base_path_of(base_url);
+    let resolver = Resolver::new(base_url);
     let absolute_base = base_url.contains("://");
-    let lower = html.to_ascii_lowercase();
-    let mut out = String::with_capacity(html.len());
-    let mut copied = 0;
-    let mut i = 0;
-    while let Some(off) = html[i..].find('<') {
-        i += off;
-        if html[i..].starts_with("<!--") {
-            i = html[i..].find("-->").map_or(html.len(), |e| i + e + 3);
-            continue;
+    let rewrite = |url: &str| -> Option<String> {
+        if url.is_empty() || url.starts_with(['#', '?']) {
+            return None;
         }
-        let name_start = i + 1;
-        let name_end = html[name_start..]
-            .find(|c: char| !c.is_ascii_alphanumeric())
-            .map_or(html.len(), |e| name_start + e);
-        if name_end == name_start || !html.as_bytes()[name_start].is_ascii_alphabetic() {
-            i += 1;
-            continue;
-        }
-        let name = &lower[name_start..name_end];
-        let (attrs, end) = tag_attributes(html, name_end);
-        let attr_name = |a: &Attribute| &lower[a.name.clone()];
-        let rel_keeps_absolute = attrs.iter().any(|a| {
-            attr_name(a) == "rel"
-                && lower[a.value.clone()]
-                    .split_ascii_whitespace()
-                    .any(|t| t == "canonical" || t == "alternate")
-        });
-        // Without an absolute base there is no absolute form to keep.
-        let keep_absolute =
-            absolute_base && (name == "meta" || (name == "link" && rel_keeps_absolute));
-        if !keep_absolute {
-            for a in &attrs {
-                let rewrite = |url: &str| match site_target(url, page_path, base_url, base_path) {
-                    Some(target) => relative_url(page_path, &target),
-                    None => url.to_string(),
-                };
-                let value = &html[a.value.clone()];
-                let new = match attr_name(a) {
-                    "href" | "src" | "poster" => rewrite(value),
-                    "srcset" => rewrite_srcset(value, rewrite),
-                    _ => continue,
-                };
-                out.push_str(&html[copied..a.value.start]);
-                out.push_str(&new);
-                copied = a.value.end;
-            }
-        }
-        i = end;
-        if name == "script" || name == "style" {
-            i = lower[i..]
-                .find(&format!("</{name}"))
-                .map_or(html.len(), |e| i + e);
-        }
-    }
-    out.push_str(&html[copied..]);
-    out
-}
-
-/// An attribute of a tag: byte ranges of its name and its value (without quotes).
-struct Attribute {
-    name: std::ops::Range<usize>,
-    value: std::ops::Range<usize>,
-}
-
-/// The attributes of the tag whose name ends at `at`, and where the tag ends.
-fn tag_attributes(html: &str, mut at: usize) -> (Vec<Attribute>, usize) {
-    let b = html.as_bytes();
-    let skip_space = |mut j: usize| {
-        while j < b.len() && b[j].is_ascii_whitespace() {
-            j += 1;
-        }
-        j
-    };
-    let mut attrs = Vec::new();
-    loop {
-        while at < b.len() && (b[at].is_ascii_whitespace() || b[at] == b'/') {
-            at += 1;
-        }
-        if at >= b.len() || b[at] == b'>' {
-            return (attrs, (at + 1).min(b.len()));
-        }
-        let name_start = at;
-        while at < b.len() && !b[at].is_ascii_whitespace() && !matches!(b[at], b'=' | b'>' | b'/') {
-            at += 1;
-        }
-        let name = name_start..at;
-        let after_name = skip_space(at);
-        if after_name >= b.len() || b[after_name] != b'=' {
-            at = after_name;
-            attrs.push(Attribute {
-                name,
-                value: at..at,
-            });
-            continue;
-        }
-        at = skip_space(after_name + 1);
-        let value = match b.get(at) {
-            Some(&q @ (b'"' | b'\'')) => {
-                let end = html[at + 1..]
-                    .find(q as char)
-                    .map_or(b.len(), |e| at + 1 + e);
-                let v = at + 1..end;
-                at = (end + 1).min(b.len());
-                v
-            }
-            _ => {
-                let start = at;
-                while at < b.len() && !b[at].is_ascii_whitespace() && b[at] != b'>' {
-                    at += 1;
-                }
-                start..at
-            }
+        let Target::Site { path, .. } = resolver.resolve(page_path, url) else {
+            return None;
         };
-        attrs.push(Attribute { name, value });
-    }
+        let suffix = url.find(['?', '#']).map_or("", |i| &url[i..]);
+        let path = percent_encoding::utf8_percent_encode(&path, PATH_ESCAPES).to_string();
+        Some(relative_url(page_path, &format!("{path}{suffix}")))
+    };
+    let handler = lol_html::element!("[href], [src], [srcset], [poster]", |el| {
+        let keeps_absolute = el.tag_name() == "meta"
+            || (el.tag_name() == "link"
+                && el.get_attribute("rel").is_some_and(|rel| {
+                    rel.to_ascii_lowercase()
+                        .split_ascii_whitespace()
+                        .any(|t| t == "canonical" || t == "alternate")
+                }));
+        // Without an absolute base there is no absolute form to keep.
+        if absolute_base && keeps_absolute {
+            return Ok(());
+        }
+        for name in ["href", "src", "poster", "srcset"] {
+            let Some(value) = el.get_attribute(name) else {
+                continue;
+            };
+            let new = if name == "srcset" {
+                rewrite_srcset(&value, |u| rewrite(u).unwrap_or_else(|| u.to_string()))
+            } else {
+                rewrite(&value).unwrap_or_else(|| value.clone())
+            };
+            if new != value {
+                el.set_attribute(name, &new)?;
+            }
+        }
+        Ok(())
+    });
+    let settings = lol_html::RewriteStrSettings::new().append_element_content_handler(handler);
+    // lol_html fails only on limits not set here; the page is then left as it is.
+    lol_html::rewrite_str(html, settings).unwrap_or_else(|_| html.to_string())
 }
 
 /// Apply `rewrite` to the URL of each candidate of a `srcset` (`a.png 1x, b.png 2x`).
@@ -357,67 +286,6 @@ fn rewrite_srcset(value: &str, rewrite: impl Fn(&str) -> String) -> String {
         })
         .collect::<Vec<_>>()
         .join(",")
-}
-
-/// Whether `url` starts with a scheme (`https:`, `mailto:`, `data:`).
-fn has_scheme(url: &str) -> bool {
-    url.find(':').is_some_and(|i| {
-        let scheme = &url[..i];
-        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-    })
-}
-
-/// The site path a URL found on the page at `page_path` points at, if it points
-/// into the site: absolute under `base_url`, root-relative under its path, or
-/// relative to the page.
-fn site_target(value: &str, page_path: &str, base_url: &str, base_path: &str) -> Option<String> {
-    if value.starts_with("//") {
-        return None;
-    }
-    if let Some(p) = value.strip_prefix(base_url) {
-        return Some(p.to_string());
-    }
-    if value == base_url.trim_end_matches('/') {
-        return Some(String::new());
-    }
-    if value.is_empty() || value.starts_with(['#', '?']) || has_scheme(value) {
-        return None;
-    }
-    if value.starts_with('/') {
-        return value.strip_prefix(base_path).map(str::to_string);
-    }
-    resolve_relative(page_path, value)
-}
-
-/// The site path of `link`, written relative to the page at `page_path`;
-/// `None` when it climbs out of the site.
-fn resolve_relative(page_path: &str, link: &str) -> Option<String> {
-    let (path, suffix) = link
-        .find(['?', '#'])
-        .map_or((link, ""), |i| link.split_at(i));
-    let mut parts: Vec<&str> = page_path.split('/').filter(|s| !s.is_empty()).collect();
-    for seg in path.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            s => parts.push(s),
-        }
-    }
-    let mut target = parts.join("/");
-    let is_dir = path.ends_with('/')
-        || path == "."
-        || path == ".."
-        || path.ends_with("/.")
-        || path.ends_with("/..");
-    if is_dir && !target.is_empty() {
-        target.push('/');
-    }
-    Some(format!("{target}{suffix}"))
 }
 
 /// A relative URL from the page at `from` to the site path `to` (both without leading `/`).
@@ -564,10 +432,14 @@ mod tests {
     fn relativize_handles_every_attribute_form() {
         let html = "<a\n  HREF='https://x.org/e/b/'>b</a><a href=/e/c/>c</a><img src=\"/e/a.png\" srcset=\"/e/a.png 1x, https://x.org/e/b.png 2x\">";
         let out = relativize_html(html, "a/", "https://x.org/e/");
+        // A tag whose URL changes is written out again by lol_html: one
+        // space between attributes, the rewritten value in double quotes.
         assert_eq!(
             out,
-            "<a\n  HREF='../b/index.html'>b</a><a href=../c/index.html>c</a><img src=\"../a.png\" srcset=\"../a.png 1x, ../b.png 2x\">"
+            "<a HREF=\"../b/index.html\">b</a><a href=\"../c/index.html\">c</a><img src=\"../a.png\" srcset=\"../a.png 1x, ../b.png 2x\">"
         );
+        let kept = "<a\n  class='x' href=\"https://y.org/\">y</a>";
+        assert_eq!(relativize_html(kept, "a/", "https://x.org/e/"), kept);
     }
 
     #[test]
