@@ -278,6 +278,11 @@ pub(crate) fn render_into(
     lap("render", &mut clock);
     if rendered_all {
         let resolver = crate::urls::Resolver::new(config.url_base());
+        let links = SiteLinks {
+            content,
+            view: &view,
+            templates: Some(&templates),
+        };
         report.extend(
             rendered::Check {
                 content,
