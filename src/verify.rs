@@ -379,7 +379,9 @@ impl Verifier<'_> {
             let quoted: Vec<(&str, String)> = texts
                 .into_iter()
                 .flat_map(|(key, text)| {
-                    crate::markdown::quotations_in(text)
+                    // Curly quotation marks only: a straight "…" in a title is
+                    // as often a nickname or a scare quote as a quotation.
+                    crate::markdown::quotations_in(&text.replace('"', " "))
                         .into_iter()
                         .map(move |q| (key, q))
                 })

@@ -390,3 +390,16 @@ fn quotations_in_a_statements_date_note_and_an_events_derived_are_checked() {
         .build()
         .ok();
 }
+
+#[test]
+fn straight_quotes_in_a_title_are_not_taken_for_a_quotation() {
+    let page = front_page("", "Said so [@report].").replacen(
+        "title = \"Other\"",
+        "title = \"About \\\"us\\\"\"",
+        1,
+    );
+    site_quoting("")
+        .file("content/other.md", &page)
+        .build()
+        .ok();
+}

@@ -54,27 +54,18 @@ pub fn normalise(raw: &str) -> Result<String, BadPath> {
     Ok(out)
 }
 
+/// A segment percent-decoded (the `percent-encoding` crate). An escape that
+/// is malformed stays as written, and so leaves a `%`, which is refused like a
+/// `%` that decoding produced (double encoding).
 fn decode_segment(segment: &str) -> Result<String, BadPath> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3).ok_or(BadPath::Invalid)?;
-            let hex = std::str::from_utf8(hex).map_err(|_| BadPath::Invalid)?;
-            let b = u8::from_str_radix(hex, 16).map_err(|_| BadPath::Invalid)?;
-            i += 3;
-            b
-        } else {
-            i += 1;
-            bytes[i - 1]
-        };
-        if matches!(b, b'/' | b'\\' | b'%') || b.is_ascii_control() {
-            return Err(BadPath::Invalid);
-        }
-        out.push(b);
+    let bytes: Vec<u8> = percent_encoding::percent_decode_str(segment).collect();
+    if bytes
+        .iter()
+        .any(|&b| matches!(b, b'/' | b'\\' | b'%') || b.is_ascii_control())
+    {
+        return Err(BadPath::Invalid);
     }
-    let text = String::from_utf8(out).map_err(|_| BadPath::Invalid)?;
+    let text = String::from_utf8(bytes).map_err(|_| BadPath::Invalid)?;
     if text.chars().any(char::is_control) {
         return Err(BadPath::Invalid);
     }
