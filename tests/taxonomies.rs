@@ -301,3 +301,19 @@ fn an_edit_that_leaves_the_terms_and_listed_fields_alone_rewrites_no_taxonomy_pa
     let run = site.run(&["build", "-v"]).ok();
     run.stderr_has(&["wrote tags/drones/atom.xml"]);
 }
+
+#[test]
+fn a_markdown_link_to_a_term_page_resolves_and_one_to_no_term_is_broken() {
+    let site = tagged().file(
+        "content/links.md",
+        "+++\ntitle = \"Links\"\n+++\nSee [drones](/tags/drones/) and [all tags](/tags/).\n",
+    );
+    site.build().ok();
+    site.write(
+        "content/links.md",
+        "+++\ntitle = \"Links\"\n+++\nSee [drones](/tags/drones/) and [moscow](/tags/moscow/).\n",
+    );
+    site.build()
+        .fails()
+        .stderr_has(&["content/links.md:4:", "/tags/moscow/"]);
+}
