@@ -50,28 +50,43 @@
     return found.map(function (f) { return entries[f.i]; });
   }
 
+  // `text` folded character by character, with where each folded unit came
+  // from, so a match in the folded text marks the right original characters
+  // even where folding changes the length ("ﬁ" becomes "fi", "é" stays one).
+  function foldedWithOrigins(text) {
+    var folded = "", from = [], upto = [];
+    for (var at = 0; at < text.length;) {
+      var code = text.codePointAt(at);
+      var width = code > 0xffff ? 2 : 1;
+      var piece = fold(text.slice(at, at + width));
+      for (var k = 0; k < piece.length; k++) { from.push(at); upto.push(at + width); }
+      folded += piece;
+      at += width;
+    }
+    return { text: folded, from: from, upto: upto };
+  }
+
   // `text` as nodes, with each occurrence of a query word in <mark>.
   function marked(text, words) {
     var out = document.createDocumentFragment();
-    var lower = fold(text);
-    var at = 0;
-    while (at < text.length) {
+    var lower = foldedWithOrigins(text);
+    var at = 0, shown = 0;
+    while (at < lower.text.length) {
       var next = -1, length = 0;
       words.forEach(function (w) {
-        var i = lower.indexOf(w, at);
+        var i = lower.text.indexOf(w, at);
         if (i !== -1 && (next === -1 || i < next)) { next = i; length = w.length; }
       });
-      // Folding keeps lengths for the text this site holds; if it did not, show it plain.
-      if (next === -1 || lower.length !== text.length) {
-        out.appendChild(document.createTextNode(text.slice(at)));
-        break;
-      }
-      out.appendChild(document.createTextNode(text.slice(at, next)));
+      if (next === -1) break;
+      var start = Math.max(lower.from[next], shown), end = lower.upto[next + length - 1];
+      out.appendChild(document.createTextNode(text.slice(shown, start)));
       var mark = document.createElement("mark");
-      mark.textContent = text.slice(next, next + length);
+      mark.textContent = text.slice(start, end);
       out.appendChild(mark);
       at = next + length;
+      shown = end;
     }
+    out.appendChild(document.createTextNode(text.slice(shown)));
     return out;
   }
 

@@ -548,6 +548,25 @@ test('10. search finds a phrase from the report and lands on its statement; with
       if (!landed.text) failures.push(`the first result leads to ${landed.hash}, which no element on ${landed.path} has`);
       else if (!landed.text.includes(PHRASE)) failures.push(`the first result's statement ${landed.hash} does not contain "${PHRASE}"`);
     }, { failures });
+    // Folding that changes a text's length (a ligature, an ellipsis) must still
+    // mark the words found, not give up on the whole result.
+    await forEach([search], {}, async (p, page) => {
+      const TITLE = 'Injected: the \ufb01nal words \u2026 after an ellipsis';
+      await page.route('**/search-index.js', async (route) => {
+        const response = await route.fetch();
+        const extra = `\nwindow.explainerSearch.push(${JSON.stringify({ k: 'page', t: TITLE, p: '', x: 'x' })});`;
+        await route.fulfill({ response, body: (await response.text()) + extra });
+      });
+      await open(page, p);
+      await page.fill('#search-q', 'final after');
+      const link = page.locator('#search-results li a', { hasText: 'Injected:' }).first();
+      await link.waitFor({ timeout: 10_000 });
+      const marks = await link.locator('mark').allInnerTexts();
+      const expected = ['\ufb01nal', 'after'];
+      if (JSON.stringify(marks) !== JSON.stringify(expected)) failures.push(`in "${TITLE}" the words marked are ${JSON.stringify(marks)}, not ${JSON.stringify(expected)}`);
+      const shown = await link.innerText();
+      if (shown !== TITLE) failures.push(`the result reads ${JSON.stringify(shown)}, not the entry's title`);
+    }, { failures });
     await forEach([search], { javaScriptEnabled: false }, async (p, page) => {
       await open(page, p);
       if (!(await page.locator('#search-without-script').isVisible())) failures.push('without JavaScript the page does not say where to look');
