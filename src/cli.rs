@@ -408,7 +408,14 @@ fn check(args: CheckArgs) -> i32 {
     };
     let hooks = Arc::new(BuildHooks::new(false));
     let (result, _) = run_watched(hooks, move |hooks| {
-        pipeline::render_site(&opts, &pipeline::DiscardSink, hooks)
+        let job = pipeline::Job::new(&opts);
+        pipeline::run(
+            job,
+            pipeline::State::default(),
+            &pipeline::DiscardSink,
+            hooks,
+        )
+        .0
     });
     let (report, stats) = match &result {
         Ok(r) => (r.report.clone(), Some(r.stats.clone())),

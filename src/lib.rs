@@ -3,8 +3,9 @@
 //! checked against its source at build time.
 //!
 //! The pipeline runs load ([`content`], [`editorial`]) → render ([`markdown`],
-//! [`render`], [`templates`]) → [`verify`] → write ([`output`]); [`pipeline`]
-//! drives it for `build` and `check`, and [`serve`] runs it on every edit.
+//! [`render`], [`templates`]) → [`verify`] → write ([`output`]);
+//! [`pipeline::run`] drives it for `build`, `check` and [`serve`] (on every
+//! edit), passing the [`state`] of one run to the next.
 
 // Diagnostics are returned by value on the error path only; boxing them buys nothing measurable.
 #![allow(clippy::result_large_err)]
@@ -35,9 +36,9 @@ pub mod share_card;
 pub mod shortcodes;
 pub mod stamp;
 pub mod starter;
+pub mod state;
 pub mod taxonomies;
 pub mod templates;
 pub mod urls;
 pub mod verify;
 pub mod view;
-pub mod warm;

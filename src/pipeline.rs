@@ -1,31 +1,38 @@
 //! The build pipeline: load → render → verify → write, shared by `build`,
 //! `check` and `serve`.
 //!
-//! Each stage takes the previous stage's value. Only [`build`] touches the
-//! output folder: it stages changed files while rendering and commits them
-//! only after every stage has succeeded. With the cache of the previous build
-//! it skips what did not change: nothing at all when no input changed, else
-//! every file whose inputs are the same.
+//! Each stage takes the previous stage's value, and [`run`] drives them all:
+//! it takes the [`State`] the last run left and gives back the next one, so
+//! the data flows one way. `check` runs it from nothing into a sink that
+//! drops every file; `serve` keeps the state in memory between edits; only
+//! [`build`] touches the output folder: it reads the state from the cache,
+//! stages changed files while rendering and commits them only after every
+//! stage has succeeded, then saves the state. With the cache of the previous
+//! build it skips what did not change: nothing at all when no input
+//! changed, else every file whose inputs are the same.
 
-use crate::cache::{self, BuildCache, DocMemo};
+use crate::cache::{self, BuildCache};
 pub use crate::config::Options;
 use crate::config::{Config, normalise_base_url};
-use crate::content::{self, Content, Forgetful, Memory};
+use crate::content::{self, Content, Scan};
 use crate::diagnostics::{Diagnostic, Report};
 use crate::editorial::Registry;
 use crate::limits::Watch;
 use crate::listing;
 use crate::markdown::{Facts, FoundCitation, MarkdownOptions};
-use crate::output::{self, Gate, Manifest, OutputLock, Staging, SyncStats};
+use crate::output::{self, Gate, OutputLock, Staging, SyncStats};
 use crate::render::{self, OutputFile, RenderJob, Sink, SiteLinks};
 use crate::stamp::{self, Fingerprint, Hash};
+use crate::state::Learned;
+pub use crate::state::State;
 use crate::templates::{Lookup, Templates};
 use crate::urls::Urls;
-use crate::verify::rendered::{self, PageScan, Scanning};
+use crate::verify::rendered::{self, Scanning};
 use crate::verify::{self, Stats, Verifier};
 use crate::view::ViewBuilder;
 use serde::Serialize;
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 use tracing::debug;
@@ -56,7 +63,11 @@ struct ConfigView<'a> {
 
 /// Load the config with command-line overrides applied.
 pub fn load_config(opts: &Options) -> Result<Config, Report> {
-    let mut config = Config::load(&opts.root).map_err(one)?;
+    apply_options(Config::load(&opts.root).map_err(one)?, opts)
+}
+
+/// `config` with the command-line overrides of `opts` applied.
+pub fn apply_options(mut config: Config, opts: &Options) -> Result<Config, Report> {
     if let Some(url) = &opts.base_url {
         config.base_url = Some(normalise_base_url(url).map_err(|why| {
             one(Diagnostic::error(
@@ -105,16 +116,10 @@ pub struct NoHooks;
 
 impl Hooks for NoHooks {}
 
-/// A rendered site, and what the next build needs to remember of it.
-pub(crate) struct Done {
-    pub rendered: Rendered,
-    /// Every document's facts and listing digest, indexed like `content.docs`.
-    pub facts: Vec<Arc<Facts>>,
-    pub digests: Vec<Hash>,
-    /// The ids and links of every document's output file, indexed like `content.docs`.
-    pub pages: Vec<Option<Arc<PageScan>>>,
-    /// The fingerprint of the global inputs the digests were computed under.
-    pub global: Hash,
+/// A rendered site, and what the next run needs to remember of it.
+struct Done {
+    rendered: Rendered,
+    learned: Learned,
 }
 
 /// What every build reads besides the content: the config and the static files.
@@ -124,9 +129,13 @@ pub(crate) struct Inputs {
     static_hashes: std::collections::HashMap<String, String>,
 }
 
-/// Read the config (with `opts` applied) and list and hash the static files.
-pub(crate) fn read_inputs(opts: &Options) -> Result<Inputs, Report> {
-    let config = load_config(opts)?;
+/// Read the config (with `opts` applied) unless `config` is it already, and
+/// list and hash the static files.
+fn read_inputs(opts: &Options, config: Option<Config>) -> Result<Inputs, Report> {
+    let config = match config {
+        Some(config) => config,
+        None => load_config(opts)?,
+    };
     let (static_files, static_hashes) = render::scan_static(&opts.root)?;
     Ok(Inputs {
         config,
@@ -135,13 +144,82 @@ pub(crate) fn read_inputs(opts: &Options) -> Result<Inputs, Report> {
     })
 }
 
-/// Load, verify and render the whole site into `sink`. Errors of every stage
-/// that could run are reported together.
-pub fn render_site(opts: &Options, sink: &dyn Sink, hooks: &dyn Hooks) -> Result<Rendered, Report> {
-    let inputs = read_inputs(opts)?;
-    let scan = content::scan(&opts.root);
-    let content = content::load_scanned(&opts.root, &scan, opts.drafts, &Forgetful)?;
-    render_into(opts, inputs, &content, None, sink, hooks).map(|d| d.rendered)
+/// What one run of the pipeline is asked to do.
+pub struct Job<'a> {
+    pub opts: &'a Options,
+    /// The config with `opts` applied, when the caller has read it already.
+    pub config: Option<Config>,
+    /// The content folder as scanned, when the caller has scanned it already.
+    pub scan: Option<Scan>,
+    /// The site-relative paths changed since the run that left the state, when known.
+    pub changed: Option<&'a BTreeSet<PathBuf>>,
+    /// When the run started: files modified later are not trusted by stat next time.
+    pub started_ns: i64,
+}
+
+impl<'a> Job<'a> {
+    /// A run over the site `opts` names, starting now, that reads everything itself.
+    pub fn new(opts: &'a Options) -> Job<'a> {
+        Job {
+            opts,
+            config: None,
+            scan: None,
+            changed: None,
+            started_ns: stamp::now_ns(),
+        }
+    }
+}
+
+/// The one pipeline driver (`build`, `check` and `serve` call it): load,
+/// render and verify the site into `sink`, reusing what `state` remembers.
+/// Errors of every stage that could run are reported together. Returns the
+/// outcome and the state for the next run: after a success, what this run
+/// learned; after a failure, `state` as given (with its content patched when
+/// only bodies changed), so nothing good is lost.
+pub fn run(
+    job: Job,
+    mut state: State,
+    sink: &dyn Sink,
+    hooks: &dyn Hooks,
+) -> (Result<Rendered, Report>, State) {
+    let Job {
+        opts,
+        config,
+        scan,
+        changed,
+        started_ns,
+    } = job;
+    let mut clock = Instant::now();
+    let inputs = match read_inputs(opts, config) {
+        Ok(inputs) => inputs,
+        Err(report) => return (Err(report), state),
+    };
+    if let Some(changed) = changed
+        && state.patch_bodies(&opts.root, changed)
+        && let Some(content) = state.content()
+    {
+        debug!("only Markdown bodies changed: the content is reused");
+        return match render_into(opts, inputs, content, state.cache.as_ref(), sink, hooks) {
+            Ok(done) => (
+                Ok(done.rendered),
+                state.after_patch(&done.learned, started_ns),
+            ),
+            Err(report) => (Err(report), state),
+        };
+    }
+    let scan = scan.unwrap_or_else(|| content::scan(&opts.root));
+    let content = match content::load_scanned(&opts.root, &scan, opts.drafts, state.memory()) {
+        Ok(content) => content,
+        Err(report) => return (Err(report), state),
+    };
+    lap("load", &mut clock);
+    match render_into(opts, inputs, &content, state.cache.as_ref(), sink, hooks) {
+        Ok(done) => {
+            let next = state.after(scan, content, &done.learned, started_ns);
+            (Ok(done.rendered), next)
+        }
+        Err(report) => (Err(report), state),
+    }
 }
 
 /// Log how long a stage took (shown with `build -v`).
@@ -150,8 +228,8 @@ fn lap(stage: &str, since: &mut Instant) {
     *since = Instant::now();
 }
 
-/// Render loaded `content` into `sink`; `prior` is what the last build remembered.
-pub(crate) fn render_into(
+/// Render loaded `content` into `sink`; `prior` is what the last run remembered.
+fn render_into(
     opts: &Options,
     inputs: Inputs,
     content: &Content,
@@ -325,10 +403,12 @@ pub(crate) fn render_into(
     }
     Ok(Done {
         rendered: summary(content, stats, report, &config),
-        facts: pass.facts,
-        digests: pass.digests,
-        pages,
-        global,
+        learned: Learned {
+            facts: pass.facts,
+            digests: pass.digests,
+            pages,
+            global,
+        },
     })
 }
 
@@ -383,58 +463,6 @@ fn set_globals(templates: &mut Templates, config: &Config, explainer: &crate::vi
         },
     );
     globals.insert("explainer", explainer);
-}
-
-/// The cache a build of `content` leaves: `prior` brought up to date when it
-/// remembers the same documents (nothing unchanged is copied), else a new one.
-pub(crate) fn next_cache(
-    mut prior: Option<BuildCache>,
-    content: &Content,
-    done: &Done,
-    started_ns: i64,
-    inputs: Hash,
-    outputs: Manifest,
-) -> BuildCache {
-    let updated = prior.take_if(|p| {
-        p.update(
-            content,
-            &done.facts,
-            &done.digests,
-            &done.pages,
-            done.global,
-        )
-    });
-    let Some(mut cache) = updated else {
-        return BuildCache::new(started_ns, inputs, remember(content, done), outputs);
-    };
-    cache.started_ns = started_ns;
-    cache.inputs = inputs;
-    cache.outputs = outputs;
-    cache
-}
-
-/// What the cache keeps of each content file after `done`.
-fn remember(content: &Content, done: &Done) -> Vec<DocMemo> {
-    let global = done.global;
-    content
-        .docs
-        .iter()
-        .zip(done.facts.iter().cloned())
-        .zip(done.digests.iter().copied())
-        .zip(done.pages.iter().cloned())
-        .filter(|(((d, _), _), _)| d.has_file)
-        .map(|(((d, facts), digest), page)| {
-            DocMemo::new(
-                d.content_path.clone(),
-                d.stamp,
-                d.front.clone(),
-                d.meta.clone(),
-                facts,
-                (global, digest),
-                page,
-            )
-        })
-        .collect()
 }
 
 fn summary(content: &Content, stats: Stats, report: Report, config: &Config) -> Rendered {
@@ -523,7 +551,7 @@ impl Attempt<'_> {
     fn run(
         &self,
         mut prior: Option<BuildCache>,
-        scan: content::Scan,
+        scan: Scan,
         damage: Option<Diagnostic>,
     ) -> Result<Option<Built>, Report> {
         let Attempt {
@@ -539,19 +567,16 @@ impl Attempt<'_> {
         }
         let previous = prior.as_mut().map(|p| std::mem::take(&mut p.outputs));
         let staging = Staging::begin(out, previous, self.gate.clone()).map_err(one)?;
-        let memory: &dyn Memory = match &prior {
-            Some(p) => p,
-            None => &Forgetful,
+        let job = Job {
+            scan: Some(scan),
+            started_ns,
+            ..Job::new(opts)
         };
-        let load_and_render = || {
-            let read = read_inputs(opts)?;
-            let content = content::load_scanned(&opts.root, &scan, opts.drafts, memory)?;
-            lap("load", &mut clock);
-            let done = render_into(opts, read, &content, prior.as_ref(), &staging, hooks)?;
-            Ok::<_, Report>((content, done))
-        };
-        let (loaded, ()) = rayon::join(load_and_render, || staging.check_previous());
-        let (content, mut done) = loaded?;
+        let ((result, mut state), ()) = rayon::join(
+            || run(job, State::with_cache(prior), &staging, hooks),
+            || staging.check_previous(),
+        );
+        let mut rendered = result?;
         clock = Instant::now();
         if crate::lazy::damage_seen() {
             staging.abort();
@@ -566,21 +591,24 @@ impl Attempt<'_> {
         hooks.before_commit();
         let (sync, manifest) = staging.commit().map_err(one)?;
         lap("commit", &mut clock);
-        let mut cache = next_cache(prior, &content, &done, started_ns, inputs, manifest);
-        cache.clean = done.rendered.report.diagnostics.is_empty();
-        cache.pages = done.rendered.pages;
-        cache.sections = done.rendered.sections;
-        cache.base_url = done.rendered.base_url.clone().unwrap_or_default();
-        cache::save(self.cache_path, &cache);
+        if let Some(cache) = &mut state.cache {
+            cache.inputs = inputs;
+            cache.outputs = manifest;
+            cache.clean = rendered.report.diagnostics.is_empty();
+            cache.pages = rendered.pages;
+            cache.sections = rendered.sections;
+            cache.base_url = rendered.base_url.clone().unwrap_or_default();
+            cache::save(self.cache_path, cache);
+        }
         lap("save cache", &mut clock);
         if let Some(d) = damage {
-            done.rendered.report.push(d);
+            rendered.report.push(d);
         }
         Ok(Some(Built {
-            rendered: done.rendered,
+            rendered,
             sync,
             elapsed: self.started.elapsed(),
-            leftovers: Leftovers(Box::new((scan, content, done.facts, cache))),
+            leftovers: Leftovers(Box::new(state)),
         }))
     }
 }
@@ -588,20 +616,14 @@ impl Attempt<'_> {
 /// Whether nothing changed since the build that left `prior`: no input's stat
 /// (files too recent to trust by stat have the same contents), and every
 /// output file as it was written.
-fn unchanged(
-    prior: &BuildCache,
-    inputs: Hash,
-    newest: i64,
-    scan: &content::Scan,
-    out: &Path,
-) -> bool {
+fn unchanged(prior: &BuildCache, inputs: Hash, newest: i64, scan: &Scan, out: &Path) -> bool {
     prior.clean
         && prior.inputs == inputs
         && prior.settled(scan, newest)
         && output::intact(out, &prior.outputs)
 }
 
-fn nothing_to_do(prior: BuildCache, scan: content::Scan, started: Instant) -> Built {
+fn nothing_to_do(prior: BuildCache, scan: Scan, started: Instant) -> Built {
     Built {
         rendered: Rendered {
             pages: prior.pages,

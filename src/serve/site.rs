@@ -4,16 +4,15 @@
 //! A [`Site`] is immutable once built: a rebuild makes a complete new one and
 //! the server swaps it in whole, so a response is always from one build. A
 //! rebuild renders only what changed: it reuses the parsed documents and
-//! facts of the last good build ([`pipeline::Warm`]) and the files of the
+//! facts of the last good build ([`pipeline::State`]) and the files of the
 //! last site whose inputs are unchanged.
 
 use crate::config::base_path_of;
 use crate::diagnostics::{Diagnostic, Report};
 use crate::limits::Watch;
-use crate::pipeline::{self, Options};
+use crate::pipeline::{self, Job, Options, State};
 use crate::render::{Contents, OutputFile, Sink};
 use crate::stamp::Hash;
-use crate::warm::{self, Warm};
 use axum::body::Bytes;
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap};
@@ -67,7 +66,7 @@ pub struct Builder {
     /// `http://127.0.0.1:1111`, no trailing slash: replaces the origin of `base_url`.
     pub origin: String,
     /// What the last good build remembers for the next.
-    pub warm: Arc<Mutex<Option<Warm>>>,
+    pub warm: Arc<Mutex<State>>,
     /// The thread pool rebuilds run on: none (the global one) until a
     /// rebuild is given up with its threads stuck, then a new one.
     pub pool: Option<Arc<rayon::ThreadPool>>,
@@ -206,13 +205,21 @@ impl Builder {
         let config = pipeline::load_config(&opts)?;
         let base_path = base_path_of(config.url_base()).to_string();
         opts.base_url = Some(format!("{}{}", self.origin, base_path));
+        let job = Job {
+            config: Some(pipeline::apply_options(config, &opts)?),
+            changed: sources,
+            ..Job::new(&opts)
+        };
         let sink = Reusing {
             previous,
             kept: Mutex::default(),
             put: Mutex::default(),
         };
         let mut warm = self.warm.lock().unwrap_or_else(|e| e.into_inner());
-        let rendered = warm::rebuild(&opts, &mut warm, sources, &sink, hooks)?;
+        let (rendered, state) = pipeline::run(job, std::mem::take(&mut *warm), &sink, hooks);
+        *warm = state;
+        drop(warm);
+        let rendered = rendered?;
         let put = sink.put.into_inner().unwrap_or_else(|e| e.into_inner());
         let kept = sink.kept.into_inner().unwrap_or_else(|e| e.into_inner());
         let (files, fingerprints) = self.assemble(previous, kept, put)?;

@@ -291,7 +291,9 @@ pub fn serve_twice(site: &Site, changed: &[&str], edit: impl FnOnce(&Site)) -> (
         ..Options::default()
     };
     let cold = explainer::render::MemorySink::default();
-    explainer::pipeline::render_site(&opts, &cold, &NoHooks)
+    let job = explainer::pipeline::Job::new(&opts);
+    explainer::pipeline::run(job, Default::default(), &cold, &NoHooks)
+        .0
         .unwrap_or_else(|r| panic!("cold render failed: {r:?}"));
     let cold: Files = cold
         .into_files()
