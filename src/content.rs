@@ -933,6 +933,12 @@ pub(crate) fn sort_pages(docs: &[Document], pages: &mut [usize], sort_by: SortBy
     }
 }
 
+/// Where an archive file lives: relative to the folder of the file declaring it.
+pub fn archive_path(root: &Path, declaring_file: &Path, archive: &str) -> PathBuf {
+    let dir = declaring_file.parent().unwrap_or(Path::new(""));
+    root.join(dir).join(archive)
+}
+
 /// Give page bundles and sections the non-Markdown files of their folders, except archives.
 fn attach_assets(content: &mut Content, others: &[Found]) {
     let archives: HashSet<PathBuf> = content
@@ -944,7 +950,7 @@ fn attach_assets(content: &mut Content, others: &[Found]) {
                 .iter()
                 .filter_map(|s| s.archive.as_ref())
                 .map(|a| {
-                    crate::editorial::archive_path(&content.root, &d.source, a)
+                    archive_path(&content.root, &d.source, a)
                         .canonicalize()
                         .unwrap_or_default()
                 })

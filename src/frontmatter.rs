@@ -3,13 +3,12 @@
 //!
 //! Errors point at the line and column inside the whole file, not the header.
 
+use crate::date::Date;
 use crate::diagnostics::Diagnostic;
 use crate::editorial::{
     ChangeDecl, EventDecl, FactDecl, PartyDecl, QuestionDecl, SourceDecl, StatementDecl,
 };
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// The parsed header of a page or section. It also round-trips through the
 /// build cache's binary format (see [`Date`] and [`binary_json`]).
@@ -209,83 +208,6 @@ fn yaml_message(e: &serde_saphyr::Error) -> String {
     }
 }
 
-/// A date or date-time from front matter, validated.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Date {
-    /// The calendar date, `YYYY-MM-DD`.
-    pub day: jiff::civil::Date,
-    /// The full value as RFC 3339 (midnight UTC for a bare date).
-    pub rfc3339: String,
-    /// The value as written, normalised (`YYYY-MM-DD` or RFC 3339).
-    pub text: String,
-}
-
-impl Date {
-    /// Parse `YYYY-MM-DD`, an RFC 3339 timestamp, or a local date-time.
-    pub fn parse(s: &str) -> Result<Date, String> {
-        let s = s.trim();
-        if let Ok(day) = s.parse::<jiff::civil::Date>()
-            && s.len() == 10
-        {
-            return Ok(Date {
-                day,
-                rfc3339: format!("{day}T00:00:00Z"),
-                text: day.to_string(),
-            });
-        }
-        if s.parse::<jiff::Timestamp>().is_ok()
-            && let Ok(day) = s[..10].parse::<jiff::civil::Date>()
-        {
-            return Ok(Date {
-                day,
-                rfc3339: s.to_string(),
-                text: s.to_string(),
-            });
-        }
-        if let Ok(dt) = s.parse::<jiff::civil::DateTime>() {
-            return Ok(Date {
-                day: dt.date(),
-                rfc3339: format!("{}Z", dt.strftime("%Y-%m-%dT%H:%M:%S")),
-                text: s.to_string(),
-            });
-        }
-        Err(format!(
-            "invalid date {s:?}: expected YYYY-MM-DD or an RFC 3339 date-time (e.g. 2023-05-04T09:30:00Z), and a date that exists"
-        ))
-    }
-}
-
-/// A date in a binary format (the build cache): its parts, not text to parse again.
-type DateParts = (String, String, i16, i8, i8);
-
-impl Serialize for Date {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if s.is_human_readable() {
-            return s.serialize_str(&self.text);
-        }
-        let day = self.day;
-        (
-            &self.text,
-            &self.rfc3339,
-            day.year(),
-            day.month(),
-            day.day(),
-        )
-            .serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for Date {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
-        if d.is_human_readable() {
-            return d.deserialize_any(DateVisitor);
-        }
-        let (text, rfc3339, year, month, day) = DateParts::deserialize(d)?;
-        let day = jiff::civil::Date::new(year, month, day).map_err(de::Error::custom)?;
-        Ok(Date { day, rfc3339, text })
-    }
-}
-
 /// `extra` as itself in front matter, and as JSON text in binary formats
 /// (which cannot hold a value whose shape they are not told).
 mod binary_json {
@@ -309,26 +231,64 @@ mod binary_json {
     }
 }
 
-struct DateVisitor;
+/// The byte range, in a document's front matter `front`, of table `index` of
+/// array `key`: from the TOML parser's spans, or for YAML the list item's
+/// lines. `None` when it cannot be found.
+pub fn item_range(front: &str, key: &str, index: usize) -> Option<std::ops::Range<usize>> {
+    let split = split(front).ok()?;
+    let within = match split.format? {
+        Format::Toml => toml_item_range(split.header, key, index)?,
+        Format::Yaml => yaml_item_range(split.header, key, index)?,
+    };
+    Some(split.header_offset + within.start..split.header_offset + within.end)
+}
 
-impl<'de> Visitor<'de> for DateVisitor {
-    type Value = Date;
+fn toml_item_range(header: &str, key: &str, index: usize) -> Option<std::ops::Range<usize>> {
+    let table = toml::de::DeTable::parse(header).ok()?;
+    let array = table.get_ref().get(key)?;
+    let toml::de::DeValue::Array(items) = array.get_ref() else {
+        return None;
+    };
+    let item = items.get(index)?;
+    // A `[[key]]` table's own span is its header; its values follow.
+    let end = match item.get_ref() {
+        toml::de::DeValue::Table(table) => table.values().map(|v| v.span().end).max(),
+        _ => None,
+    };
+    let span = item.span();
+    Some(span.start..end.unwrap_or(span.end).max(span.end))
+}
 
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a date (YYYY-MM-DD) or an RFC 3339 date-time")
+fn yaml_item_range(header: &str, key: &str, index: usize) -> Option<std::ops::Range<usize>> {
+    let key_line = header
+        .match_indices(&format!("{key}:"))
+        .map(|(i, _)| i)
+        .find(|&i| i == 0 || header[..i].ends_with('\n'))?;
+    let items = yaml_items_after(header, key_line);
+    let start = *items.get(index)?;
+    let end = items.get(index + 1).copied().unwrap_or(header.len());
+    Some(start..end)
+}
+
+/// Offsets of `- ` list items following a YAML key, at the first item's indentation.
+fn yaml_items_after(text: &str, key_offset: usize) -> Vec<usize> {
+    let mut pos = text[key_offset..]
+        .find('\n')
+        .map_or(text.len(), |i| key_offset + i + 1);
+    let mut out = Vec::new();
+    let mut indent = None;
+    for line in text[pos..].split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let this_indent = line.len() - trimmed.len();
+        let is_item = trimmed.starts_with("- ") || trimmed.trim_end() == "-";
+        if is_item && *indent.get_or_insert(this_indent) == this_indent {
+            out.push(pos + this_indent);
+        } else if !is_item && !trimmed.trim().is_empty() && this_indent == 0 {
+            break;
+        }
+        pos += line.len();
     }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Date, E> {
-        Date::parse(v).map_err(E::custom)
-    }
-
-    /// TOML hands dates over as a one-entry map holding the date's text.
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Date, A::Error> {
-        let Some((_, text)) = map.next_entry::<String, String>()? else {
-            return Err(de::Error::custom("empty date"));
-        };
-        Date::parse(&text).map_err(de::Error::custom)
-    }
+    out
 }
 
 #[cfg(test)]
@@ -423,5 +383,23 @@ body
         let fm = parse(text, &s).unwrap();
         assert_eq!(fm.title.as_deref(), Some("Hello"));
         assert_eq!(fm.date.unwrap().text, "2023-05-04");
+    }
+
+    #[test]
+    fn finds_toml_tables_in_order() {
+        let text = "+++\n[[statements]]\nid = \"a\"\n[[statements]]\nid = \"b\"\n+++\n";
+        let second = item_range(text, "statements", 1).unwrap();
+        assert_eq!(&text[second], "[[statements]]\nid = \"b\"");
+        assert!(item_range(text, "statements", 2).is_none());
+    }
+
+    #[test]
+    fn finds_yaml_items_in_order() {
+        let text = "---\nstatements:\n  - id: a\n    text: x\n  - id: b\n---\n";
+        let first = item_range(text, "statements", 0).unwrap();
+        assert!(text[first.clone()].starts_with("- id: a\n    text: x\n"));
+        assert!(!text[first].contains("id: b"));
+        let second = item_range(text, "statements", 1).unwrap();
+        assert!(text[second].starts_with("- id: b"));
     }
 }

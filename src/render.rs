@@ -912,7 +912,7 @@ impl RenderJob<'_> {
     ) -> Vec<usize> {
         let mut dated: Vec<(usize, &Document)> =
             docs.filter(|(_, d)| d.meta.date.is_some()).collect();
-        fn newest(d: &Document) -> Option<&crate::frontmatter::Date> {
+        fn newest(d: &Document) -> Option<&crate::date::Date> {
             d.meta.updated.as_ref().or(d.meta.date.as_ref())
         }
         let order = |a: &(usize, &Document), b: &(usize, &Document)| {

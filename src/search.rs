@@ -5,7 +5,7 @@
 //! request to anyone else, and it loads from `file://` (a `fetch` would not).
 
 use crate::content::Content;
-use crate::editorial::{Located, Origin, Registry};
+use crate::registry::{Located, Origin, Registry};
 use serde::Serialize;
 
 /// The file the index is written to.

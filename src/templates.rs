@@ -591,7 +591,7 @@ fn register(tera: &mut Tera, lookup: Arc<Lookup>) {
 /// offset); a bare date formats as that day.
 pub fn format_date(value: &str, format: &str) -> Result<String, String> {
     let fail = |e: &dyn std::fmt::Display| format!("date filter: {e}");
-    let date = crate::frontmatter::Date::parse(value).map_err(|e| fail(&e))?;
+    let date = crate::date::Date::parse(value).map_err(|e| fail(&e))?;
     if date.text.len() == 10 {
         return jiff::fmt::strtime::format(format, date.day).map_err(|e| fail(&e));
     }

@@ -3,15 +3,15 @@
 //!
 //! Every finding is a located [`Diagnostic`]; the counts feed `check`'s summary.
 
-pub mod quotation;
 pub mod rendered;
 
 use crate::content::Content;
 use crate::diagnostics::{Diagnostic, Report};
-use crate::editorial::{Origin, Registry, StatementKind, Status, located};
+use crate::editorial::{StatementKind, Status};
 use crate::markdown::Facts;
+use crate::quotation::{self, MIN_STATEMENT_WORDS, Quotation};
+use crate::registry::{Origin, Registry, located};
 use crate::render::StaticFile;
-use quotation::{MIN_STATEMENT_WORDS, Quotation};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};

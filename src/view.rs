@@ -4,8 +4,9 @@
 //! Built once per build from plain data; templates only read it.
 
 use crate::content::Content;
-use crate::editorial::{Located, Origin, Registry, StatementDecl, Status};
+use crate::editorial::{StatementDecl, Status};
 use crate::markdown::FoundCitation;
+use crate::registry::{Located, Origin, Registry};
 use crate::urls::Urls;
 use serde::Serialize;
 

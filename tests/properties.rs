@@ -7,8 +7,8 @@
 
 use explainer::frontmatter;
 use explainer::markdown::{self, LinkContext, MarkdownOptions, Rendered, TocEntry};
+use explainer::quotation::{Passages, Quotation, align, normalise};
 use explainer::urls::{relative_url, relativize_html};
-use explainer::verify::quotation::{Passages, Quotation, align, normalise};
 use proptest::prelude::*;
 use proptest::string::string_regex;
 use std::collections::HashSet;

@@ -6,13 +6,15 @@
 //! `artifacts/<target>/`.
 
 use explainer::content::{Content, Document, Kind};
+use explainer::date::Date;
 use explainer::diagnostics::{Diagnostic, Report};
-use explainer::editorial::{Archive, Registry};
+use explainer::editorial::Archive;
 use explainer::frontmatter;
 use explainer::markdown::{self, LinkContext, MarkdownOptions, Rendered, TocEntry};
+use explainer::quotation::{Passages, Quotation, align, normalise};
+use explainer::registry::Registry;
 use explainer::stamp::Stamp;
 use explainer::verify::Verifier;
-use explainer::verify::quotation::{Passages, Quotation, align, normalise};
 use std::collections::HashSet;
 use std::path::PathBuf;
 
@@ -52,7 +54,7 @@ pub fn front_matter(data: &[u8]) {
             for date in [&meta.date, &meta.updated].into_iter().flatten() {
                 // A date that parsed once parses again to the same day.
                 let again =
-                    frontmatter::Date::parse(&date.text).expect("normalised date re-parses");
+                    Date::parse(&date.text).expect("normalised date re-parses");
                 assert_eq!(again.day, date.day);
             }
         }

@@ -15,7 +15,7 @@
 //!   page, read as above (an HTTP response's headers are skipped); its
 //!   `WARC-Date` is the capture date and `WARC-Target-URI` the captured address.
 
-use crate::verify::quotation::Passages;
+use crate::quotation::Passages;
 use std::path::{Component, Path, PathBuf};
 
 /// An archived source text, kept in memory for quotation and basis checks.
@@ -50,7 +50,7 @@ pub fn resolve(root: &Path, declaring_file: &Path, archive: &str) -> Result<Path
     {
         return Err("`..` is not allowed: keep the archive in this file's folder or below it, inside content/".into());
     }
-    let path = crate::editorial::archive_path(root, declaring_file, archive);
+    let path = crate::content::archive_path(root, declaring_file, archive);
     let real = path
         .canonicalize()
         .map_err(|e| format!("cannot read it: {e}"))?;
