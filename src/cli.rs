@@ -3,13 +3,12 @@
 //!
 //! Exit codes: 0 success, 1 build or check errors, 2 bad usage, 130 interrupted.
 
-use crate::diagnostics::Report;
+use crate::diagnostics::{self, Report};
 use crate::limits::Watch;
 use crate::output::{self, Gate};
 use crate::pipeline::{self, Hooks, Options};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
@@ -327,7 +326,7 @@ fn build(args: BuildArgs) -> i32 {
     let level = if args.verbose { "debug" } else { "warn" };
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_ansi(interactive())
+        .with_ansi(diagnostics::interactive())
         .with_env_filter(level)
         .try_init();
     let opts = Options {
@@ -340,7 +339,7 @@ fn build(args: BuildArgs) -> i32 {
         .output_dir
         .clone()
         .unwrap_or_else(|| args.site.root.join("public"));
-    let hooks = Arc::new(BuildHooks::new(!args.quiet && interactive()));
+    let hooks = Arc::new(BuildHooks::new(!args.quiet && diagnostics::interactive()));
     let (result, interrupted) = run_watched(hooks.clone(), move |hooks| {
         pipeline::build(&opts, &out, hooks)
     });
@@ -472,9 +471,4 @@ fn warnings_suffix(report: &Report) -> String {
         0 => String::new(),
         n => format!(" ({n} warning{})", if n == 1 { "" } else { "s" }),
     }
-}
-
-/// Whether progress output may be drawn (stderr is a terminal).
-pub fn interactive() -> bool {
-    std::io::stderr().is_terminal()
 }

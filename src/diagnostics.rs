@@ -252,8 +252,8 @@ impl Report {
 
     /// Print every finding to stderr, coloured when stderr is a terminal.
     pub fn print(&self) {
-        use std::io::{IsTerminal, Write};
-        let colour = std::io::stderr().is_terminal();
+        use std::io::Write;
+        let colour = interactive();
         let mut err = std::io::stderr().lock();
         for d in &self.diagnostics {
             let _ = writeln!(err, "{}\n", d.render(colour));
@@ -320,6 +320,12 @@ pub fn find_from(text: &str, needle: &str, from: usize) -> Option<usize> {
         return None;
     }
     text[from..].find(needle).map(|i| i + from)
+}
+
+/// Whether stderr is a terminal: colour and progress bars are drawn only then.
+pub fn interactive() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
 }
 
 #[cfg(test)]

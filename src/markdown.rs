@@ -10,7 +10,7 @@ pub mod rawhtml;
 pub use quotes::FoundQuotation;
 
 use crate::highlight;
-pub use crate::html::escape;
+use crate::html::escape;
 use crate::lazy::Lazy;
 use pulldown_cmark::{
     BrokenLink, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
@@ -27,6 +27,25 @@ pub trait LinkContext {
     /// What expands shortcode calls, when the body may hold them.
     fn shortcodes(&self) -> Option<&dyn crate::shortcodes::Expander> {
         None
+    }
+}
+
+/// A made-up site for property tests and fuzzing: it has every `.md` file
+/// whose name starts with a letter (at `/PATH/`) and every source whose id
+/// is of even length (labelled with characters HTML must escape).
+pub struct SampleSite;
+
+impl LinkContext for SampleSite {
+    fn content_url(&self, content_path: &str) -> Option<String> {
+        let name = content_path.rsplit('/').next().unwrap_or("");
+        (content_path.ends_with(".md") && name.starts_with(|c: char| c.is_ascii_alphabetic()))
+            .then(|| format!("/{}/", content_path.trim_end_matches(".md")))
+    }
+
+    fn citation(&self, id: &str) -> Option<(String, String)> {
+        id.len()
+            .is_multiple_of(2)
+            .then(|| (format!("/sources/#src-{id}"), format!("<{id}> & \"co\"")))
     }
 }
 

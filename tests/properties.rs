@@ -6,7 +6,9 @@
 //! well under 30 s in a debug build. `PROPTEST_CASES=N` overrides the count.
 
 use explainer::frontmatter;
-use explainer::markdown::{self, LinkContext, MarkdownOptions, Rendered, TocEntry};
+use explainer::markdown::{
+    self, MarkdownOptions, RESERVED_ID_PREFIXES, Rendered, SampleSite, TocEntry,
+};
 use explainer::quotation::{Passages, Quotation, align, normalise};
 use explainer::urls::{relative_url, relativize_html};
 use proptest::prelude::*;
@@ -273,25 +275,8 @@ proptest! {
 
 // ------------------------------------------------------------------ markdown
 
-/// Knows `.md` files whose name starts with a letter, and sources with an even-length id.
-struct Site;
-
-impl LinkContext for Site {
-    fn content_url(&self, content_path: &str) -> Option<String> {
-        let name = content_path.rsplit('/').next().unwrap_or("");
-        (content_path.ends_with(".md") && name.starts_with(|c: char| c.is_ascii_alphabetic()))
-            .then(|| format!("/{}/", content_path.trim_end_matches(".md")))
-    }
-
-    fn citation(&self, id: &str) -> Option<(String, String)> {
-        id.len()
-            .is_multiple_of(2)
-            .then(|| (format!("/sources/#src-{id}"), format!("<{id}> & \"co\"")))
-    }
-}
-
 fn render(body: &str, highlight_code: bool) -> Rendered {
-    markdown::render(body, &Site, MarkdownOptions { highlight_code })
+    markdown::render(body, &SampleSite, MarkdownOptions { highlight_code })
 }
 
 fn inline_text() -> BoxedStrategy<String> {
@@ -554,9 +539,6 @@ fn is_base_or_suffixed(id: &str, base: &str) -> bool {
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Prefixes of the anchors the build generates; heading ids never take them.
-const RESERVED: [&str; 6] = ["st-", "fact-", "ev-", "src-", "q-", "cite-"];
-
 proptest! {
     #![proptest_config(config())]
 
@@ -604,7 +586,7 @@ proptest! {
                         let base = slug::slugify(text);
                         let base = if base.is_empty() { "section".to_string() } else { base };
                         // Slugs that look like generated anchors (`st-…`) get `h-`.
-                        let base = if RESERVED.iter().any(|p| base.starts_with(p)) {
+                        let base = if RESERVED_ID_PREFIXES.iter().any(|p| base.starts_with(p)) {
                             format!("h-{base}")
                         } else {
                             base
@@ -612,7 +594,7 @@ proptest! {
                         prop_assert!(is_base_or_suffixed(id, &base), "{:?} from {:?}", id, text);
                     }
                     prop_assert!(
-                        !RESERVED.iter().any(|p| id.starts_with(p)),
+                        !RESERVED_ID_PREFIXES.iter().any(|p| id.starts_with(p)),
                         "generated id {:?} takes a reserved prefix", id
                     );
                 }

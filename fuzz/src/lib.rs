@@ -10,7 +10,7 @@ use explainer::date::Date;
 use explainer::diagnostics::{Diagnostic, Report};
 use explainer::editorial::Archive;
 use explainer::frontmatter;
-use explainer::markdown::{self, LinkContext, MarkdownOptions, Rendered, TocEntry};
+use explainer::markdown::{self, LinkContext, MarkdownOptions, Rendered, SampleSite, TocEntry};
 use explainer::quotation::{Passages, Quotation, align, normalise};
 use explainer::registry::Registry;
 use explainer::stamp::Stamp;
@@ -53,31 +53,13 @@ pub fn front_matter(data: &[u8]) {
         Ok(meta) => {
             for date in [&meta.date, &meta.updated].into_iter().flatten() {
                 // A date that parsed once parses again to the same day.
-                let again =
-                    Date::parse(&date.text).expect("normalised date re-parses");
+                let again = Date::parse(&date.text).expect("normalised date re-parses");
                 assert_eq!(again.day, date.day);
             }
         }
         Err(d) => {
             let _ = d.in_file("content/fuzz.md").to_string();
         }
-    }
-}
-
-/// Knows `.md` files whose name starts with a letter, and sources with an even-length id.
-struct AnySite;
-
-impl LinkContext for AnySite {
-    fn content_url(&self, content_path: &str) -> Option<String> {
-        let name = content_path.rsplit('/').next().unwrap_or("");
-        (content_path.ends_with(".md") && name.starts_with(|c: char| c.is_ascii_alphabetic()))
-            .then(|| format!("/{}/", content_path.trim_end_matches(".md")))
-    }
-
-    fn citation(&self, id: &str) -> Option<(String, String)> {
-        id.len()
-            .is_multiple_of(2)
-            .then(|| (format!("/sources/#src-{id}"), format!("<{id}> & \"co\"")))
     }
 }
 
@@ -90,7 +72,7 @@ pub fn markdown(data: &[u8]) {
     let opts = MarkdownOptions {
         highlight_code: flags & 1 == 1,
     };
-    let rendered = markdown::render(&body, &AnySite, opts);
+    let rendered = markdown::render(&body, &SampleSite, opts);
     check_rendered(&body, &rendered);
     let _ = markdown::render_snippet(&body, flags & 2 == 2);
 }
@@ -154,7 +136,10 @@ pub fn citations(data: &[u8]) {
     if let Ok(q) = Quotation::parse(&quotation, 1) {
         let found = q.found_in(&passages);
         let alignment = align(&q, &passages);
-        assert!(found || !alignment.diff.is_empty(), "a quotation not found is aligned");
+        assert!(
+            found || !alignment.diff.is_empty(),
+            "a quotation not found is aligned"
+        );
     }
 
     let Ok(split) = frontmatter::split(&page) else {

@@ -206,7 +206,7 @@ fn not_built(snap: &Snapshot) -> Response {
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>explainer: the site did not build</title></head>\n<body>\n<h1>The site did not build</h1>\n<p>Fix the errors below; this page reloads when the site builds.</p>\n<pre>",
     );
     for d in &snap.errors {
-        html.push_str(&crate::markdown::escape(&d.to_string()));
+        html.push_str(&crate::html::escape(&d.to_string()));
         html.push('\n');
     }
     html.push_str("</pre>\n");
