@@ -161,7 +161,8 @@ struct Flavour {
     name: &'static str,
     /// Zola wants `sort_by` on sections to list dated pages in order.
     section_extra: &'static str,
-    files: &'static [(&'static str, &'static str)],
+    /// Files every copy of this flavour has, in groups (its config, the templates it shares).
+    files: &'static [&'static [(&'static str, &'static str)]],
 }
 
 const BASE_HTML: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{% block title %}{{ config.title }}{% endblock %}</title></head><body>{% block content %}{% endblock %}</body></html>\n";
@@ -170,6 +171,15 @@ const PAGE_HTML: &str = "{% extends \"base.html\" %}{% block title %}{{ page.tit
 /// The sources page: one item per source, with the id citations link to.
 const SOURCES_HTML: &str = "{% extends \"base.html\" %}{% block content %}<h1>{{ section.title }}</h1><ul>{% for s in explainer.sources %}<li id=\"{{ s.anchor }}\">{{ s.title }}</li>{% endfor %}</ul>{% endblock %}\n";
 const INDEX_HTML: &str = "{% extends \"base.html\" %}{% block content %}<ul>{% for s in section.subsections %}<li><a href=\"{{ s.permalink }}\">{{ s.title }}</a></li>{% endfor %}</ul>{% endblock %}\n";
+
+/// The templates of the Tera flavours (explainer and Zola), and their static folder.
+const TERA_TEMPLATES: &[(&str, &str)] = &[
+    ("templates/base.html", BASE_HTML),
+    ("templates/index.html", INDEX_HTML),
+    ("templates/section.html", SECTION_HTML),
+    ("templates/page.html", PAGE_HTML),
+    ("static/", ""),
+];
 
 const FLAVOURS: &[Flavour] = &[
     Flavour {
@@ -181,37 +191,31 @@ const FLAVOURS: &[Flavour] = &[
         name: "explainer",
         section_extra: "",
         files: &[
-            (
-                "config.toml",
-                "base_url = \"https://example.org\"\ntitle = \"bench\"\n[markdown]\nhighlight_code = true\n",
-            ),
-            ("templates/base.html", BASE_HTML),
-            ("templates/index.html", INDEX_HTML),
-            ("templates/section.html", SECTION_HTML),
-            ("templates/page.html", PAGE_HTML),
-            ("templates/sources.html", SOURCES_HTML),
-            ("static/", ""),
+            &[
+                (
+                    "config.toml",
+                    "base_url = \"https://example.org\"\ntitle = \"bench\"\n[markdown]\nhighlight_code = true\n",
+                ),
+                ("templates/sources.html", SOURCES_HTML),
+            ],
+            TERA_TEMPLATES,
         ],
     },
     Flavour {
         name: "zola",
         section_extra: "sort_by = \"date\"\n",
         files: &[
-            (
+            &[(
                 "config.toml",
                 "base_url = \"https://example.org\"\ntitle = \"bench\"\ngenerate_feeds = false\nbuild_search_index = false\n[markdown.highlighting]\ntheme = \"github-light\"\nstyle = \"class\"\n",
-            ),
-            ("templates/base.html", BASE_HTML),
-            ("templates/index.html", INDEX_HTML),
-            ("templates/section.html", SECTION_HTML),
-            ("templates/page.html", PAGE_HTML),
-            ("static/", ""),
+            )],
+            TERA_TEMPLATES,
         ],
     },
     Flavour {
         name: "hugo",
         section_extra: "",
-        files: &[
+        files: &[&[
             (
                 "hugo.toml",
                 "baseURL = \"https://example.org/\"\ntitle = \"bench\"\ndisableKinds = [\"taxonomy\", \"term\", \"RSS\", \"sitemap\", \"robotsTXT\"]\n[markup.highlight]\nnoClasses = false\n[markup.goldmark.renderer]\nunsafe = true\n",
@@ -228,7 +232,7 @@ const FLAVOURS: &[Flavour] = &[
                 "layouts/_default/single.html",
                 "{{ define \"title\" }}{{ .Title }}{{ end }}{{ define \"main\" }}<article><h1>{{ .Title }}</h1><time>{{ .Date }}</time>{{ .Content }}</article>{{ end }}\n",
             ),
-        ],
+        ]],
     },
 ];
 
@@ -284,7 +288,7 @@ fn write_flavour(flavour: &Flavour, root: &Path, bodies: &[String]) -> io::Resul
         );
         fs::write(content.join(format!("s{}/p{i}.md", i % SECTIONS)), page)?;
     }
-    for (name, text) in flavour.files {
+    for (name, text) in flavour.files.iter().copied().flatten() {
         let path = site.join(name);
         if name.ends_with('/') {
             fs::create_dir_all(&path)?;

@@ -5,6 +5,7 @@
 
 use crate::content::{Content, Document};
 use crate::diagnostics::Diagnostic;
+use crate::frontmatter;
 use std::collections::HashMap;
 
 /// One old address and the document it now points at.
@@ -21,6 +22,9 @@ pub struct Alias {
 /// Every alias of the site; an invalid alias, or one that lands on a file
 /// the build writes for a page or another alias, is an error naming both.
 pub fn collect(content: &Content) -> (Vec<Alias>, Vec<Diagnostic>) {
+    if content.docs.iter().all(|d| d.meta.aliases.is_empty()) {
+        return (Vec::new(), Vec::new());
+    }
     let taken: HashMap<String, usize> = content
         .docs
         .iter()
@@ -31,13 +35,13 @@ pub fn collect(content: &Content) -> (Vec<Alias>, Vec<Diagnostic>) {
     let mut aliases = Vec::new();
     let mut problems = Vec::new();
     for (i, doc) in content.docs.iter().enumerate() {
-        for written in &doc.meta.aliases {
+        for (index, written) in doc.meta.aliases.iter().enumerate() {
             let (path, output) = match site_path(written) {
                 Ok(found) => found,
                 Err(why) => {
                     problems.push(at_alias(
                         doc,
-                        written,
+                        index,
                         format!("bad alias {written:?}: {why}"),
                     ));
                     continue;
@@ -48,7 +52,7 @@ pub fn collect(content: &Content) -> (Vec<Alias>, Vec<Diagnostic>) {
                 problems.push(
                     at_alias(
                         doc,
-                        written,
+                        index,
                         format!("alias {written:?} is the address of a page"),
                     )
                     .note(format!("{} is built at {output}", other.source.display())),
@@ -58,7 +62,7 @@ pub fn collect(content: &Content) -> (Vec<Alias>, Vec<Diagnostic>) {
             if let Some(&first) = claimed.get(&output) {
                 let other = &content.docs[first];
                 problems.push(
-                    at_alias(doc, written, format!("alias {written:?} is claimed twice"))
+                    at_alias(doc, index, format!("alias {written:?} is claimed twice"))
                         .note(format!("also an alias of {}", other.source.display())),
                 );
                 continue;
@@ -105,12 +109,17 @@ fn site_path(alias: &str) -> Result<(String, String), &'static str> {
     }
 }
 
-fn at_alias(doc: &Document, alias: &str, message: String) -> Diagnostic {
+/// An error at alias `index` of `doc`, located by the front-matter parser's
+/// spans: at the alias's first character, inside its quotes or after YAML's `- `.
+fn at_alias(doc: &Document, index: usize, message: String) -> Diagnostic {
     let d = Diagnostic::error("alias", message).in_file(&doc.source);
-    match doc.front.find(&format!("\"{alias}\"")) {
-        Some(at) => d.at_offset(&doc.front, at + 1),
-        None => d,
-    }
+    let Some(range) = frontmatter::item_range(&doc.front, "aliases", index) else {
+        return d;
+    };
+    let item = &doc.front[range.clone()];
+    let value = item.strip_prefix('-').map_or(item, str::trim_start);
+    let value = value.strip_prefix(['"', '\'']).unwrap_or(value);
+    d.at_offset(&doc.front, range.start + (item.len() - value.len()))
 }
 
 /// The redirect page written at an old address. `target` is the URL to send

@@ -93,3 +93,28 @@ fn a_removed_alias_is_removed_from_the_output() {
     assert!(site.has_output("2023/05/denial/index.html"));
     assert!(!site.output("_redirects").contains("old-denial"));
 }
+
+/// An alias error points at the alias itself (from the parser's spans), not
+/// at the same text met earlier in the front matter, in TOML and in YAML.
+#[test]
+fn an_alias_error_points_at_the_alias_itself() {
+    let bad = "https://elsewhere.example/x/";
+    let toml = format!(
+        "+++\ntitle = \"Moved\"\ndescription = \"{bad}\"\naliases = [\"/ok/\", \"{bad}\"]\n+++\nText.\n"
+    );
+    let yaml = format!(
+        "---\ntitle: Moved\ndescription: {bad}\naliases:\n  - /ok/\n  - {bad}\n---\nText.\n"
+    );
+    for text in [toml, yaml] {
+        let alias_line = text
+            .lines()
+            .position(|l| l.ends_with(&format!("{bad}\"]")) || l == format!("  - {bad}"));
+        let line = alias_line.expect("the alias line") + 1;
+        let col = text.lines().nth(line - 1).unwrap().find(bad).unwrap() + 1;
+        Site::basic()
+            .file("content/moved.md", &text)
+            .build()
+            .fails()
+            .stderr_has(&[&format!("content/moved.md:{line}:{col}"), "bad alias"]);
+    }
+}

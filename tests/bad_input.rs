@@ -10,37 +10,20 @@ fn breaks(files: &[(&str, &[u8])], expect: &[&str]) {
 }
 
 /// A page with editorial data, for breaking citations and quotations.
-const QUOTES: &str = r#"+++
-title = "Quotes"
-
-[[sources]]
-id = "report"
-title = "A report"
-publisher = "Example News"
-kind = "news-report"
-archive = "report.txt"
-
-[[parties]]
-id = "gov"
-name = "The government"
-page = "@/quotes.md"
-
-[[statements]]
-id = "gov-said"
-speaker = "A spokesman"
-party = "gov"
-date = 2023-05-03
-kind = "quote"
-status = "claimed"
-source = "report"
-text = "We did nothing wrong."
-+++
-Body [@report].
-"#;
+fn quotes() -> String {
+    quoting_page(
+        "gov",
+        "The government",
+        "gov-said",
+        "A spokesman",
+        "We did nothing wrong.",
+    )
+}
 
 fn quotes_with(find: &str, replace: &str) -> Vec<u8> {
-    let text = QUOTES.replace(find, replace);
-    assert_ne!(text, QUOTES, "replacement {find:?} must apply");
+    let quotes = quotes();
+    let text = quotes.replace(find, replace);
+    assert_ne!(text, quotes, "replacement {find:?} must apply");
     text.into_bytes()
 }
 
@@ -56,7 +39,7 @@ macro_rules! bad {
 /// The site every case starts from: it builds.
 fn good_site() -> Site {
     Site::basic()
-        .file("content/quotes.md", QUOTES)
+        .file("content/quotes.md", &quotes())
         .file("content/report.txt", "He said: “We did nothing wrong.”")
 }
 

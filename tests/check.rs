@@ -3,16 +3,14 @@
 mod common;
 use common::*;
 
-const SITE: &str = r#"+++
+/// The page every check here runs on: two parties, a quotation, a paraphrase and an assessment.
+fn claims() -> String {
+    let gov_quote = quote_head("gov-quote", "A spokesman", "gov", "statement");
+    format!(
+        r#"+++
 title = "Claims"
 
-[[sources]]
-id = "report"
-title = "A report"
-publisher = "Example News"
-kind = "news-report"
-archive = "report.txt"
-
+{REPORT_SOURCE}
 [[sources]]
 id = "statement"
 title = "The ministry's statement"
@@ -33,15 +31,7 @@ page = "@/claims.md"
 id = "who"
 title = "Who did it?"
 
-[[statements]]
-id = "gov-quote"
-speaker = "A spokesman"
-party = "gov"
-date = 2023-05-03
-kind = "quote"
-status = "claimed"
-source = "statement"
-question = "who"
+{gov_quote}question = "who"
 text = "We did nothing wrong."
 
 [[statements]]
@@ -63,13 +53,15 @@ status = "assessment"
 rests_on = ["gov-quote"]
 +++
 See [the quote](#st-gov-quote).
-"#;
+"#
+    )
+}
 
 const TEMPLATE: &str = "{% for q in explainer.questions %}<h2>{{ q.title }}</h2>{% for a in q.answers %}<h3>{{ a.party.name }}</h3>{% if a.statements | length == 0 %}<p>No statement recorded</p>{% endif %}{% for s in a.statements %}<blockquote id=\"{{ s.anchor }}\">{{ s.text }}</blockquote>{% endfor %}{% endfor %}{% endfor %}{{ page.content | safe }}{% for s in explainer.sources %}<p id=\"{{ s.anchor }}\"></p>{% endfor %}";
 
 fn site() -> Site {
     Site::basic()
-        .file("content/claims.md", SITE)
+        .file("content/claims.md", &claims())
         .file(
             "content/report.txt",
             "A spokesman said: “We did nothing wrong.” The ministry blamed the weather.",
@@ -90,7 +82,7 @@ fn summary_line_counts_what_was_verified() {
 fn json_format_lists_findings_for_tools() {
     let s = site().file(
         "content/claims.md",
-        &SITE.replace("blamed the weather\"", "blamed the rain\""),
+        &claims().replace("blamed the weather\"", "blamed the rain\""),
     );
     let run = s.run(&["check", "--format", "json"]).fails();
     let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("valid JSON");
@@ -107,7 +99,7 @@ fn json_format_lists_findings_for_tools() {
 fn missing_basis_is_an_error_with_location() {
     let s = site().file(
         "content/claims.md",
-        &SITE.replace("basis = \"blamed the weather\"\n", ""),
+        &claims().replace("basis = \"blamed the weather\"\n", ""),
     );
     s.check().fails().stderr_has(&[
         "content/claims.md:43:7",
@@ -119,7 +111,7 @@ fn missing_basis_is_an_error_with_location() {
 fn assessment_must_name_what_it_rests_on() {
     let s = site().file(
         "content/claims.md",
-        &SITE.replace("rests_on = [\"gov-quote\"]\n", ""),
+        &claims().replace("rests_on = [\"gov-quote\"]\n", ""),
     );
     s.check()
         .fails()
@@ -129,7 +121,7 @@ fn assessment_must_name_what_it_rests_on() {
 #[test]
 fn uncited_source_and_unarchived_quotation_are_warnings() {
     let extra = "[[sources]]\nid = \"unused\"\ntitle = \"Never cited\"\nkind = \"interview\"\n\n[[sources]]\nid = \"tv\"\ntitle = \"TV\"\nkind = \"interview\"\n\n";
-    let text = SITE
+    let text = claims()
         .replace(
             "[[parties]]\nid = \"gov\"",
             &format!("{extra}[[parties]]\nid = \"gov\""),
@@ -185,7 +177,7 @@ fn sources_know_who_cites_them() {
 fn a_failed_check_does_not_claim_zero_items_verified() {
     let s = site().file(
         "content/claims.md",
-        &SITE.replace("blamed the weather\"", "blamed the rain\""),
+        &claims().replace("blamed the weather\"", "blamed the rain\""),
     );
     let run = s.check().fails();
     assert!(!run.stdout.contains("0 statements"), "{}", run.stdout);

@@ -17,35 +17,7 @@ A spokesman called the closure “a planned act of sabotage” and said Mr Grant
 
 /// A page declaring the source and one quoted statement whose text is `quote`.
 fn statement(quote: &str) -> String {
-    format!(
-        r#"+++
-title = "Quotes"
-
-[[sources]]
-id = "report"
-title = "A report"
-publisher = "Example News"
-kind = "news-report"
-archive = "report.txt"
-
-[[parties]]
-id = "mayor"
-name = "The mayor"
-page = "@/quotes.md"
-
-[[statements]]
-id = "mayor-said"
-speaker = "The mayor"
-party = "mayor"
-date = 2023-05-03
-kind = "quote"
-status = "claimed"
-source = "report"
-text = "{quote}"
-+++
-Body [@report].
-"#
-    )
+    quoting_page("mayor", "The mayor", "mayor-said", "The mayor", quote)
 }
 
 fn site_quoting(quote: &str) -> Site {

@@ -203,6 +203,33 @@ impl Site {
     }
 }
 
+/// The `[[sources]]` entry of source `report`: a news report archived in `content/report.txt`.
+pub const REPORT_SOURCE: &str = r#"[[sources]]
+id = "report"
+title = "A report"
+publisher = "Example News"
+kind = "news-report"
+archive = "report.txt"
+"#;
+
+/// A `[[statements]]` entry up to its `text`: a quotation by `speaker` of
+/// `party` citing `source`, claimed on 2023-05-03. The caller adds `text = …`.
+pub fn quote_head(id: &str, speaker: &str, party: &str, source: &str) -> String {
+    format!(
+        "[[statements]]\nid = \"{id}\"\nspeaker = \"{speaker}\"\nparty = \"{party}\"\ndate = 2023-05-03\nkind = \"quote\"\nstatus = \"claimed\"\nsource = \"{source}\"\n"
+    )
+}
+
+/// `content/quotes.md`: it declares source `report`, party `party` (named
+/// `name`, with this page as its page) and its statement `id` by `speaker`
+/// quoting `quote` from the report; the body cites the report.
+pub fn quoting_page(party: &str, name: &str, id: &str, speaker: &str, quote: &str) -> String {
+    format!(
+        "+++\ntitle = \"Quotes\"\n\n{REPORT_SOURCE}\n[[parties]]\nid = \"{party}\"\nname = \"{name}\"\npage = \"@/quotes.md\"\n\n{}text = \"{quote}\"\n+++\nBody [@report].\n",
+        quote_head(id, speaker, party, "report")
+    )
+}
+
 /// `LINE:COL` (1-based) of the first `needle` in `text`, as diagnostics print it.
 pub fn line_col(text: &str, needle: &str) -> String {
     let at = text
