@@ -8,7 +8,6 @@ use crate::content::{Content, Document};
 use crate::diagnostics::Diagnostic;
 use crate::render::{RenderJob, Sink};
 use crate::stamp::{Fingerprint, Hash};
-use crate::taxonomies::Taxonomy;
 use crate::urls::Urls;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -258,22 +257,15 @@ impl RenderJob<'_> {
             .collect()
     }
 
-    /// Site paths of the listing pages that are no document: later pages of
-    /// paginated sections, and every page of the rendered taxonomies.
-    pub(crate) fn listing_paths(&self, taxonomies: &[Taxonomy<'_>]) -> Vec<String> {
+    /// Site paths of the later listing pages of paginated sections (no
+    /// document of their own; see [`crate::taxonomies::listing_paths`] for
+    /// the taxonomies' pages).
+    pub(crate) fn listing_paths(&self) -> Vec<String> {
         let mut out = Vec::new();
         for (_, doc) in self.content.sections() {
             if let Some(per) = doc.meta.paginate_by {
                 let all = pagers(&doc.path, section_paginate_path(doc), doc.pages.len(), per);
                 out.extend(all.into_iter().skip(1).map(|p| p.path));
-            }
-        }
-        for t in taxonomies.iter().filter(|t| t.config.render) {
-            out.push(t.path.clone());
-            for term in &t.terms {
-                let per = t.config.paginate_by.unwrap_or(usize::MAX);
-                let all = pagers(&term.path, &t.config.paginate_path, term.pages.len(), per);
-                out.extend(all.into_iter().map(|p| p.path));
             }
         }
         out

@@ -393,7 +393,8 @@ impl RenderJob<'_> {
             .filter_map(|&i| Some((i, firsts[i].html.take()?)))
             .collect();
         drop(firsts);
-        let listings = self.listing_paths(&taxonomies);
+        let mut listings = self.listing_paths();
+        listings.extend(crate::taxonomies::listing_paths(&taxonomies));
         if let Err(d) = self.render_site_files(&feed, feed_html, &facts, &listings, sink) {
             report.push(d);
         }
@@ -464,15 +465,7 @@ impl RenderJob<'_> {
                 };
             }
         };
-        let links = SiteLinks {
-            content: self.content,
-            view: self.view,
-            templates: Some(self.templates),
-        };
-        let opts = MarkdownOptions {
-            highlight_code: self.config.markdown.highlight_code,
-        };
-        let rendered = markdown::render(&body, &links, opts);
+        let rendered = self.markdown(&body);
         if let Some(d) = crate::shortcodes::problem(doc, &body, &rendered.problems) {
             return First {
                 error: Some(Box::new(d)),
@@ -1091,9 +1084,8 @@ impl RenderJob<'_> {
         entries.into_iter().map(|(_, e)| e).collect()
     }
 
-    pub(crate) fn body_html(&self, i: usize) -> Result<String, Diagnostic> {
-        let doc = &self.content.docs[i];
-        let body = doc.read_body(&self.content.root)?;
+    /// `body` rendered to HTML with this site's links and Markdown options.
+    fn markdown(&self, body: &str) -> markdown::Rendered {
         let links = SiteLinks {
             content: self.content,
             view: self.view,
@@ -1102,7 +1094,13 @@ impl RenderJob<'_> {
         let opts = MarkdownOptions {
             highlight_code: self.config.markdown.highlight_code,
         };
-        let rendered = markdown::render(&body, &links, opts);
+        markdown::render(body, &links, opts)
+    }
+
+    pub(crate) fn body_html(&self, i: usize) -> Result<String, Diagnostic> {
+        let doc = &self.content.docs[i];
+        let body = doc.read_body(&self.content.root)?;
+        let rendered = self.markdown(&body);
         match crate::shortcodes::problem(doc, &body, &rendered.problems) {
             Some(d) => Err(d),
             None => Ok(rendered.html),

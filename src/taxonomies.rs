@@ -69,6 +69,21 @@ pub struct Term {
     pub pages: Vec<usize>,
 }
 
+/// Site paths of every page of the rendered taxonomies: each list of terms
+/// and every listing page of each term.
+pub(crate) fn listing_paths(taxonomies: &[Taxonomy<'_>]) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in taxonomies.iter().filter(|t| t.config.render) {
+        out.push(t.path.clone());
+        for term in &t.terms {
+            let per = t.config.paginate_by.unwrap_or(usize::MAX);
+            let all = pagers(&term.path, &t.config.paginate_path, term.pages.len(), per);
+            out.extend(all.into_iter().map(|p| p.path));
+        }
+    }
+    out
+}
+
 /// Validate `taxonomies = […]` of config.toml (its text `text`).
 pub fn check_config(list: &[TaxonomyConfig], text: &str) -> Result<(), Diagnostic> {
     let mut seen: HashMap<String, &str> = HashMap::new();
