@@ -4,10 +4,6 @@
 //! Declarations are plain data; [`crate::registry`] gathers them with their
 //! locations.
 
-pub mod archive;
-
-pub use archive::Archive;
-
 use crate::date::Date;
 use serde::{Deserialize, Serialize};
 

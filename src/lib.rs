@@ -2,15 +2,16 @@
 //! contested news event claim by claim, with every citation and quotation
 //! checked against its source at build time.
 //!
-//! The pipeline runs load ([`content`], [`editorial`]) → render ([`markdown`],
-//! [`render`], [`templates`]) → [`verify`] → write ([`output`]);
-//! [`pipeline::run`] drives it for `build`, `check` and [`serve`] (on every
-//! edit), passing the [`state`] of one run to the next.
+//! The pipeline runs load ([`content`], [`editorial`], [`archive`]) → render
+//! ([`markdown`], [`render`], [`templates`]) → [`verify`] → write
+//! ([`output`]); [`pipeline::run`] drives it for `build`, `check` and
+//! [`serve`] (on every edit), passing the [`state`] of one run to the next.
 
 // Diagnostics are returned by value on the error path only; boxing them buys nothing measurable.
 #![allow(clippy::result_large_err)]
 
 pub mod aliases;
+pub mod archive;
 pub mod cache;
 pub mod cli;
 pub mod config;

@@ -2,11 +2,11 @@
 //! where it was written, indexed by id, with the archives of its sources
 //! loaded, so that `verify` can point at the exact line of a bad citation.
 
+use crate::archive::{self, Archive};
 use crate::content::Content;
 use crate::diagnostics::{Diagnostic, Report};
 use crate::editorial::{
-    Archive, ChangeDecl, EventDecl, FactDecl, PartyDecl, QuestionDecl, SourceDecl, StatementDecl,
-    archive,
+    ChangeDecl, EventDecl, FactDecl, PartyDecl, QuestionDecl, SourceDecl, StatementDecl,
 };
 use crate::frontmatter::item_range;
 use std::collections::HashMap;

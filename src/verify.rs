@@ -805,7 +805,7 @@ pub fn not_found(
     label: &str,
     passage: &str,
     source: &str,
-    archive: &crate::editorial::Archive,
+    archive: &crate::archive::Archive,
     quotation: &Quotation,
 ) -> Diagnostic {
     let file = archive

@@ -8,7 +8,7 @@
 use explainer::content::{Content, Document, Kind};
 use explainer::date::Date;
 use explainer::diagnostics::{Diagnostic, Report};
-use explainer::editorial::Archive;
+use explainer::archive::Archive;
 use explainer::frontmatter;
 use explainer::markdown::{self, LinkContext, MarkdownOptions, Rendered, SampleSite, TocEntry};
 use explainer::quotation::{Passages, Quotation, align, normalise};
