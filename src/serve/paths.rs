@@ -21,8 +21,10 @@ pub enum BadPath {
 /// Decode the raw (still percent-encoded) path of a request into a clean
 /// `/`-separated path that starts with `/` and keeps a trailing `/`.
 ///
-/// Refused: a path not starting with `/`; empty segments (`//`); `.` and `..`
-/// segments, also when encoded; a `/` or `\` inside a segment (`%2f`, `%5c`,
+/// The `url` crate reads the path as a browser would; a path it would
+/// change, because a `.` or `..` segment (also encoded) would be resolved,
+/// is refused rather than resolved. Also refused: a path not starting with
+/// `/`; empty segments (`//`); a `/` or `\` inside a segment (`%2f`, `%5c`,
 /// and raw backslashes); NUL and other control characters; a `%` left after
 /// decoding (double encoding such as `%252e`); malformed escapes; and
 /// segments that are not UTF-8.
@@ -30,19 +32,22 @@ pub fn normalise(raw: &str) -> Result<String, BadPath> {
     if raw.len() > MAX_PATH {
         return Err(BadPath::TooLong);
     }
-    let rest = raw.strip_prefix('/').ok_or(BadPath::Invalid)?;
-    if rest.is_empty() {
-        return Ok("/".to_string());
+    if !raw.starts_with('/') {
+        return Err(BadPath::Invalid);
     }
-    let segments: Vec<&str> = rest.split('/').collect();
+    // Escaped as written, so that the only change the url crate can make is
+    // resolving a dot segment (a `\` is escaped, and so not read as a `/`).
+    let written = percent_encoding::utf8_percent_encode(raw, AS_WRITTEN).to_string();
+    let url = url::Url::parse(&format!("{ORIGIN}{written}")).map_err(|_| BadPath::Invalid)?;
+    if url.path() != written {
+        return Err(BadPath::Invalid);
+    }
+    let segments: Vec<&str> = url.path_segments().ok_or(BadPath::Invalid)?.collect();
     let last = segments.len() - 1;
     let mut out = String::with_capacity(raw.len());
-    for (i, segment) in segments.iter().enumerate() {
+    for (i, segment) in segments.into_iter().enumerate() {
         out.push('/');
-        if segment.is_empty() {
-            if i == last {
-                break; // the trailing slash of a directory path
-            }
+        if segment.is_empty() && i != last {
             return Err(BadPath::Invalid);
         }
         let decoded = decode_segment(segment)?;
@@ -53,6 +58,20 @@ pub fn normalise(raw: &str) -> Result<String, BadPath> {
     }
     Ok(out)
 }
+
+/// A stand-in origin the request path is read under.
+const ORIGIN: &str = "http://serve.invalid";
+
+/// What is escaped before the url crate reads a path: all but what it
+/// leaves as it is (letters, digits, `-._~`), `/` between segments, and `%`
+/// (escapes stay as the client wrote them).
+const AS_WRITTEN: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'%')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// A segment percent-decoded (the `percent-encoding` crate). An escape that
 /// is malformed stays as written, and so leaves a `%`, which is refused like a
@@ -106,6 +125,8 @@ mod tests {
         assert_eq!(normalise("/my%20file.pdf").unwrap(), "/my file.pdf");
         assert_eq!(normalise("/caf%C3%A9/").unwrap(), "/café/");
         assert_eq!(normalise("/a/...").unwrap(), "/a/...");
+        assert_eq!(normalise("/a b/{c}^|").unwrap(), "/a b/{c}^|");
+        assert_eq!(normalise("/café").unwrap(), "/café");
     }
 
     #[test]
@@ -114,6 +135,12 @@ mod tests {
             "/../Cargo.toml",
             "/a/../../etc/passwd",
             "/./a",
+            "/a/.",
+            "/a/..",
+            "/a/%2E",
+            "/.%2e/x",
+            "/%2e./x",
+            "/..\\a",
             "/%2e%2e/%2e%2e/etc/passwd",
             "/%2E%2E/x",
             "/..%2fconfig.toml",
