@@ -15,11 +15,17 @@ pub struct SitemapUrl {
     pub lastmod: Option<String>,
 }
 
-/// The Atom feed: the site's newest dated pages.
-pub struct Feed<'a> {
+/// What every feed of the site says of the site: its title, language and home page.
+#[derive(Clone, Copy)]
+pub struct Channel<'a> {
     pub title: &'a str,
     pub language: &'a str,
     pub base_url: &'a str,
+}
+
+/// The Atom feed: the site's newest dated pages.
+pub struct Feed<'a> {
+    pub channel: Channel<'a>,
     /// RFC 3339.
     pub updated: String,
     pub entries: Vec<FeedEntry>,
@@ -27,9 +33,7 @@ pub struct Feed<'a> {
 
 /// The corrections feed: every `[[changes]]` entry of the site, newest first.
 pub struct ChangesFeed<'a> {
-    pub title: &'a str,
-    pub language: &'a str,
-    pub base_url: &'a str,
+    pub channel: Channel<'a>,
     pub entries: Vec<ChangeEntry>,
 }
 
@@ -113,15 +117,14 @@ pub fn sitemap(urls: &[SitemapUrl]) -> String {
     finish(xml)
 }
 
-/// The opening of an Atom feed at `base_url` + `file`: its title, links, date and id.
-fn atom_head(
-    xml: &mut Xml,
-    title: &str,
-    language: &str,
-    base_url: &str,
-    file: &str,
-    updated: &str,
-) -> std::io::Result<()> {
+/// The opening of an Atom feed at the channel's `base_url` + `file`: its
+/// title, links, date and id.
+fn atom_head(xml: &mut Xml, channel: Channel, file: &str, updated: &str) -> std::io::Result<()> {
+    let Channel {
+        title,
+        language,
+        base_url,
+    } = channel;
     let self_url = format!("{base_url}{file}");
     xml.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
     let mut start = BytesStart::new("feed");
@@ -147,14 +150,7 @@ fn atom_head(
 pub fn atom(feed: &Feed<'_>) -> String {
     let mut xml = writer();
     let written: std::io::Result<()> = (|| {
-        atom_head(
-            &mut xml,
-            feed.title,
-            feed.language,
-            feed.base_url,
-            "atom.xml",
-            &feed.updated,
-        )?;
+        atom_head(&mut xml, feed.channel, "atom.xml", &feed.updated)?;
         for entry in &feed.entries {
             xml.write_event(Event::Start(BytesStart::new("entry")))?;
             element(&mut xml, "title", &entry.title)?;
@@ -186,16 +182,13 @@ pub fn changes(feed: &ChangesFeed<'_>) -> String {
         .map(|e| e.date.as_str())
         .max()
         .unwrap_or("1970-01-01T00:00:00Z");
-    let title = format!("{}: corrections and updates", feed.title);
+    let title = format!("{}: corrections and updates", feed.channel.title);
+    let channel = Channel {
+        title: &title,
+        ..feed.channel
+    };
     let written: std::io::Result<()> = (|| {
-        atom_head(
-            &mut xml,
-            &title,
-            feed.language,
-            feed.base_url,
-            CHANGES_FEED,
-            updated,
-        )?;
+        atom_head(&mut xml, channel, CHANGES_FEED, updated)?;
         for entry in &feed.entries {
             xml.write_event(Event::Start(BytesStart::new("entry")))?;
             element(

@@ -1043,9 +1043,11 @@ impl RenderJob<'_> {
             return;
         }
         let text = feeds::changes(&feeds::ChangesFeed {
-            title: &self.config.title,
-            language: &self.config.language,
-            base_url,
+            channel: feeds::Channel {
+                title: &self.config.title,
+                language: &self.config.language,
+                base_url,
+            },
             entries,
         });
         let mut file = bytes(feeds::CHANGES_FEED, text);
@@ -1149,9 +1151,11 @@ impl RenderJob<'_> {
             })
             .collect();
         feeds::atom(&feeds::Feed {
-            title,
-            language: &self.config.language,
-            base_url: home,
+            channel: feeds::Channel {
+                title,
+                language: &self.config.language,
+                base_url: home,
+            },
             updated,
             entries,
         })
