@@ -388,11 +388,8 @@ fn render_into(
         registry: &registry,
         facts: &pass.facts,
         static_files: &static_files,
-        base_url: config.url_base(),
+        written: &written,
         links_of: links_of.as_deref(),
-        highlight_code: config.markdown.highlight_code,
-        search_index: config.build_search_index,
-        share_cards: config.share_cards,
     }
     .run();
     report.extend(findings.diagnostics);

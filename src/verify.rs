@@ -13,6 +13,7 @@ use crate::quotation::{self, MIN_STATEMENT_WORDS, Quotation};
 use crate::registry::{Origin, Registry, located};
 use crate::render::StaticFile;
 use rayon::prelude::*;
+use rendered::Written;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -37,16 +38,11 @@ pub struct Verifier<'a> {
     /// The facts of every document's body, indexed like `content.docs`.
     pub facts: &'a [Arc<Facts>],
     pub static_files: &'a [StaticFile],
-    pub base_url: &'a str,
+    /// Every path the render wrote or kept.
+    pub written: &'a Written,
     /// The documents whose links to check, when not all: see
     /// [`links_to_check`].
     pub links_of: Option<&'a [bool]>,
-    /// Whether the build writes `syntax.css`.
-    pub highlight_code: bool,
-    /// Whether the build writes the search index.
-    pub search_index: bool,
-    /// Whether the build draws share cards.
-    pub share_cards: bool,
 }
 
 impl Verifier<'_> {
@@ -614,58 +610,45 @@ impl Verifier<'_> {
         }
     }
 
-    /// A file in `static/` must not land where the build writes a file of its own.
+    /// A file in `static/` must not land where the build writes a file of
+    /// its own: a path the render wrote twice.
     fn check_static_collisions(&self, report: &mut Report) {
-        let mut generated: HashMap<String, String> = self
-            .content
-            .docs
-            .iter()
-            .map(|d| {
-                (
-                    d.output_file(),
-                    format!("the page generated from {}", d.source.display()),
-                )
-            })
-            .collect();
-        let mut site_files = vec!["404.html", "robots.txt"];
-        if !self.base_url.is_empty() {
-            site_files.extend(["sitemap.xml", "atom.xml"]);
-            if !self.registry.changes.is_empty() {
-                site_files.push(crate::feeds::CHANGES_FEED);
-            }
-        }
-        if self.highlight_code {
-            site_files.push("syntax.css");
-        }
-        if self.search_index {
-            site_files.push(crate::search::INDEX_FILE);
-        }
-        for f in site_files {
-            generated.insert(f.to_string(), format!("the generated {f}"));
-        }
-        if self.share_cards {
-            for d in &self.content.docs {
-                if let Some(card) = crate::render::share_card_path(d) {
-                    let what = format!("the share card of {}", d.source.display());
-                    generated.insert(card, what);
-                }
-            }
-        }
         for f in self.static_files {
-            if let Some(what) = generated.get(&f.rel) {
-                report.push(
-                    Diagnostic::error(
-                        "static",
-                        format!(
-                            "static/{} would replace {what} at /{}",
-                            f.rel, f.rel
-                        ),
-                    )
-                    .in_file(std::path::Path::new(crate::render::STATIC_DIR).join(&f.rel))
-                    .note("rename or move the static file; generated files cannot be overridden from static/"),
-                );
+            if self
+                .written
+                .files
+                .get(&f.rel)
+                .is_none_or(|&times| times < 2)
+            {
+                continue;
+            }
+            report.push(
+                Diagnostic::error(
+                    "static",
+                    format!(
+                        "static/{} would replace {} at /{}",
+                        f.rel,
+                        self.generated(&f.rel),
+                        f.rel
+                    ),
+                )
+                .in_file(std::path::Path::new(crate::render::STATIC_DIR).join(&f.rel))
+                .note("rename or move the static file; generated files cannot be overridden from static/"),
+            );
+        }
+    }
+
+    /// What the build generates at `path`, in words.
+    fn generated(&self, path: &str) -> String {
+        for d in &self.content.docs {
+            if d.output_file() == path {
+                return format!("the page generated from {}", d.source.display());
+            }
+            if crate::render::share_card_path(d).as_deref() == Some(path) {
+                return format!("the share card of {}", d.source.display());
             }
         }
+        format!("the generated {path}")
     }
 
     /// What only the Markdown source can tell of its links: external links

@@ -155,6 +155,30 @@ fn a_static_file_on_a_generated_path_is_an_error_naming_both() {
 }
 
 #[test]
+fn a_static_file_on_any_path_the_render_writes_is_an_error() {
+    // syntax.css only when highlighting is on; an alias's redirect page.
+    let s = Site::basic()
+        .file(
+            "config.toml",
+            &format!("{CONFIG}[markdown]\nhighlight_code = true\n"),
+        )
+        .file(
+            "content/about.md",
+            "+++\ntitle = \"About\"\naliases = [\"/old/\"]\n+++\nText.\n",
+        );
+    for (path, what) in [
+        ("static/syntax.css", "the generated syntax.css"),
+        ("static/old/index.html", "the generated old/index.html"),
+    ] {
+        s.breaks_with(
+            &[(path, b"<p>mine</p>".as_slice())],
+            &[&format!("{path} would replace {what} at /")],
+        );
+        std::fs::remove_file(s.path(path)).unwrap();
+    }
+}
+
+#[test]
 fn a_link_to_a_draft_says_it_is_a_draft() {
     let s = Site::basic().file(
         "content/later.md",

@@ -5,16 +5,17 @@
 //! failed invariant `assert!` below) is a crash that libFuzzer saves to
 //! `artifacts/<target>/`.
 
+use explainer::archive::Archive;
 use explainer::content::{Content, Document, Kind};
 use explainer::date::Date;
 use explainer::diagnostics::{Diagnostic, Report};
-use explainer::archive::Archive;
 use explainer::frontmatter;
 use explainer::markdown::{self, LinkContext, MarkdownOptions, Rendered, SampleSite, TocEntry};
 use explainer::quotation::{Passages, Quotation, align, normalise};
 use explainer::registry::Registry;
 use explainer::stamp::Stamp;
 use explainer::verify::Verifier;
+use explainer::verify::rendered::Written;
 use std::collections::HashSet;
 use std::path::PathBuf;
 
@@ -209,11 +210,8 @@ pub fn citations(data: &[u8]) {
         registry: &registry,
         facts: &facts,
         static_files: &[],
-        base_url: "https://example.org/e/",
+        written: &Written::default(),
         links_of: None,
-        highlight_code: false,
-        search_index: false,
-        share_cards: false,
     };
     let (found, _stats) = verifier.run();
     for d in report.diagnostics.iter().chain(&found.diagnostics) {

@@ -89,7 +89,9 @@ pub fn scan_html(html: &[u8]) -> PageScan {
 #[derive(Debug, Default)]
 pub struct Written {
     pub pages: FxHashMap<String, Arc<PageScan>>,
-    pub files: FxHashSet<String>,
+    /// Every path written or kept, and how many times (more than once: two
+    /// inputs, such as a static file and a page, claim the same path).
+    pub files: FxHashMap<String, usize>,
 }
 
 /// A sink that scans every HTML file on its way to the inner sink, and
@@ -115,7 +117,7 @@ impl<'a> Scanning<'a> {
         if let Some(scan) = scan {
             w.pages.insert(path.to_string(), scan);
         }
-        w.files.insert(path.to_string());
+        *w.files.entry(path.to_string()).or_default() += 1;
     }
 
     /// Everything written or kept.
@@ -222,7 +224,7 @@ impl Check<'_> {
                 let Some(found) = files_of(path)
                     .into_iter()
                     .flatten()
-                    .find(|f| self.written.files.contains(f))
+                    .find(|f| self.written.files.contains_key(f))
                 else {
                     let first = files_of(path)[0].clone().unwrap_or_default();
                     return bad(
