@@ -100,6 +100,8 @@ pub struct Facts {
     pub quotations: Vec<FoundQuotation>,
     /// Whether the body calls shortcodes: then its facts depend on templates too.
     pub shortcodes: bool,
+    /// Images with no alt text that are not marked decorative (`dest` is the image).
+    pub unlabelled_images: Vec<FoundLink>,
 }
 
 impl Facts {
@@ -218,6 +220,17 @@ struct State<'c, 'e> {
     html_block: Option<(usize, String)>,
     /// Only the facts are wanted: the output text is not smartened.
     facts_only: bool,
+    /// The image being read: its URL, title and alt text so far.
+    image: Option<PendingImage<'e>>,
+    unlabelled_images: Vec<FoundLink>,
+}
+
+/// An image whose alt text (the text of its events) is still being read.
+struct PendingImage<'e> {
+    dest: CowStr<'e>,
+    title: CowStr<'e>,
+    alt: String,
+    offset: usize,
 }
 
 /// A heading whose events are held back until its text (and so its id) is known.
@@ -249,6 +262,8 @@ impl<'c, 'e> State<'c, 'e> {
             in_insertion: false,
             html_block: None,
             facts_only: false,
+            image: None,
+            unlabelled_images: Vec::new(),
         }
     }
 
@@ -261,6 +276,7 @@ impl<'c, 'e> State<'c, 'e> {
             citations: self.citations,
             quotations: self.quotes.finish(),
             shortcodes: false,
+            unlabelled_images: self.unlabelled_images,
         }
     }
 
@@ -274,6 +290,14 @@ impl<'c, 'e> State<'c, 'e> {
                 dest,
                 offset: offset + at,
             });
+        }
+        if html.contains("<img") || html.contains("<IMG") {
+            for (dest, at) in rawhtml::unlabelled_images(html) {
+                self.unlabelled_images.push(FoundLink {
+                    dest,
+                    offset: offset + at,
+                });
+            }
         }
     }
 
@@ -336,6 +360,10 @@ impl<'c, 'e> State<'c, 'e> {
             if matches!(event, Event::End(TagEnd::Link)) {
                 self.skipping_citation = false;
             }
+            return;
+        }
+        if self.image.is_some() {
+            self.image_event(event, out);
             return;
         }
         if let Some(code) = &mut self.code {
@@ -412,25 +440,18 @@ impl<'c, 'e> State<'c, 'e> {
                 );
             }
             Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                title,
-                id,
+                dest_url, title, ..
             }) => {
                 self.links.push(FoundLink {
                     dest: dest_url.to_string(),
                     offset,
                 });
-                let dest_url = self.resolve(dest_url);
-                self.emit(
-                    Event::Start(Tag::Image {
-                        link_type,
-                        dest_url,
-                        title,
-                        id,
-                    }),
-                    out,
-                );
+                self.image = Some(PendingImage {
+                    dest: self.resolve(dest_url),
+                    title,
+                    alt: String::new(),
+                    offset,
+                });
             }
             Event::Text(text) if self.quotes.is_open() && (&*text == "[" || &*text == "]") => {
                 let opening = &*text == "[";
@@ -472,6 +493,43 @@ impl<'c, 'e> State<'c, 'e> {
                 self.emit(Event::End(TagEnd::Paragraph), out);
             }
             other => self.emit(other, out),
+        }
+    }
+
+    /// An event inside an image: its alt text, or its end, when the image is
+    /// written (an alt of `decorative` marks an image that shows nothing to
+    /// describe: `alt=""`, `role="presentation"`).
+    fn image_event(&mut self, event: Event<'e>, out: &mut Vec<Event<'e>>) {
+        let Some(image) = &mut self.image else { return };
+        match event {
+            Event::Text(t) | Event::Code(t) => image.alt.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => image.alt.push(' '),
+            Event::End(TagEnd::Image) => {
+                let Some(image) = self.image.take() else {
+                    return;
+                };
+                let alt = image.alt.trim();
+                let decorative = alt == DECORATIVE;
+                if alt.is_empty() {
+                    self.unlabelled_images.push(FoundLink {
+                        dest: image.dest.to_string(),
+                        offset: image.offset,
+                    });
+                }
+                let title = if image.title.is_empty() {
+                    String::new()
+                } else {
+                    format!(" title=\"{}\"", escape(&image.title))
+                };
+                let alt = if decorative {
+                    "alt=\"\" role=\"presentation\"".to_string()
+                } else {
+                    format!("alt=\"{}\"", escape(alt))
+                };
+                let html = format!("<img src=\"{}\" {alt}{title}>", escape_url(&image.dest));
+                self.emit(Event::InlineHtml(html.into()), out);
+            }
+            _ => {}
         }
     }
 
@@ -553,6 +611,16 @@ impl<'c, 'e> State<'c, 'e> {
         self.used_ids.insert(id.clone(), 0);
         id
     }
+}
+
+/// The alt text that marks a Markdown image as decorative: `![decorative](rule.png)`.
+pub const DECORATIVE: &str = "decorative";
+
+/// A URL as pulldown-cmark writes it into an attribute.
+fn escape_url(url: &str) -> String {
+    let mut out = String::with_capacity(url.len());
+    let _ = pulldown_cmark_escape::escape_href(&mut out, url);
+    out
 }
 
 /// Prefixes of the anchors the build generates for editorial items and

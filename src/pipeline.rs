@@ -256,7 +256,14 @@ fn render_into(
         .iter()
         .map(|d| prior.and_then(|p| p.facts(&d.content_path, &d.stamp.hash)))
         .collect();
+    let images = Arc::new(crate::images::Images::new(
+        &opts.root,
+        &static_files,
+        content,
+        urls.clone(),
+    ));
     let lookup = Arc::new(Lookup {
+        images: images.clone(),
         urls: urls.clone(),
         permalinks: OnceLock::new(),
         docs: OnceLock::new(),
@@ -287,6 +294,13 @@ fn render_into(
     );
     report.extend(scan_report.diagnostics);
     let mut global = inputs_fingerprint(&config, &templates, &urls);
+    if !images.is_empty() {
+        global = global.bytes(&images.fingerprint());
+    }
+    if templates.mention("resize_image") {
+        // What `resize_image` makes is published by the pages calling it: none is kept.
+        global = global.u64(stamp::now_ns() as u64);
+    }
     if looks_up {
         let facts: Vec<Arc<Facts>> = known
             .iter()
@@ -337,6 +351,7 @@ fn render_into(
         view: &view,
         templates: &templates,
         static_files: &static_files,
+        images: &images,
         global,
         tick: &|| hooks.tick(),
         cancelled: &|| hooks.cancelled(),

@@ -275,6 +275,8 @@ pub struct RenderJob<'a> {
     pub view: &'a ViewBuilder<'a>,
     pub templates: &'a Templates,
     pub static_files: &'a [StaticFile],
+    /// The site's raster images, for `<img>` sizes and `srcset`.
+    pub images: &'a crate::images::Images,
     /// Fingerprint of what every output depends on: binary, config, templates,
     /// static files, the editorial data and, where templates look them up, all documents.
     pub global: Hash,
@@ -387,6 +389,7 @@ impl RenderJob<'_> {
         report.extend(self.put_taxonomies(&taxonomies, &facts, &digests, sink));
         report.extend(firsts.iter_mut().filter_map(|f| f.error.take().map(|e| *e)));
         self.put_copies(sink);
+        report.extend(self.images.put_all(sink));
         report.extend(self.put_aliases(sink));
         let feed_html: HashMap<usize, String> = feed
             .iter()
@@ -694,6 +697,12 @@ impl RenderJob<'_> {
     }
 
     fn finish_html(&self, html: String, page_path: &str) -> String {
+        let html = if self.images.is_empty() || !html.contains("<img") {
+            html
+        } else {
+            let resolver = crate::urls::Resolver::new(self.config.url_base());
+            self.images.rewrite_html(&html, page_path, &resolver)
+        };
         if self.config.writes_relative() {
             relativize_html(&html, page_path, self.config.url_base())
         } else {

@@ -26,6 +26,8 @@ const BUILTIN: &[(&str, &str)] = &[
 
 /// What the template functions look things up in.
 pub struct Lookup {
+    /// The site's raster images, for `resize_image`.
+    pub images: Arc<crate::images::Images>,
     pub urls: Urls,
     /// Permalinks by content path, for `get_url(path="@/…")`: filled only
     /// when a template calls it.
@@ -524,6 +526,7 @@ fn register(tera: &mut Tera, lookup: Arc<Lookup>) {
             l.urls.asset(&path, cachebust).map_err(tera::Error::message)
         },
     );
+    crate::images::register(tera, lookup.images.clone());
     let l = lookup.clone();
     tera.register_function(
         "get_page",

@@ -676,6 +676,13 @@ impl Verifier<'_> {
     /// Check the links in document `i`'s body.
     fn check_links_of(&self, i: usize, report: &mut Report, stats: &mut Stats) {
         let doc = &self.content.docs[i];
+        for image in &self.facts[i].unlabelled_images {
+            report.push(
+                crate::images::unlabelled(&image.dest)
+                    .in_file(&doc.source)
+                    .at_offset(&self.content.text_of(doc), doc.body_offset + image.offset),
+            );
+        }
         for link in self.facts[i].links.iter() {
             let at = |d: Diagnostic| {
                 d.in_file(&doc.source)

@@ -101,3 +101,36 @@ pub fn quotations(html: &str) -> Vec<String> {
         .filter(|t| !t.is_empty())
         .collect()
 }
+
+/// The `src` (and its offset in `html`) of every `<img>` that has no alt text
+/// and is not marked decorative (`alt=""` with `role="presentation"`,
+/// `role="none"` or `aria-hidden="true"`).
+pub fn unlabelled_images(html: &str) -> Vec<(String, usize)> {
+    use lol_html::{HtmlRewriter, Settings, element};
+    let mut found = Vec::new();
+    let mut rewriter = HtmlRewriter::new(
+        Settings::new().append_element_content_handler(element!("img", |el| {
+            let alt = el.get_attribute("alt");
+            let decorative = alt.as_deref().is_some_and(str::is_empty)
+                && (el.get_attribute("role").is_some_and(|r| {
+                    r.eq_ignore_ascii_case("presentation") || r.eq_ignore_ascii_case("none")
+                }) || el.get_attribute("aria-hidden").as_deref() == Some("true"));
+            if alt.is_some_and(|a| !a.trim().is_empty()) || decorative {
+                return Ok(());
+            }
+            let src = el.attributes().iter().find(|a| a.name() == "src");
+            let at = src
+                .and_then(|a| a.value_source_location())
+                .unwrap_or_else(|| el.source_location())
+                .bytes()
+                .start;
+            let dest = src.map(|a| a.value()).unwrap_or_default();
+            found.push((html_escape::decode_html_entities(&dest).into_owned(), at));
+            Ok(())
+        })),
+        |_: &[u8]| {},
+    );
+    let _ = rewriter.write(html.as_bytes());
+    let _ = rewriter.end();
+    found
+}
