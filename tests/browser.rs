@@ -92,3 +92,40 @@ fn explainer_passes_the_browser_suite() {
         "the browser suite failed (see its output above)"
     );
 }
+
+/// A PNG of `w` × `h` (smooth gradients).
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x * 255 / w) as u8, (y * 255 / h) as u8, 160])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+#[test]
+fn large_pictures_pass_the_browser_checks_at_360_px() {
+    ensure_chromium();
+    let suite = repo_root().join("tests/browser");
+    ensure_node_modules(&suite);
+    let site = Site::empty();
+    site.run(&["new", "site"]).ok();
+    site.write(
+        "site/content/pictures/index.md",
+        "+++\ntitle = \"Pictures\"\n+++\nThe square at dusk, as the council's photographer saw it.\n\n![The town square at dusk, seen from the bridge](square.png)\n\n{{ figure(src=\"/maps/town.png\", alt=\"A map of the town centre\", caption=\"The town centre\") }}\n\n![decorative](rule.png)\n",
+    );
+    site.write_bytes("site/content/pictures/square.png", &png(1600, 1000));
+    site.write_bytes("site/content/pictures/rule.png", &png(1200, 8));
+    site.write_bytes("site/static/maps/town.png", &png(2000, 1200));
+    site.run(&["build", "--quiet", "--root", "site"]).ok();
+    let status = Command::new("node")
+        .args(["--test", "--test-reporter=spec", "images.browser.mjs"])
+        .current_dir(&suite)
+        .env("SITE_DIR", site.path("site/public"))
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "the browser checks of pictures failed (see their output above)"
+    );
+}
