@@ -347,20 +347,18 @@ impl Images {
         Ok(out)
     }
 
-    /// `request` made of the image `resize_image` names by `path` (relative to
-    /// the site root, `content/` or `static/`), published.
-    pub fn resize(&self, path: &str, request: Request) -> Result<(Made, Arc<Known>), String> {
-        let site_path = self.find(path)?;
-        let known = self.known(&site_path)?;
+    /// `request` made of the image at `site_path`, published.
+    fn resize(&self, site_path: &str, known: &Known, request: Request) -> Result<Made, String> {
         let made = self
-            .make(&site_path, &known, &[request])?
+            .make(site_path, known, &[request])?
             .pop()
             .ok_or("nothing was made")?;
         self.publish([&made]);
-        Ok((made, known))
+        Ok(made)
     }
 
-    /// The site path of the image `resize_image` calls `path`.
+    /// The site path of the image `resize_image` calls `path` (relative to
+    /// the site root, `content/` or `static/`).
     fn find(&self, path: &str) -> Result<String, String> {
         let path = path.trim_start_matches("@/").trim_start_matches('/');
         ["", "content/", "static/"]
@@ -711,7 +709,7 @@ pub fn register(tera: &mut tera::Tera, images: Arc<Images>) {
             let format = kwargs
                 .get::<String>("format")?
                 .unwrap_or_else(|| "auto".into());
-            let site_path = images.find(&path).map_err(|e| tera::Error::message(e))?;
+            let site_path = images.find(&path).map_err(tera::Error::message)?;
             let known = images.known(&site_path).map_err(fail)?;
             let format = match format.as_str() {
                 "auto" if known.format == Format::Jpeg => Format::Jpeg,
@@ -732,7 +730,7 @@ pub fn register(tera: &mut tera::Tera, images: Arc<Images>) {
                 format,
                 quality: quality as u8,
             };
-            let (made, known) = images.resize(&path, request).map_err(fail)?;
+            let made = images.resize(&site_path, &known, request).map_err(fail)?;
             Ok(Value::from_serializable(&Resized {
                 url: images.urls.permalink(&made.site_path),
                 static_path: made.site_path,
