@@ -211,6 +211,8 @@ pub struct Images {
     responsive: Memo<Responsive>,
     /// Every file to publish, by site path.
     made: Mutex<BTreeMap<String, Made>>,
+    /// Images pages show that could not be used: why, and the pages.
+    problems: Mutex<BTreeMap<String, (String, Vec<String>)>>,
 }
 
 impl Images {
@@ -265,6 +267,7 @@ impl Images {
             known: Mutex::default(),
             responsive: Mutex::default(),
             made: Mutex::default(),
+            problems: Mutex::default(),
         }
     }
 
@@ -436,18 +439,27 @@ impl Images {
         Ok(out)
     }
 
-    /// Make the `srcset` copies of every image (in parallel) and publish
-    /// every file made this build into `sink`; the images that could not be read.
+    /// Make the `srcset` copies of every image (in parallel: pages kept from
+    /// the last build show them too) and publish every file made this build
+    /// into `sink`; the images pages show that could not be used. An image
+    /// no page shows is copied as it is, whatever it holds.
     pub fn put_all(&self, sink: &dyn Sink) -> Vec<Diagnostic> {
-        let problems: Vec<Diagnostic> = self
-            .sources
-            .par_iter()
-            .filter_map(|(path, source)| {
-                let why = self.responsive(path).err()?;
-                Some(
-                    Diagnostic::error("image", format!("cannot use the image: {why}"))
-                        .in_file(&source.rel),
-                )
+        self.sources.par_iter().for_each(|(path, _)| {
+            let _ = self.responsive(path);
+        });
+        let problems =
+            std::mem::take(&mut *self.problems.lock().unwrap_or_else(|e| e.into_inner()));
+        let problems = problems
+            .into_iter()
+            .map(|(path, (why, mut pages))| {
+                pages.sort();
+                pages.dedup();
+                let d = Diagnostic::error("image", format!("cannot use the image: {why}"))
+                    .note(format!("shown on /{}", pages.join(", /")));
+                match self.sources.get(&path) {
+                    Some(s) => d.in_file(&s.rel),
+                    None => d,
+                }
             })
             .collect();
         let made = std::mem::take(&mut *self.made.lock().unwrap_or_else(|e| e.into_inner()));
@@ -480,9 +492,15 @@ impl Images {
             let Target::Site { path, .. } = resolver.resolve(page, &src) else {
                 return Ok(());
             };
-            // An image that cannot be read is reported once, by `put_all`.
-            let Ok(r) = self.responsive(&path) else {
+            if !self.sources.contains_key(&path) {
                 return Ok(());
+            }
+            let r = match self.responsive(&path) {
+                Ok(r) => r,
+                Err(why) => {
+                    self.problem(&path, why, page);
+                    return Ok(());
+                }
             };
             if !el.has_attribute("width") && !el.has_attribute("height") {
                 el.set_attribute("width", &r.width.to_string())?;
@@ -512,6 +530,15 @@ impl Images {
         });
         let settings = lol_html::RewriteStrSettings::new().append_element_content_handler(handler);
         lol_html::rewrite_str(html, settings).unwrap_or_else(|_| html.to_string())
+    }
+
+    /// Record that the page at `page` shows the image at `path`, which cannot be used.
+    fn problem(&self, path: &str, why: String, page: &str) {
+        let mut all = self.problems.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = all
+            .entry(path.to_string())
+            .or_insert_with(|| (why, Vec::new()));
+        entry.1.push(page.to_string());
     }
 
     /// A `srcset` of `made`, then `last` (already a candidate).

@@ -389,7 +389,6 @@ impl RenderJob<'_> {
         report.extend(self.put_taxonomies(&taxonomies, &facts, &digests, sink));
         report.extend(firsts.iter_mut().filter_map(|f| f.error.take().map(|e| *e)));
         self.put_copies(sink);
-        report.extend(self.images.put_all(sink));
         report.extend(self.put_aliases(sink));
         let feed_html: HashMap<usize, String> = feed
             .iter()
@@ -401,6 +400,7 @@ impl RenderJob<'_> {
         if let Err(d) = self.render_site_files(&feed, feed_html, &facts, &listings, sink) {
             report.push(d);
         }
+        report.extend(self.images.put_all(sink));
         Pass {
             facts,
             digests,

@@ -93,16 +93,6 @@ fn explainer_passes_the_browser_suite() {
     );
 }
 
-/// A PNG of `w` × `h` (smooth gradients).
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([(x * 255 / w) as u8, (y * 255 / h) as u8, 160])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
 #[test]
 fn large_pictures_pass_the_browser_checks_at_360_px() {
     ensure_chromium();

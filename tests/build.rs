@@ -68,14 +68,22 @@ fn folder_without_index_is_a_section_and_bundles_copy_their_files() {
         .file(
             "content/story/index.md",
             "+++\ntitle = \"Story\"\n+++\n![photo](photo.jpg)\n",
-        )
-        .file("content/story/photo.jpg", "JPEG");
+        );
+    // A real JPEG: a file that only says it is one is an error (tests/images.rs).
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    image::RgbImage::new(4, 4)
+        .write_to(&mut jpeg, image::ImageFormat::Jpeg)
+        .unwrap();
+    site.write_bytes("content/story/photo.jpg", jpeg.get_ref());
     site.build().ok();
     assert!(
         site.has_output("notes/index.html"),
         "implicit section rendered"
     );
-    assert_eq!(site.output("story/photo.jpg"), "JPEG");
+    assert_eq!(
+        std::fs::read(site.path("public/story/photo.jpg")).unwrap(),
+        *jpeg.get_ref()
+    );
     assert!(site.has_output("story/index.html"));
 }
 

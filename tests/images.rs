@@ -7,16 +7,6 @@ mod common;
 use common::*;
 use std::path::Path;
 
-/// A PNG of `w` × `h`: smooth gradients, which lossless WebP packs smaller.
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([(x * 255 / w) as u8, (y * 255 / h) as u8, 128])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
 /// A JPEG of `w` × `h`.
 fn jpeg(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(w, h, |x, y| {
@@ -305,7 +295,11 @@ fn a_file_that_is_not_an_image_is_a_located_error_and_the_output_is_kept() {
     let site = gallery("![A photo](photo.png)\n");
     site.breaks_with(
         &[("content/gallery/photo.png", b"this is not a PNG")],
-        &["content/gallery/photo.png", "cannot use the image"],
+        &[
+            "content/gallery/photo.png",
+            "cannot use the image",
+            "shown on /gallery/",
+        ],
     );
     assert!(Path::new(&site.path("public/gallery/index.html")).exists());
 }

@@ -581,8 +581,8 @@ fn feeds_and_sitemaps_are_well_formed_xml_with_absolute_urls_whatever_the_base_u
             "content/news/index.md",
             "+++\ntitle = \"Drones & <Kremlin> \\\"claims\\\"\"\ndate = 2023-05-05\ndescription = \"A & B < C\"\n+++\n\
              ![diagram](diagram.png) See the note[^1] and [about](@/about.md) and [up](../).\n\n[^1]: A footnote.\n",
-        )
-        .file("content/news/diagram.png", "png");
+        );
+    site.write_bytes("content/news/diagram.png", &png(8, 8));
     site.run(&["build", "--base-url", "https://example.org/a&b/"])
         .ok();
     let sitemap = site.output("sitemap.xml");

@@ -97,7 +97,7 @@ fn a_templates_own_link_is_checked() {
 /// Raw HTML in Markdown is checked like Markdown links, in the rendered page.
 #[test]
 fn a_raw_html_image_must_exist() {
-    let page = "+++\ntitle = \"A\"\n+++\nA picture: <img src=\"/missing.png\" alt=\"\">\n";
+    let page = "+++\ntitle = \"A\"\n+++\nA picture: <img src=\"/missing.png\" alt=\"A map\">\n";
     let at = format!("content/a.md:{}", line_col(page, "/missing.png"));
     Site::basic().breaks_with(
         &[("content/a.md", page.as_bytes())],
@@ -108,11 +108,9 @@ fn a_raw_html_image_must_exist() {
             &at,
         ],
     );
-    Site::basic()
-        .file("content/a.md", page)
-        .file("static/missing.png", "png")
-        .build()
-        .ok();
+    let site = Site::basic().file("content/a.md", page);
+    site.write_bytes("static/missing.png", &png(8, 8));
+    site.build().ok();
 }
 
 /// A heading id the Markdown would have, on a page whose template does not

@@ -335,3 +335,14 @@ pub fn serve_twice(site: &Site, changed: &[&str], edit: impl FnOnce(&Site)) -> (
         .collect();
     (served, cold)
 }
+
+/// A real PNG of `w` × `h` (smooth gradients, which lossless WebP packs smaller).
+pub fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x * 255 / w) as u8, (y * 255 / h) as u8, 128])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("encode a PNG");
+    out.into_inner()
+}
