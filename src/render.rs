@@ -13,6 +13,7 @@ use crate::diagnostics::{Diagnostic, Report};
 use crate::feeds;
 use crate::listing;
 use crate::markdown::{self, Facts, LinkContext, MarkdownOptions};
+use crate::share_card;
 use crate::stamp::{Fingerprint, Hash};
 use crate::templates::Templates;
 use crate::urls::relativize_html;
@@ -966,17 +967,17 @@ impl RenderJob<'_> {
         self.content
             .docs
             .par_iter()
-            .filter_map(|d| Some((d, share_card_path(d)?)))
+            .filter_map(|d| Some((d, share_card::card_path(d)?)))
             .try_for_each(|(d, path)| {
                 let card = self.share_card(d);
                 let fp = Fingerprint::new("share-card")
                     .bytes(&identity)
-                    .str(&crate::share_card::svg(&card))
+                    .str(&share_card::svg(&card))
                     .finish();
                 if sink.keep(&path, &fp) {
                     return Ok(());
                 }
-                let png = crate::share_card::png(&card)
+                let png = share_card::png(&card)
                     .map_err(|e| Diagnostic::error("share-card", e).in_file(&d.source))?;
                 sink.put(OutputFile {
                     path,
@@ -989,8 +990,8 @@ impl RenderJob<'_> {
 
     /// What a document's share card shows: its title, its `extra.share_label`
     /// (else config.toml's, else "Explainer"), its date and the site's title.
-    fn share_card(&self, d: &Document) -> crate::share_card::Card {
-        let label = extra_str(d, "share_label")
+    fn share_card(&self, d: &Document) -> share_card::Card {
+        let label = share_card::extra_str(d, "share_label")
             .or_else(|| {
                 self.config
                     .extra
@@ -998,7 +999,7 @@ impl RenderJob<'_> {
                     .and_then(|v| v.as_str())
             })
             .unwrap_or("Explainer");
-        crate::share_card::Card {
+        share_card::Card {
             headline: d.title().to_string(),
             label: label.to_string(),
             date: match (&d.meta.updated, &d.meta.date) {
@@ -1169,20 +1170,6 @@ impl RenderJob<'_> {
             entries,
         })
     }
-}
-
-/// Where a document's share card goes, unless it names an image of its own
-/// (`extra.share_image`).
-pub fn share_card_path(d: &Document) -> Option<String> {
-    match extra_str(d, "share_image") {
-        Some(_) => None,
-        None => Some(format!("{}{}", d.path, crate::share_card::FILE_NAME)),
-    }
-}
-
-/// A string in a document's `[extra]` table.
-fn extra_str<'a>(d: &'a Document, key: &str) -> Option<&'a str> {
-    d.meta.extra.as_ref()?.get(key)?.as_str()
 }
 
 fn bytes(path: &str, text: String) -> OutputFile {

@@ -4,12 +4,27 @@
 //! the binary (`src/share_card/`), so no design tool, system font or network
 //! is involved and every machine draws the same pixels.
 
+use crate::content::Document;
 use resvg::tiny_skia;
 use resvg::usvg;
 use std::sync::LazyLock;
 
 /// Where a page's card is written: beside its `index.html`.
 pub const FILE_NAME: &str = "share.png";
+
+/// Where a document's share card goes, unless it names an image of its own
+/// (`extra.share_image`).
+pub fn card_path(d: &Document) -> Option<String> {
+    match extra_str(d, "share_image") {
+        Some(_) => None,
+        None => Some(format!("{}{FILE_NAME}", d.path)),
+    }
+}
+
+/// A string in a document's `[extra]` table.
+pub fn extra_str<'a>(d: &'a Document, key: &str) -> Option<&'a str> {
+    d.meta.extra.as_ref()?.get(key)?.as_str()
+}
 /// The card's size in pixels (the size Open Graph and X recommend).
 pub const WIDTH: u32 = 1200;
 pub const HEIGHT: u32 = 630;

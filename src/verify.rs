@@ -644,7 +644,7 @@ impl Verifier<'_> {
             if d.output_file() == path {
                 return format!("the page generated from {}", d.source.display());
             }
-            if crate::render::share_card_path(d).as_deref() == Some(path) {
+            if crate::share_card::card_path(d).as_deref() == Some(path) {
                 return format!("the share card of {}", d.source.display());
             }
         }
