@@ -611,6 +611,8 @@ impl RenderJob<'_> {
         let mut value = summary.into_map().unwrap_or_default();
         value.insert("content".into(), Value::safe_string(html));
         value.insert("template".into(), Value::from(template));
+        let share_image = self.share_image(doc);
+        value.insert("share_image".into(), Value::from_serializable(&share_image));
         let items = self.view.doc_items(i);
         for (k, v) in Value::from_serializable(&items)
             .into_map()
@@ -627,6 +629,22 @@ impl RenderJob<'_> {
         ctx.insert_value(name, Value::from(value));
         ctx.insert("current_path", &doc.path);
         ctx
+    }
+
+    /// The absolute URL a document is shared with (`share_image` in its
+    /// template object): the image it names, else its share card when the
+    /// build draws them; none without a `base_url` (share images need
+    /// absolute URLs).
+    fn share_image(&self, doc: &Document) -> Option<String> {
+        self.config.base_url.as_ref()?;
+        match share_card::own_image(doc) {
+            Some(url) if crate::urls::web_url(url).is_ok() => Some(url.to_string()),
+            Some(path) => self.view.urls.asset(path, false).ok(),
+            None if self.config.share_cards => {
+                Some(self.view.urls.permalink(&doc.path) + share_card::FILE_NAME)
+            }
+            None => None,
+        }
     }
 
     /// Render the sections whose inputs changed, listing their pages from `facts`.

@@ -12,13 +12,18 @@ use std::sync::LazyLock;
 /// Where a page's card is written: beside its `index.html`.
 pub const FILE_NAME: &str = "share.png";
 
-/// Where a document's share card goes, unless it names an image of its own
-/// (`extra.share_image`).
+/// Where a document's share card goes, unless it names an image of its own.
 pub fn card_path(d: &Document) -> Option<String> {
-    match extra_str(d, "share_image") {
+    match own_image(d) {
         Some(_) => None,
         None => Some(format!("{}{FILE_NAME}", d.path)),
     }
+}
+
+/// The image a document names for itself (`extra.share_image`: a path of
+/// the site, or an absolute URL), if any.
+pub fn own_image(d: &Document) -> Option<&str> {
+    extra_str(d, "share_image")
 }
 
 /// A string in a document's `[extra]` table.

@@ -27,17 +27,10 @@ fn meta<'a>(html: &'a str, key: &str) -> Option<&'a str> {
     Some(&rest[start..start + end])
 }
 
-/// A page template that keeps the site's share tags (from the repository's base.html).
+/// A page template that prints the share image as the repository's base.html does.
 fn with_share_tags(site: Site) -> Site {
     let template = r#"<!doctype html><html><head><title>{{ page.title }}</title>
-{%- set doc = page -%}
-{%- set share_image = none -%}
-{%- if config.base_url and doc.extra and doc.extra.share_image -%}
-  {%- set share_image = get_url(path=doc.extra.share_image) -%}
-{%- elif config.base_url and config.share_cards -%}
-  {%- set share_image = doc.permalink ~ "share.png" -%}
-{%- endif %}
-{%- if share_image %}<meta property="og:image" content="{{ share_image }}">{% endif %}
+{%- if page.share_image %}<meta property="og:image" content="{{ page.share_image }}">{% endif %}
 </head><body>{{ page.content | safe }}</body></html>
 "#;
     site.file("templates/page.html", template)
@@ -104,6 +97,28 @@ fn a_page_that_names_its_own_image_gets_no_card() {
         meta(&site.output("about/index.html"), "og:image"),
         Some("https://example.org/news/photo.png")
     );
+}
+
+#[test]
+fn a_page_may_name_an_image_on_another_site() {
+    let site = with_share_tags(Site::basic().file("config.toml", CARDS)).file(
+        "content/about.md",
+        "+++\ntitle = \"About\"\n[extra]\nshare_image = \"https://images.example.net/photo.jpg\"\n+++\nText.\n",
+    );
+    site.build().ok();
+    assert!(!site.has_output("about/share.png"));
+    assert_eq!(
+        meta(&site.output("about/index.html"), "og:image"),
+        Some("https://images.example.net/photo.jpg")
+    );
+}
+
+#[test]
+fn without_a_base_url_no_share_image_is_given() {
+    let site =
+        with_share_tags(Site::basic().file("config.toml", "title = \"T\"\nshare_cards = true\n"));
+    site.build().ok();
+    assert_eq!(meta(&site.output("about/index.html"), "og:image"), None);
 }
 
 #[test]
