@@ -66,20 +66,8 @@ fn explainer_passes_the_browser_suite() {
     ensure_chromium();
     let suite = repo_root().join("tests/browser");
     ensure_node_modules(&suite);
-    let out = tempfile::tempdir().unwrap();
+    let (out, _files) = build_repo_site(&["--quiet"]);
     let site_dir = out.path().join("public");
-    let build = Command::new(env!("CARGO_BIN_EXE_explainer"))
-        .args(["build", "--quiet", "--root"])
-        .arg(repo_root())
-        .arg("-o")
-        .arg(&site_dir)
-        .output()
-        .unwrap();
-    assert!(
-        build.status.success(),
-        "{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
     let status = Command::new("npm")
         .arg("test")
         .current_dir(&suite)

@@ -13,21 +13,8 @@ fn built_site() -> (tempfile::TempDir, BTreeMap<String, String>) {
 
 /// The same, with extra `build` arguments.
 fn built_site_with(args: &[&str]) -> (tempfile::TempDir, BTreeMap<String, String>) {
-    let out = tempfile::tempdir().unwrap();
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_explainer"))
-        .args(["build", "--root"])
-        .arg(repo_root())
-        .arg("-o")
-        .arg(out.path().join("public"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let files = snapshot_dir(&out.path().join("public"))
+    let (out, files) = build_repo_site(args);
+    let files = files
         .into_iter()
         .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned()))
         .collect();

@@ -53,20 +53,7 @@ fn every_page_gets_a_card_of_the_recommended_size() {
 
 #[test]
 fn the_repository_site_tags_its_cards_for_every_page() {
-    let out = tempfile::tempdir().unwrap();
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_explainer"))
-        .args(["build", "--base-url", "https://news.test/", "--root"])
-        .arg(repo_root())
-        .arg("-o")
-        .arg(out.path())
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let files = snapshot_dir(out.path());
+    let (_dir, files) = build_repo_site(&["--base-url", "https://news.test/"]);
     for (path, bytes) in files.iter().filter(|(p, _)| p.ends_with("index.html")) {
         let html = String::from_utf8_lossy(bytes);
         let image = meta(&html, "og:image").unwrap_or_else(|| panic!("{path}: no og:image"));

@@ -263,6 +263,28 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Build this repository's site as it is, with extra `build` arguments, into
+/// a temp folder; the folder (keep it while reading) and the files built.
+pub fn build_repo_site(args: &[&str]) -> (tempfile::TempDir, BTreeMap<String, Vec<u8>>) {
+    let out = tempfile::tempdir().unwrap();
+    let public = out.path().join("public");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_explainer"))
+        .args(["build", "--root"])
+        .arg(repo_root())
+        .arg("-o")
+        .arg(&public)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let files = snapshot_dir(&public);
+    (out, files)
+}
+
 /// Copy a folder tree (no symlinks expected).
 pub fn copy_tree(from: &Path, to: &Path) {
     for e in walkdir::WalkDir::new(from) {
