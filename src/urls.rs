@@ -70,18 +70,24 @@ pub fn web_url(raw: &str) -> Result<url::Url, String> {
 /// The scheme a browser would see in `href` (lower case), if it has one:
 /// tabs and newlines inside it, and spaces around it, are ignored as browsers do.
 pub fn scheme_of(href: &str) -> Option<String> {
-    let cleaned: String = href
-        .trim_matches(|c: char| c <= ' ')
-        .chars()
-        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
-        .collect();
-    let colon = cleaned.find(':')?;
-    let scheme = &cleaned[..colon];
-    let valid = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-        && scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-    valid.then(|| scheme.to_ascii_lowercase())
+    let mut scheme = String::new();
+    let mut ended = false;
+    for c in href.trim_matches(|c: char| c <= ' ').chars() {
+        match c {
+            '\t' | '\n' | '\r' => {}
+            ':' => {
+                ended = true;
+                break;
+            }
+            c if c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.') => {
+                scheme.push(c.to_ascii_lowercase())
+            }
+            // Not a scheme's character before the first colon: no scheme.
+            _ => return None,
+        }
+    }
+    let valid = ended && scheme.starts_with(|c: char| c.is_ascii_alphabetic());
+    valid.then_some(scheme)
 }
 
 /// Schemes that run code or smuggle content: never allowed in an href or src.
@@ -158,6 +164,32 @@ impl Resolver {
     /// Where `href`, found in the file at site path `file` (`a/b/index.html`,
     /// `404.html`), points.
     pub fn resolve(&self, file: &str, href: &str) -> Target {
+        self.in_file(file).resolve(href)
+    }
+
+    /// A resolver of the links of one file: the file's own URL is worked out
+    /// once, not for every link in it.
+    pub fn in_file(&self, file: &str) -> FileResolver<'_> {
+        let file = percent_encoding::utf8_percent_encode(file, PATH_ESCAPES).to_string();
+        FileResolver {
+            resolver: self,
+            under_fence: self.fenced.join(&file).ok(),
+            under_root: self.root.join(&file).ok(),
+        }
+    }
+}
+
+/// The links of one output file, resolved (see [`Resolver::in_file`]).
+pub struct FileResolver<'a> {
+    resolver: &'a Resolver,
+    /// The file's URL under the fence (for links relative to it) and under the root.
+    under_fence: Option<url::Url>,
+    under_root: Option<url::Url>,
+}
+
+impl FileResolver<'_> {
+    /// Where `href`, found in this file, points.
+    pub fn resolve(&self, href: &str) -> Target {
         let href = href.trim_matches(|c: char| c.is_ascii_whitespace() || c.is_ascii_control());
         let scheme = scheme_of(href);
         match scheme.as_deref() {
@@ -165,14 +197,17 @@ impl Resolver {
             Some("http" | "https") | None => {}
             Some(_) => return Target::Other,
         }
-        let file = percent_encoding::utf8_percent_encode(file, PATH_ESCAPES).to_string();
         let relative = scheme.is_none() && !href.starts_with(['/', '\\']);
-        let (root, path) = if relative {
-            (&self.fenced, FENCE)
+        let (root, page, path) = if relative {
+            (&self.resolver.fenced, &self.under_fence, FENCE)
         } else {
-            (&self.root, self.root.path())
+            (
+                &self.resolver.root,
+                &self.under_root,
+                self.resolver.root.path(),
+            )
         };
-        let Ok(joined) = root.join(&file).and_then(|page| page.join(href)) else {
+        let Some(Ok(joined)) = page.as_ref().map(|page| page.join(href)) else {
             return Target::Other;
         };
         if !matches!(joined.scheme(), "http" | "https") {
@@ -225,12 +260,13 @@ pub fn fingerprint(bytes: &[u8]) -> String {
 /// comments and the contents of `<script>` (JSON-LD) and `<style>` always are.
 pub fn relativize_html(html: &str, page_path: &str, base_url: &str) -> String {
     let resolver = Resolver::new(base_url);
+    let page = resolver.in_file(page_path);
     let absolute_base = base_url.contains("://");
     let rewrite = |url: &str| -> Option<String> {
         if url.is_empty() || url.starts_with(['#', '?']) {
             return None;
         }
-        let Target::Site { path, .. } = resolver.resolve(page_path, url) else {
+        let Target::Site { path, .. } = page.resolve(url) else {
             return None;
         };
         let suffix = url.find(['?', '#']).map_or("", |i| &url[i..]);
@@ -352,6 +388,13 @@ mod tests {
         assert_eq!(scheme_of("java\tscript:x").as_deref(), Some("javascript"));
         assert_eq!(scheme_of("../a:b"), None);
         assert_eq!(scheme_of("/x"), None);
+        assert_eq!(scheme_of("HTTPS:x").as_deref(), Some("https"));
+        assert_eq!(scheme_of("a+b-c.d:x").as_deref(), Some("a+b-c.d"));
+        assert_eq!(scheme_of("1a:x"), None);
+        assert_eq!(scheme_of(":x"), None);
+        assert_eq!(scheme_of("ht tp:x"), None);
+        assert_eq!(scheme_of("mailto"), None);
+        assert_eq!(scheme_of("a?b:c"), None);
     }
 
     fn site(path: &str, fragment: Option<&str>) -> Target {

@@ -16,7 +16,7 @@ use crate::markdown::{Facts, LinkContext};
 use crate::render::{Contents, OutputFile, Sink, StaticFile};
 use crate::stamp::Hash;
 use crate::templates::Templates;
-use crate::urls::{Resolver, Target, files_of};
+use crate::urls::{FileResolver, Resolver, Target, files_of};
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
@@ -187,9 +187,10 @@ impl Check<'_> {
         pages
             .par_iter()
             .flat_map_iter(|(file, scan)| {
+                let in_file = self.resolver.in_file(file);
                 scan.links
                     .iter()
-                    .filter_map(|href| self.check_link(file, href))
+                    .filter_map(|href| self.check_link(file, &in_file, href))
                     .map(|bad| self.locate(bad))
                     .collect::<Vec<_>>()
             })
@@ -197,12 +198,17 @@ impl Check<'_> {
     }
 
     /// The fault of `href` in `file`, if it has one.
-    fn check_link<'a>(&self, file: &'a str, href: &'a str) -> Option<Bad<'a>> {
+    fn check_link<'a>(
+        &self,
+        file: &'a str,
+        in_file: &FileResolver<'_>,
+        href: &'a str,
+    ) -> Option<Bad<'a>> {
         // An `@/` link to a content file that does not exist: reported where it is written.
         if href.starts_with("@/") {
             return None;
         }
-        let target = self.resolver.resolve(file, href);
+        let target = in_file.resolve(href);
         let bad = |why: String, note: Option<String>, target: Target| {
             Some(Bad {
                 file,
