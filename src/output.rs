@@ -614,6 +614,14 @@ impl Sink for Staging {
         self.kept[i].store(true, Ordering::Relaxed);
         true
     }
+
+    fn had_exactly(&self, mut paths: &mut dyn ExactSizeIterator<Item = &String>) -> Option<bool> {
+        let previous = self.previous.as_ref()?;
+        Some(
+            previous.len() == paths.len()
+                && Iterator::all(&mut paths, |p| previous.contains_key(p)),
+        )
+    }
 }
 
 /// The error of a commit that failed with `e`: the folder holds the previous

@@ -27,9 +27,10 @@ use crate::state::Learned;
 pub use crate::state::State;
 use crate::templates::{Lookup, Templates};
 use crate::urls::Urls;
-use crate::verify::rendered::{self, Scanning};
+use crate::verify::rendered::{self, PageScan, Scanning};
 use crate::verify::{self, Stats, Verifier};
 use crate::view::ViewBuilder;
+use rustc_hash::FxHashSet;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -357,11 +358,16 @@ fn render_into(
         cancelled: &|| hooks.cancelled(),
         scanned: Mutex::new(scanned),
     };
-    let remembered = rendered::remembered(content, |i| {
+    let mut remembered = rendered::remembered(content, |i| {
         prior
             .and_then(|p| p.memo(&content.docs[i].content_path))
             .and_then(|m| m.page.clone())
     });
+    remembered.extend(
+        prior
+            .into_iter()
+            .flat_map(|p| p.other_pages.iter().cloned()),
+    );
     let scanning = Scanning::new(sink, remembered);
     let pass = job.run(known, digests, &scanning);
     let written = scanning.finish();
@@ -385,16 +391,25 @@ fn render_into(
                 static_files: &static_files,
                 resolver: &resolver,
                 written: &written,
+                same_files: sink.had_exactly(&mut written.files.keys()) == Some(true),
             }
             .run(),
         );
         lap("check links of the output", &mut clock);
     }
-    let pages = content
+    let pages: Vec<Option<Arc<PageScan>>> = content
         .docs
         .iter()
         .map(|d| written.pages.get(&d.output_file()).cloned())
         .collect();
+    let documents: FxHashSet<String> = content.docs.iter().map(|d| d.output_file()).collect();
+    let mut other_pages: Vec<(String, Arc<PageScan>)> = written
+        .pages
+        .iter()
+        .filter(|(path, _)| !documents.contains(*path))
+        .map(|(path, scan)| (path.clone(), scan.clone()))
+        .collect();
+    other_pages.sort_by(|a, b| a.0.cmp(&b.0));
     let links_of = prior
         .and_then(|p| p.previous_facts(content, &global))
         .and_then(|before| verify::links_to_check(&before, &pass.facts));
@@ -419,6 +434,7 @@ fn render_into(
             facts: pass.facts,
             digests: pass.digests,
             pages,
+            other_pages,
             global,
         },
     })

@@ -57,6 +57,12 @@ pub trait Sink: Sync {
     fn keep(&self, _path: &str, _fingerprint: &Hash) -> bool {
         false
     }
+
+    /// Whether the last good build wrote exactly the files at `paths`, when
+    /// the sink knows what it wrote.
+    fn had_exactly(&self, _paths: &mut dyn ExactSizeIterator<Item = &String>) -> Option<bool> {
+        None
+    }
 }
 
 /// A sink that keeps every file in memory.

@@ -43,6 +43,8 @@ pub(crate) struct Learned {
     pub digests: Vec<Hash>,
     /// The ids and links of every document's output file, when known.
     pub pages: Vec<Option<Arc<PageScan>>>,
+    /// The ids and links of every other HTML file written (404, listing pages, HTML of static/).
+    pub other_pages: Vec<(String, Arc<PageScan>)>,
     /// The fingerprint of the global inputs the digests were computed under.
     pub global: Hash,
 }
@@ -144,13 +146,16 @@ fn next_cache(
         )
     });
     let Some(mut cache) = updated else {
-        return BuildCache::new(
+        let mut cache = BuildCache::new(
             started_ns,
             Hash::default(),
             remember(content, learned),
             Default::default(),
         );
+        cache.other_pages.clone_from(&learned.other_pages);
+        return cache;
     };
+    cache.other_pages.clone_from(&learned.other_pages);
     cache.started_ns = started_ns;
     cache.inputs = Hash::default();
     cache.outputs = Default::default();

@@ -246,3 +246,73 @@ fn a_template_may_not_write_a_javascript_link() {
         &["unsafe link \" JavaScript:alert(1)\"", "about/index.html", "templates/page.html"],
     );
 }
+
+/// A file kept from the last build is not read again, but its links still
+/// are checked against what changed: renaming a heading on an edited page
+/// breaks a kept file that links to it, and deleting a file breaks a kept
+/// file that links there.
+#[test]
+fn a_kept_file_whose_target_changed_is_checked_again() {
+    let legacy = "<!doctype html><title>Old</title><a href=\"../about/#about-us\">x</a><a href=\"../notes.txt\">n</a>\n";
+    let site = Site::basic()
+        .file("static/legacy/index.html", legacy)
+        .file("static/notes.txt", "notes");
+    site.build().ok();
+    // An edit that keeps the about page's ids: the kept file still passes.
+    let about = "+++\ntitle = \"About\"\ndate = 2023-05-04\n+++\n# About us\n\nText, and more.\n";
+    site.write("content/about.md", about);
+    site.build().ok();
+    site.write(
+        "content/about.md",
+        &about.replace("# About us", "# About the team"),
+    );
+    site.build().fails().stderr_has(&[
+        "broken link \"../about/#about-us\"",
+        "in the output file legacy/index.html",
+        "about/index.html has no element with id `about-us`",
+    ]);
+    site.write("content/about.md", about);
+    site.build().ok();
+    std::fs::remove_file(site.path("static/notes.txt")).unwrap();
+    site.build().fails().stderr_has(&[
+        "broken link \"../notes.txt\"",
+        "in the output file legacy/index.html",
+    ]);
+}
+
+/// The same under `serve`, whose rebuilds keep the last good site in memory.
+#[test]
+fn serve_checks_a_kept_file_whose_target_changed() {
+    use explainer::pipeline::NoHooks;
+    use explainer::serve::site::{Builder, Site as Served};
+    let site = Site::basic().file(
+        "static/legacy/index.html",
+        "<!doctype html><title>Old</title><a href=\"../about/#about-us\">x</a>\n",
+    );
+    let builder = Builder {
+        root: site.root().to_path_buf(),
+        drafts: false,
+        origin: SERVE_ORIGIN.to_string(),
+        warm: Default::default(),
+        pool: None,
+    };
+    let changed: std::collections::BTreeSet<std::path::PathBuf> =
+        ["content/about.md"].iter().map(Into::into).collect();
+    let first = builder
+        .rebuild(&Served::default(), None, &NoHooks)
+        .unwrap_or_else(|r| panic!("first build failed: {r:?}"));
+    let about = "+++\ntitle = \"About\"\ndate = 2023-05-04\n+++\n# About us\n\nText, and more.\n";
+    site.write("content/about.md", about);
+    let second = builder
+        .rebuild(&first.site, Some(&changed), &NoHooks)
+        .unwrap_or_else(|r| panic!("an edit keeping the ids failed: {r:?}"));
+    site.write(
+        "content/about.md",
+        &about.replace("# About us", "# About the team"),
+    );
+    let Err(report) = builder.rebuild(&second.site, Some(&changed), &NoHooks) else {
+        panic!("a heading renamed under a kept file's link built");
+    };
+    let text = format!("{report:?}");
+    assert!(text.contains("has no element with id `about-us`"), "{text}");
+}

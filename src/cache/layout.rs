@@ -64,9 +64,9 @@ pub(super) const RECORD_HEAD: usize = 4;
 
 /// What the head file holds before its memos: [`BuildCache`] without them,
 /// and where they are. Written borrowing from the cache (`Head<&str,
-/// &Manifest>`), read as `Head<String, Presized>`.
+/// &Manifest, &[…]>`), read as `Head<String, Presized, Vec<…>>`.
 #[derive(Serialize, Deserialize)]
-pub(super) struct Head<Text, Outputs> {
+pub(super) struct Head<Text, Outputs, Pages> {
     pub(super) memo_file: MemoFileId,
     pub(super) runs: Vec<Run>,
     #[serde(with = "crate::stamp::hash_serde")]
@@ -79,6 +79,8 @@ pub(super) struct Head<Text, Outputs> {
     pub(super) sections: usize,
     pub(super) base_url: Text,
     pub(super) outputs: Outputs,
+    /// The scans of the HTML files that are not a document's page.
+    pub(super) other_pages: Pages,
 }
 
 /// Where the memo file that goes with the head file at `path` is.

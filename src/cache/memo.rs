@@ -73,6 +73,9 @@ pub struct BuildCache {
     pub base_url: String,
     pub docs: Vec<DocMemo>,
     pub outputs: Manifest,
+    /// The ids and links of the HTML files the build wrote that are not a
+    /// document's page (404, listing pages, HTML of static/), by output path.
+    pub other_pages: Vec<(String, Arc<PageScan>)>,
     pub(super) index: FxHashMap<String, usize>,
     /// The files the cache was read from, kept open: unchanged memos stay
     /// where they are, or are copied from them file to file.
@@ -91,6 +94,7 @@ impl BuildCache {
             base_url: String::new(),
             docs,
             outputs,
+            other_pages: Vec::new(),
             index: FxHashMap::default(),
             read_from: None,
         };

@@ -8,6 +8,7 @@ use super::memo::{BuildCache, DocMemo};
 use crate::diagnostics::Diagnostic;
 use crate::output::Manifest;
 use crate::stamp::binary_identity;
+use crate::verify::rendered::PageScan;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
@@ -15,6 +16,7 @@ use std::fs::File;
 use std::io::Read;
 use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The output manifest, decoded at its recorded length: serde's own decoder
 /// caps what it reserves up front, so a 10 000-entry map would grow (and
@@ -88,7 +90,7 @@ fn read(path: &Path) -> Result<Option<BuildCache>, Damage> {
     if take(&bytes, &mut at, SUM) != Some(&checksum(head_bytes)[..]) {
         return Err("its head fails its checksum");
     }
-    let head: Head<String, Presized> =
+    let head: Head<String, Presized, Vec<(String, Arc<PageScan>)>> =
         postcard::from_bytes(head_bytes).map_err(|_| "its head does not decode")?;
     if head.binary != binary_identity() {
         return Ok(None);
@@ -154,6 +156,7 @@ fn read(path: &Path) -> Result<Option<BuildCache>, Damage> {
         base_url: head.base_url,
         docs,
         outputs: head.outputs.0,
+        other_pages: head.other_pages,
         index: FxHashMap::default(),
         read_from: Some(ReadFrom {
             head_file,

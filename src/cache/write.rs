@@ -103,6 +103,7 @@ fn write_cache(path: &Path, cache: &BuildCache) -> Result<(), Box<dyn Error>> {
         sections: cache.sections,
         base_url: cache.base_url.as_str(),
         outputs: &cache.outputs,
+        other_pages: cache.other_pages.as_slice(),
     };
     let head = postcard::to_stdvec(&head)?;
     replace(path, |out| {

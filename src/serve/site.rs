@@ -111,6 +111,14 @@ impl Sink for Reusing<'_> {
             _ => false,
         }
     }
+
+    fn had_exactly(&self, mut paths: &mut dyn ExactSizeIterator<Item = &String>) -> Option<bool> {
+        let files = &self.previous.files;
+        Some(
+            files.len() == paths.len()
+                && Iterator::all(&mut paths, |p| files.contains_key(p.as_str())),
+        )
+    }
 }
 
 impl Builder {

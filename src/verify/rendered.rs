@@ -92,6 +92,10 @@ pub struct Written {
     /// Every path written or kept, and how many times (more than once: two
     /// inputs, such as a static file and a page, claim the same path).
     pub files: FxHashMap<String, usize>,
+    /// The HTML files rendered (not kept) in this run.
+    pub fresh: FxHashSet<String>,
+    /// The scans the last good build left, by output path.
+    pub before: FxHashMap<String, Arc<PageScan>>,
 }
 
 /// A sink that scans every HTML file on its way to the inner sink, and
@@ -112,17 +116,22 @@ impl<'a> Scanning<'a> {
         }
     }
 
-    fn record(&self, path: &str, scan: Option<Arc<PageScan>>) {
+    fn record(&self, path: &str, scan: Option<Arc<PageScan>>, fresh: bool) {
         let mut w = self.written.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(scan) = scan {
             w.pages.insert(path.to_string(), scan);
+            if fresh {
+                w.fresh.insert(path.to_string());
+            }
         }
         *w.files.entry(path.to_string()).or_default() += 1;
     }
 
     /// Everything written or kept.
     pub fn finish(self) -> Written {
-        self.written.into_inner().unwrap_or_else(|e| e.into_inner())
+        let mut written = self.written.into_inner().unwrap_or_else(|e| e.into_inner());
+        written.before = self.prior;
+        written
     }
 }
 
@@ -137,7 +146,7 @@ impl Sink for Scanning<'_> {
                 }
             })
         });
-        self.record(&file.path, scan);
+        self.record(&file.path, scan, true);
         self.inner.put(file);
     }
 
@@ -153,7 +162,7 @@ impl Sink for Scanning<'_> {
         if !self.inner.keep(path, fingerprint) {
             return false;
         }
-        self.record(path, scan);
+        self.record(path, scan, false);
         true
     }
 }
@@ -168,6 +177,8 @@ pub struct Check<'a> {
     pub static_files: &'a [StaticFile],
     pub resolver: &'a Resolver,
     pub written: &'a Written,
+    /// The last good build wrote exactly the files this one did (see [`Check::to_check`]).
+    pub same_files: bool,
 }
 
 /// One bad URL in one output file.
@@ -180,9 +191,9 @@ struct Bad<'a> {
 }
 
 impl Check<'_> {
-    /// Check every link of every HTML file written; the findings.
+    /// Check every link of every HTML file that needs it; the findings.
     pub fn run(&self) -> Vec<Diagnostic> {
-        let mut pages: Vec<(&String, &Arc<PageScan>)> = self.written.pages.iter().collect();
+        let mut pages = self.to_check();
         pages.sort_by(|a, b| a.0.cmp(b.0));
         pages
             .par_iter()
@@ -194,6 +205,27 @@ impl Check<'_> {
                     .map(|bad| self.locate(bad))
                     .collect::<Vec<_>>()
             })
+            .collect()
+    }
+
+    /// The HTML files whose links are checked: every one, or only those
+    /// rendered in this run when a kept file's links cannot have changed
+    /// their verdict since the last good build checked them. That holds when
+    /// that build wrote exactly the same files, and every file rendered since
+    /// has the ids it had then (a link's target file and its ids are all a
+    /// verdict depends on; a kept file's links are as they were).
+    fn to_check(&self) -> Vec<(&String, &Arc<PageScan>)> {
+        let w = self.written;
+        let same_ids = |path: &String| {
+            let now = w.pages.get(path).map(|s| &s.ids);
+            w.before
+                .get(path)
+                .is_some_and(|then| Some(&then.ids) == now)
+        };
+        let only_fresh = self.same_files && w.fresh.iter().all(same_ids);
+        w.pages
+            .iter()
+            .filter(|(path, _)| !only_fresh || w.fresh.contains(*path))
             .collect()
     }
 
