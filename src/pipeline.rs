@@ -402,7 +402,13 @@ fn render_into(
         .iter()
         .map(|d| written.pages.get(&d.output_file()).cloned())
         .collect();
-    let documents: FxHashSet<String> = content.docs.iter().map(|d| d.output_file()).collect();
+    // A folder without `_index.md` has no memo to remember its page's scan in.
+    let documents: FxHashSet<String> = content
+        .docs
+        .iter()
+        .filter(|d| d.has_file)
+        .map(|d| d.output_file())
+        .collect();
     let mut other_pages: Vec<(String, Arc<PageScan>)> = written
         .pages
         .iter()

@@ -223,6 +223,21 @@ impl Check<'_> {
                 .is_some_and(|then| Some(&then.ids) == now)
         };
         let only_fresh = self.same_files && w.fresh.iter().all(same_ids);
+        tracing::debug!(
+            "links checked in {} of {} HTML files (same files as the last good build: {}; rendered with other ids: {:?})",
+            if only_fresh {
+                w.fresh.len()
+            } else {
+                w.pages.len()
+            },
+            w.pages.len(),
+            self.same_files,
+            w.fresh
+                .iter()
+                .filter(|p| !same_ids(p))
+                .take(3)
+                .collect::<Vec<_>>()
+        );
         w.pages
             .iter()
             .filter(|(path, _)| !only_fresh || w.fresh.contains(*path))
