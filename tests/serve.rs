@@ -458,7 +458,10 @@ fn an_edit_is_served_within_a_second_and_reloads_tabs() {
         .next_of("reload", Duration::from_secs(15))
         .expect("a reload message");
     assert_eq!(reload["build"], 2);
-    assert!(s.log().contains("rebuilt in"), "{}", s.log());
+    // The log line may be written just after the reload message is sent.
+    s.wait_until(Duration::from_secs(5), "the rebuild's log line", |s| {
+        s.log().contains("rebuilt in")
+    });
     assert!(s.log().contains("1 file changed"), "{}", s.log());
 }
 
