@@ -5,6 +5,7 @@
 
 use crate::diagnostics::Diagnostic;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The name of the site settings file at the site root.
@@ -23,8 +24,15 @@ pub struct Config {
     pub title: String,
     #[serde(default)]
     pub description: String,
-    #[serde(default = "default_language")]
+    /// The default language's code (Zola's `default_language`; `language` is read too).
+    #[serde(default = "default_language", alias = "default_language")]
     pub language: String,
+    /// The other languages the site is written in, by code (`[languages.fr]`), as in Zola.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub languages: BTreeMap<String, LanguageConfig>,
+    /// Words templates look up with `trans(key=…)` in the default language (`[translations]`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub translations: BTreeMap<String, String>,
     /// Write internal links relative to the page, so the output works from `file://`.
     #[serde(default)]
     pub relative_urls: bool,
@@ -44,6 +52,24 @@ pub struct Config {
     /// Ways pages are classified (`tags`, `categories`…), as in Zola.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub taxonomies: Vec<crate::taxonomies::TaxonomyConfig>,
+}
+
+/// One `[languages.xx]` table: a language besides the default one.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageConfig {
+    /// The site title in this language (the default language's when not given).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The site description in this language (the default language's when not given).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Whether this language gets its own feed, `/xx/atom.xml` (needs a `base_url`).
+    #[serde(default = "yes", alias = "generate_feed")]
+    pub generate_feeds: bool,
+    /// Words templates look up with `trans(key=…, lang="xx")`.
+    #[serde(default)]
+    pub translations: BTreeMap<String, String>,
 }
 
 /// The `[markdown]` table.
@@ -135,6 +161,7 @@ impl Config {
             });
         }
         crate::taxonomies::check_config(&config.taxonomies, text)?;
+        check_languages(&config, text)?;
         Ok(config)
     }
 
@@ -156,10 +183,103 @@ impl Config {
         self.relative_urls || self.base_url.is_none()
     }
 
+    /// Whether `code` is the default language or one of `[languages]`.
+    pub fn has_language(&self, code: &str) -> bool {
+        code == self.language || self.languages.contains_key(code)
+    }
+
+    /// The URL folder of a language's pages: `""` for the default, else `fr/`.
+    pub fn language_folder(&self, code: &str) -> String {
+        if code == self.language {
+            String::new()
+        } else {
+            format!("{code}/")
+        }
+    }
+
+    /// The site title in `code`'s language.
+    pub fn title_in(&self, code: &str) -> &str {
+        self.languages
+            .get(code)
+            .and_then(|l| l.title.as_deref())
+            .unwrap_or(&self.title)
+    }
+
+    /// What `trans(key=…)` gives in `code`'s language, if the config has it.
+    pub fn translation(&self, key: &str, code: &str) -> Option<&str> {
+        let table = if code == self.language {
+            &self.translations
+        } else {
+            &self.languages.get(code)?.translations
+        };
+        table.get(key).map(String::as_str)
+    }
+
     /// The path part of `base_url`, always starting and ending with `/` (`/explainer/`).
     pub fn base_path(&self) -> &str {
         base_path_of(self.url_base())
     }
+}
+
+/// Whether `code` has the shape of a language tag: 2 or 3 lower-case letters,
+/// then `-` and a region or script of 2 to 8 letters or digits (`fr`, `pt-BR`).
+pub fn is_language_code(code: &str) -> bool {
+    let mut parts = code.split('-');
+    let first = parts.next().unwrap_or("");
+    (2..=3).contains(&first.len())
+        && first.bytes().all(|b| b.is_ascii_lowercase())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// Every language code must look like one, and the default language is not
+/// listed again under `[languages]` (Zola refuses that too).
+fn check_languages(config: &Config, text: &str) -> Result<(), Diagnostic> {
+    let at = |key: &str, d: Diagnostic| match text.find(key) {
+        Some(at) => d.at_offset(text, at),
+        None => d,
+    };
+    if !is_language_code(&config.language) {
+        let key = if text.contains("default_language") {
+            "default_language"
+        } else {
+            "language"
+        };
+        return Err(at(
+            key,
+            Diagnostic::error(
+                "config",
+                format!(
+                    "bad language code {:?}: use a code such as \"en\" or \"pt-BR\"",
+                    config.language
+                ),
+            )
+            .in_file(CONFIG_FILE),
+        ));
+    }
+    for code in config.languages.keys() {
+        let table = format!("languages.{code}");
+        if code == &config.language {
+            return Err(at(
+                &table,
+                Diagnostic::error(
+                    "config",
+                    format!("[{table}] is the default language: list only the other languages under [languages]"),
+                )
+                .in_file(CONFIG_FILE),
+            ));
+        }
+        if !is_language_code(code) {
+            return Err(at(
+                &table,
+                Diagnostic::error(
+                    "config",
+                    format!("bad language code {code:?} in [{table}]: use a code such as \"fr\" or \"pt-BR\""),
+                )
+                .in_file(CONFIG_FILE),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The path part of an absolute URL with a trailing slash.
@@ -225,6 +345,39 @@ mod tests {
         assert_eq!(c.url_base(), "/");
         assert_eq!(c.base_path(), "/");
         assert!(c.writes_relative());
+    }
+
+    #[test]
+    fn languages_use_zolas_names() {
+        let c = Config::parse(
+            "default_language = \"en\"\n[languages.fr]\ntitle = \"Le drone\"\ngenerate_feeds = false\n[languages.fr.translations]\nours = \"notre traduction\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.language, "en");
+        assert!(c.has_language("fr") && c.has_language("en") && !c.has_language("de"));
+        assert!(!c.languages["fr"].generate_feeds);
+        assert_eq!(c.title_in("fr"), "Le drone");
+        assert_eq!(c.translation("ours", "fr"), Some("notre traduction"));
+        assert_eq!(c.language_folder("fr"), "fr/");
+        assert_eq!(c.language_folder("en"), "");
+    }
+
+    #[test]
+    fn the_default_language_listed_again_is_located() {
+        let err = Config::parse("default_language = \"en\"\n\n[languages.en]\n").unwrap_err();
+        assert!(err.message.contains("default language"), "{}", err.message);
+        assert_eq!(err.line, Some(3));
+    }
+
+    #[test]
+    fn language_codes_have_the_shape_of_one() {
+        for good in ["fr", "en", "pt-BR", "zh-Hans", "ast"] {
+            assert!(is_language_code(good), "{good}");
+        }
+        for bad in ["", "f", "French", "FR", "fr_FR", "v2", "fr-", "final"] {
+            assert!(!is_language_code(bad), "{bad}");
+        }
+        assert!(Config::parse("[languages.French]\n").is_err());
     }
 
     #[test]

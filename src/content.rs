@@ -58,6 +58,80 @@ pub struct Document {
     pub subsections: Vec<usize>,
     /// Files copied next to the document's output (page bundles and section folders).
     pub assets: Vec<PathBuf>,
+    /// The language it is written in: the code in its file name (`notes.fr.md`),
+    /// else the site's default language.
+    pub lang: Arc<str>,
+    /// Every version of this document in some language, itself included, the
+    /// default language first; `None` when it has no translation.
+    pub translations: Option<Arc<[Translation]>>,
+}
+
+/// One language version of a document, as `page.translations` lists it.
+#[derive(Debug, Clone)]
+pub struct Translation {
+    pub lang: Arc<str>,
+    /// URL path below the base URL, as [`Document::path`].
+    pub path: String,
+    pub title: String,
+    /// The document's index in [`Content::docs`].
+    pub doc: usize,
+}
+
+/// The languages content may be written in, from `config.toml`.
+#[derive(Debug, Clone)]
+pub struct Languages {
+    pub default: Arc<str>,
+    /// The `[languages]` codes, sorted.
+    pub others: Vec<Arc<str>>,
+}
+
+impl Languages {
+    /// The default language and the `[languages]` tables of `config`.
+    pub fn of(config: &crate::config::Config) -> Languages {
+        Languages {
+            default: Arc::from(config.language.as_str()),
+            others: config
+                .languages
+                .keys()
+                .map(|k| Arc::from(k.as_str()))
+                .collect(),
+        }
+    }
+
+    /// The shared code of `code`, if the site has that language.
+    fn find(&self, code: &str) -> Option<&Arc<str>> {
+        std::iter::once(&self.default)
+            .chain(&self.others)
+            .find(|c| &***c == code)
+    }
+}
+
+impl Default for Languages {
+    fn default() -> Self {
+        Languages {
+            default: Arc::from("en"),
+            others: Vec::new(),
+        }
+    }
+}
+
+/// The language code in a content file's name: `fr` in `notes.fr.md`,
+/// `_index.fr.md` and `bundle/index.fr.md` (only what has a language code's shape).
+pub fn lang_suffix(rel: &str) -> Option<&str> {
+    let name = rel.rsplit('/').next()?.strip_suffix(".md")?;
+    let (_, code) = name.rsplit_once('.')?;
+    crate::config::is_language_code(code).then_some(code)
+}
+
+/// A content path without its language code: `notes.fr.md` → `notes.md`.
+pub fn without_lang(rel: &str) -> std::borrow::Cow<'_, str> {
+    match lang_suffix(rel) {
+        Some(code) => {
+            let cut = rel.len() - ".md".len() - code.len() - 1;
+            std::borrow::Cow::Owned(format!("{}.md", &rel[..cut]))
+        }
+        None => std::borrow::Cow::Borrowed(rel),
+    }
 }
 
 impl Document {
@@ -197,8 +271,8 @@ pub fn scan(root: &Path) -> Scan {
 }
 
 /// Load every document under `ROOT/content`, leaving out drafts unless `drafts`.
-pub fn load(root: &Path, drafts: bool) -> Result<Content, Report> {
-    load_scanned(root, &scan(root), drafts, &Forgetful)
+pub fn load(root: &Path, drafts: bool, languages: &Languages) -> Result<Content, Report> {
+    load_scanned(root, &scan(root), drafts, &Forgetful, languages)
 }
 
 /// Load the documents of a [`scan`], taking the front matter of files `memory`
@@ -208,6 +282,7 @@ pub fn load_scanned(
     scan: &Scan,
     drafts: bool,
     memory: &dyn Memory,
+    languages: &Languages,
 ) -> Result<Content, Report> {
     let Scan {
         markdown,
@@ -230,13 +305,17 @@ pub fn load_scanned(
     }
     // Collected in place: `Result<Document, _>` is no bigger than a `Document`.
     let mut docs: Vec<Document> = parsed.into_iter().filter_map(Result::ok).collect();
+    assign_languages(&mut docs, languages, &mut report);
+    if report.has_errors() {
+        return Err(report);
+    }
     let mut drafts_left_out: rustc_hash::FxHashSet<String> = docs
         .iter()
         .filter(|d| !drafts && d.meta.draft)
         .map(|d| d.content_path.clone())
         .collect();
     docs.retain(|d| drafts || !d.meta.draft);
-    add_implicit_sections(&mut docs, dirs);
+    add_implicit_sections(&mut docs, dirs, languages);
     let before: Vec<String> = docs.iter().map(|d| d.content_path.clone()).collect();
     drop_pages_of_draft_sections(&mut docs, dirs, drafts);
     if docs.len() < before.len() {
@@ -256,6 +335,7 @@ pub fn load_scanned(
         ..Content::default()
     };
     assign_urls(&mut content, &mut report);
+    link_translations(&mut content);
     build_tree(&mut content);
     attach_assets(&mut content, others);
     if report.has_errors() {
@@ -569,7 +649,105 @@ fn read_document(found: &Found, memory: &dyn Memory) -> Result<Document, Diagnos
 }
 
 fn is_section_file(rel: &str) -> bool {
-    rel == "_index.md" || rel.ends_with("/_index.md")
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    name == "_index.md" || (name.starts_with("_index.") && without_lang(name) == "_index.md")
+}
+
+/// Whether a section is a language's home page (`_index.md`, `_index.fr.md`).
+pub fn is_root_section(doc: &Document) -> bool {
+    doc.kind == Kind::Section && !doc.content_path.contains('/')
+}
+
+/// Give every document its language, from its file name; a code the site
+/// does not have is an error naming the file.
+fn assign_languages(docs: &mut [Document], languages: &Languages, report: &mut Report) {
+    for doc in docs.iter_mut() {
+        doc.lang = match lang_suffix(&doc.content_path) {
+            None => languages.default.clone(),
+            Some(code) => match languages.find(code) {
+                Some(lang) if *lang != languages.default => lang.clone(),
+                Some(_) => {
+                    report.push(
+                        Diagnostic::error(
+                            "content",
+                            format!(
+                                "{code:?} is the default language: name the file {} instead",
+                                without_lang(&doc.content_path)
+                            ),
+                        )
+                        .in_file(&doc.source),
+                    );
+                    continue;
+                }
+                None => {
+                    report.push(unknown_language(doc, code, languages));
+                    continue;
+                }
+            },
+        };
+    }
+}
+
+fn unknown_language(doc: &Document, code: &str, languages: &Languages) -> Diagnostic {
+    let known: Vec<&str> = std::iter::once(&languages.default)
+        .chain(&languages.others)
+        .map(|c| &**c)
+        .collect();
+    Diagnostic::error(
+        "content",
+        format!(
+            "the file name says the language {code:?}, which config.toml does not have (it has {})",
+            known.join(", ")
+        ),
+    )
+    .in_file(&doc.source)
+    .note(format!(
+        "add [languages.{code}] to config.toml, or rename the file without \".{code}\""
+    ))
+}
+
+/// Tell every document of a language group (the files that differ only in
+/// their language code) about the others.
+fn link_translations(content: &mut Content) {
+    if content
+        .docs
+        .iter()
+        .all(|d| lang_suffix(&d.content_path).is_none())
+    {
+        return;
+    }
+    let mut groups: FxHashMap<String, Vec<usize>> = FxHashMap::default();
+    for (i, d) in content.docs.iter().enumerate() {
+        groups
+            .entry(without_lang(&d.content_path).into_owned())
+            .or_default()
+            .push(i);
+    }
+    for members in groups.into_values().filter(|m| m.len() > 1) {
+        let mut list: Vec<Translation> = members
+            .iter()
+            .map(|&i| {
+                let d = &content.docs[i];
+                Translation {
+                    lang: d.lang.clone(),
+                    path: d.path.clone(),
+                    title: d.title().to_string(),
+                    doc: i,
+                }
+            })
+            .collect();
+        list.sort_by(|a, b| {
+            let default =
+                |t: &Translation| lang_suffix(&content.docs[t.doc].content_path).is_some();
+            default(a)
+                .cmp(&default(b))
+                .then_with(|| a.lang.cmp(&b.lang))
+        });
+        let shared: Arc<[Translation]> = Arc::from(list);
+        for &i in &members {
+            content.docs[i].translations = Some(shared.clone());
+        }
+    }
 }
 
 /// A document not yet placed in the site (no URL, no tree).
@@ -653,20 +831,50 @@ fn folder_title(dir: &str) -> String {
 }
 
 /// Give every folder without `_index.md` a default section (the root included).
-fn add_implicit_sections(docs: &mut Vec<Document>, dirs: &[String]) {
-    let existing: HashSet<String> = docs
+fn add_implicit_sections(docs: &mut Vec<Document>, dirs: &[String], languages: &Languages) {
+    let existing: HashSet<(String, Arc<str>)> = docs
         .iter()
         .filter(|d| d.kind == Kind::Section)
-        .map(|d| section_dir(&d.content_path).to_string())
+        .map(|d| (section_dir(&d.content_path).to_string(), d.lang.clone()))
         .collect();
-    for dir in dirs {
-        if existing.contains(dir) || is_bundle_dir(docs, dir) || inside_bundle(docs, dir) {
+    // Every language but the default has sections only in the folders its documents are in.
+    let mut wanted: Vec<(String, Arc<str>)> = dirs
+        .iter()
+        .map(|d| (d.clone(), languages.default.clone()))
+        .collect();
+    let mut others: HashSet<(String, Arc<str>)> = HashSet::new();
+    for d in docs.iter().filter(|d| d.lang != languages.default) {
+        let mut dir = match d.kind {
+            Kind::Page => page_section_dir(&d.content_path),
+            Kind::Section => section_dir(&d.content_path),
+        };
+        loop {
+            others.insert((dir.to_string(), d.lang.clone()));
+            if dir.is_empty() {
+                break;
+            }
+            dir = dir.rsplit_once('/').map_or("", |(p, _)| p);
+        }
+    }
+    let mut others: Vec<_> = others.into_iter().collect();
+    others.sort();
+    wanted.extend(others);
+    for (dir, lang) in wanted {
+        if existing.contains(&(dir.clone(), lang.clone()))
+            || is_bundle_dir(docs, &dir)
+            || inside_bundle(docs, &dir)
+        {
             continue;
         }
-        let content_path = if dir.is_empty() {
+        let name = if lang == languages.default {
             "_index.md".to_string()
         } else {
-            format!("{dir}/_index.md")
+            format!("_index.{lang}.md")
+        };
+        let content_path = if dir.is_empty() {
+            name
+        } else {
+            format!("{dir}/{name}")
         };
         docs.push(Document {
             kind: Kind::Section,
@@ -674,9 +882,10 @@ fn add_implicit_sections(docs: &mut Vec<Document>, dirs: &[String]) {
             content_path,
             front: Arc::from(""),
             meta: Arc::new(FrontMatter {
-                title: (!dir.is_empty()).then(|| folder_title(dir)),
+                title: (!dir.is_empty()).then(|| folder_title(&dir)),
                 ..FrontMatter::default()
             }),
+            lang,
             ..Document::default()
         });
     }
@@ -748,18 +957,21 @@ fn drop_pages_of_draft_sections(docs: &mut Vec<Document>, _dirs: &[String], draf
     });
 }
 
-/// The folder a section's `_index.md` describes (`""` for the root).
+/// The folder a section's `_index.md` (or `_index.fr.md`) describes (`""` for the root).
 fn section_dir(content_path: &str) -> &str {
-    content_path
-        .strip_suffix("_index.md")
-        .unwrap_or(content_path)
-        .trim_end_matches('/')
+    content_path.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+/// Whether a page is a bundle's `index.md` (or `index.fr.md`).
+fn is_bundle_index(content_path: &str) -> bool {
+    let name = content_path.rsplit('/').next().unwrap_or(content_path);
+    name == "index.md" || (name.starts_with("index.") && without_lang(name) == "index.md")
 }
 
 /// The folder a page lives in, which is also its section's folder (bundles: the bundle's parent).
 fn page_section_dir(content_path: &str) -> &str {
     let file_dir = content_path.rsplit_once('/').map_or("", |(d, _)| d);
-    if content_path.ends_with("/index.md") || content_path == "index.md" {
+    if is_bundle_index(content_path) {
         file_dir.rsplit_once('/').map_or("", |(d, _)| d)
     } else {
         file_dir
@@ -783,12 +995,19 @@ fn assign_urls(content: &mut Content, report: &mut Report) {
             folder_urls.insert(parent_dir.to_string(), folder_url(parent_dir));
         }
         let parent_url = &folder_urls[parent_dir];
-        let path = if doc.kind == Kind::Section && doc.content_path == "_index.md" {
-            String::new()
+        // Another language's documents live under its code: `/fr/…`.
+        let lang_folder = match lang_suffix(&doc.content_path) {
+            Some(_) => [&*doc.lang, "/"].concat(),
+            None => String::new(),
+        };
+        let path = if is_root_section(doc) {
+            lang_folder
         } else if slug.is_empty() {
-            parent_url.clone()
+            lang_folder + parent_url
         } else {
-            let mut path = String::with_capacity(parent_url.len() + slug.len() + 1);
+            let mut path =
+                String::with_capacity(lang_folder.len() + parent_url.len() + slug.len() + 1);
+            path.push_str(&lang_folder);
             path.push_str(parent_url);
             path.push_str(&slug);
             path.push('/');
@@ -831,10 +1050,16 @@ fn url_parts(doc: &Document) -> (&str, &str) {
         Kind::Page => {
             let dir = page_section_dir(&doc.content_path);
             let path = &doc.content_path;
-            let stem = if path.ends_with("index.md") && path != "index.md" {
-                path.trim_end_matches("/index.md").rsplit('/').next()
+            let stem = if is_bundle_index(path) && path.contains('/') {
+                path.rsplit_once('/')
+                    .and_then(|(d, _)| d.rsplit('/').next())
             } else {
-                path.rsplit('/').next().map(|n| n.trim_end_matches(".md"))
+                let name = path.rsplit('/').next().unwrap_or("");
+                let name = name.strip_suffix(".md").unwrap_or(name);
+                match lang_suffix(path) {
+                    Some(code) => name.strip_suffix(code).map(|n| n.trim_end_matches('.')),
+                    None => Some(name),
+                }
             };
             (dir, stem.unwrap_or(""))
         }
@@ -880,30 +1105,34 @@ fn build_tree(content: &mut Content) {
 
 /// The section each document belongs to (none for the root section).
 fn parent_sections(docs: &[Document]) -> Vec<Option<usize>> {
-    let section_of_dir: HashMap<&str, usize> = docs
+    let section_of_dir: HashMap<(&str, &str), usize> = docs
         .iter()
         .enumerate()
         .filter(|(_, d)| d.kind == Kind::Section)
-        .map(|(i, d)| (section_dir(&d.content_path), i))
+        .map(|(i, d)| ((section_dir(&d.content_path), &*d.lang), i))
         .collect();
     docs.iter()
         .map(|doc| {
             let parent_dir = match doc.kind {
                 Kind::Page => page_section_dir(&doc.content_path),
-                Kind::Section if doc.content_path == "_index.md" => return None,
+                Kind::Section if is_root_section(doc) => return None,
                 Kind::Section => section_dir(&doc.content_path)
                     .rsplit_once('/')
                     .map_or("", |(p, _)| p),
             };
-            nearest_section(&section_of_dir, parent_dir)
+            nearest_section(&section_of_dir, parent_dir, &doc.lang)
         })
         .collect()
 }
 
-fn nearest_section(section_of_dir: &HashMap<&str, usize>, dir: &str) -> Option<usize> {
+fn nearest_section(
+    section_of_dir: &HashMap<(&str, &str), usize>,
+    dir: &str,
+    lang: &str,
+) -> Option<usize> {
     let mut d = dir;
     loop {
-        if let Some(&s) = section_of_dir.get(d) {
+        if let Some(&s) = section_of_dir.get(&(d, lang)) {
             return Some(s);
         }
         if d.is_empty() {
@@ -956,28 +1185,24 @@ fn attach_assets(content: &mut Content, others: &[Found]) {
                 })
         })
         .collect();
-    let owner_of_dir: HashMap<String, usize> = content
-        .docs
-        .iter()
-        .enumerate()
-        .filter_map(|(i, d)| match d.kind {
-            Kind::Section => Some((section_dir(&d.content_path).to_string(), i)),
-            Kind::Page if d.content_path.ends_with("index.md") => Some((
-                d.content_path
-                    .trim_end_matches("index.md")
-                    .trim_end_matches('/')
-                    .to_string(),
-                i,
-            )),
-            Kind::Page => None,
-        })
-        .collect();
+    // Each language version of a section or bundle gets the folder's files.
+    let mut owners_of_dir: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, d) in content.docs.iter().enumerate() {
+        let dir = match d.kind {
+            Kind::Section => section_dir(&d.content_path),
+            Kind::Page if is_bundle_index(&d.content_path) => {
+                d.content_path.rsplit_once('/').map_or("", |(dir, _)| dir)
+            }
+            Kind::Page => continue,
+        };
+        owners_of_dir.entry(dir.to_string()).or_default().push(i);
+    }
     for f in others {
         if archives.contains(&f.abs.canonicalize().unwrap_or_default()) {
             continue;
         }
         let dir = f.rel.rsplit_once('/').map_or("", |(d, _)| d);
-        if let Some(&owner) = owner_of_dir.get(dir) {
+        for &owner in owners_of_dir.get(dir).into_iter().flatten() {
             content.docs[owner].assets.push(f.abs.clone());
         }
     }

@@ -13,6 +13,8 @@ use std::io::Cursor;
 pub struct SitemapUrl {
     pub loc: String,
     pub lastmod: Option<String>,
+    /// Every language version of the page, this one included: (code, URL).
+    pub alternates: Vec<(String, String)>,
 }
 
 /// What every feed of the site says of the site: its title, language and home page.
@@ -101,12 +103,22 @@ pub fn sitemap(urls: &[SitemapUrl]) -> String {
         xml.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
         let mut set = BytesStart::new("urlset");
         set.push_attribute(("xmlns", "http://www.sitemaps.org/schemas/sitemap/0.9"));
+        if urls.iter().any(|u| !u.alternates.is_empty()) {
+            set.push_attribute(("xmlns:xhtml", "http://www.w3.org/1999/xhtml"));
+        }
         xml.write_event(Event::Start(set))?;
         for url in urls {
             xml.write_event(Event::Start(BytesStart::new("url")))?;
             element(&mut xml, "loc", &url.loc)?;
             if let Some(day) = &url.lastmod {
                 element(&mut xml, "lastmod", day)?;
+            }
+            for (lang, href) in &url.alternates {
+                empty(
+                    &mut xml,
+                    "xhtml:link",
+                    &[("rel", "alternate"), ("hreflang", lang), ("href", href)],
+                )?;
             }
             xml.write_event(Event::End(BytesEnd::new("url")))?;
         }

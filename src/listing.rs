@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tera::Value;
 
 /// The fields of page and section objects, in the order templates see them.
-pub const FIELD_NAMES: [&str; 16] = [
+pub const FIELD_NAMES: [&str; 18] = [
     "kind",
     "title",
     "description",
@@ -30,6 +30,8 @@ pub const FIELD_NAMES: [&str; 16] = [
     "extra",
     "toc",
     "taxonomies",
+    "lang",
+    "translations",
 ];
 
 /// Which fields page and section objects carry: those the templates name.
@@ -84,6 +86,45 @@ struct Summary<'a> {
     extra: &'a serde_json::Value,
     toc: Toc<'a>,
     taxonomies: &'a std::collections::BTreeMap<String, Vec<String>>,
+    lang: &'a str,
+    translations: Translations<'a>,
+}
+
+/// `page.translations`: every language version, this one included, with permalinks.
+struct Translations<'a> {
+    doc: &'a Document,
+    urls: &'a Urls,
+}
+
+impl Serialize for Translations<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeSeq, SerializeStruct};
+        struct One<'b>(&'b str, String, &'b str);
+        impl Serialize for One<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut m = s.serialize_struct("Translation", 3)?;
+                m.serialize_field("lang", self.0)?;
+                m.serialize_field("permalink", &self.1)?;
+                m.serialize_field("title", self.2)?;
+                m.end()
+            }
+        }
+        let (doc, urls) = (self.doc, self.urls);
+        match &doc.translations {
+            Some(all) => {
+                let mut seq = s.serialize_seq(Some(all.len()))?;
+                for t in all.iter() {
+                    seq.serialize_element(&One(&t.lang, urls.permalink(&t.path), &t.title))?;
+                }
+                seq.end()
+            }
+            None => {
+                let mut seq = s.serialize_seq(Some(1))?;
+                seq.serialize_element(&One(&doc.lang, urls.permalink(&doc.path), doc.title()))?;
+                seq.end()
+            }
+        }
+    }
 }
 
 impl Serialize for Summary<'_> {
@@ -117,6 +158,8 @@ impl Serialize for Summary<'_> {
         field!(extra);
         field!(toc);
         field!(taxonomies);
+        field!(lang);
+        field!(translations);
         debug_assert_eq!(index, FIELD_NAMES.len());
         m.end()
     }
@@ -209,6 +252,8 @@ fn with_summary<T>(
             permalink: &permalink,
         },
         taxonomies: &doc.meta.taxonomies,
+        lang: &doc.lang,
+        translations: Translations { doc, urls },
     };
     then(&s)
 }
@@ -313,6 +358,8 @@ mod tests {
         extra: serde_json::Value,
         toc: Vec<RefToc>,
         taxonomies: serde_json::Value,
+        lang: &'a str,
+        translations: serde_json::Value,
     }
 
     /// A table-of-contents entry with its absolute permalink.
@@ -343,6 +390,8 @@ mod tests {
             pages: vec![],
             subsections: vec![],
             assets: vec![],
+            lang: "en".into(),
+            translations: None,
         };
         let meta = std::sync::Arc::make_mut(&mut doc.meta);
         meta.title = Some("B".into());
@@ -390,6 +439,10 @@ mod tests {
             extra: serde_json::json!({"k": [1, "x"]}),
             toc: vec![with_link(&facts.toc[0], vec![with_link(&leaf, vec![])])],
             taxonomies: serde_json::json!({"tags": ["a b"]}),
+            lang: "en",
+            translations: serde_json::json!([
+                {"lang": "en", "permalink": "https://x.org/sub/a/b/", "title": "B"}
+            ]),
         };
         assert_eq!(
             summary(&doc, &facts, &urls, Fields::ALL),

@@ -57,6 +57,9 @@ struct ConfigView<'a> {
     base_url: Option<&'a str>,
     description: &'a str,
     language: &'a str,
+    /// Zola's name for `language`.
+    default_language: &'a str,
+    languages: &'a std::collections::BTreeMap<String, crate::config::LanguageConfig>,
     build_search_index: bool,
     share_cards: bool,
     extra: &'a toml::Table,
@@ -125,7 +128,7 @@ struct Done {
 
 /// What every build reads besides the content: the config and the static files.
 pub(crate) struct Inputs {
-    config: Config,
+    pub(crate) config: Config,
     static_files: Vec<render::StaticFile>,
     static_hashes: std::collections::HashMap<String, String>,
 }
@@ -209,7 +212,9 @@ pub fn run(
         };
     }
     let scan = scan.unwrap_or_else(|| content::scan(&opts.root));
-    let content = match content::load_scanned(&opts.root, &scan, opts.drafts, state.memory()) {
+    let languages = content::Languages::of(&inputs.config);
+    let loaded = content::load_scanned(&opts.root, &scan, opts.drafts, state.memory(), &languages);
+    let content = match loaded {
         Ok(content) => content,
         Err(report) => return (Err(report), state),
     };
@@ -491,12 +496,16 @@ fn set_globals(templates: &mut Templates, config: &Config, explainer: &crate::vi
             base_url: config.base_url.as_deref(),
             description: &config.description,
             language: &config.language,
+            default_language: &config.language,
+            languages: &config.languages,
             build_search_index: config.build_search_index,
             share_cards: config.share_cards,
             extra: &config.extra,
         },
     );
     globals.insert("explainer", explainer);
+    // The language of whatever is rendered; a document's context gives its own.
+    globals.insert("lang", &config.language);
 }
 
 fn summary(content: &Content, stats: Stats, report: Report, config: &Config) -> Rendered {

@@ -324,7 +324,7 @@ pub(crate) fn template_for<'a>(
         return (t, Some("template"));
     }
     match doc.kind {
-        Kind::Section if doc.content_path == "_index.md" => ("index.html", None),
+        Kind::Section if crate::content::is_root_section(doc) => ("index.html", None),
         Kind::Section => ("section.html", None),
         Kind::Page => {
             let mut parent = doc.parent;
@@ -341,10 +341,16 @@ pub(crate) fn template_for<'a>(
 
 /// The part of a fingerprint that stands for a document's summary in listings.
 fn summary_part(f: Fingerprint, d: &Document) -> Fingerprint {
-    f.bytes(&d.stamp.hash)
+    let f = f
+        .bytes(&d.stamp.hash)
         .str(&d.path)
         .str(&d.slug)
-        .str(&d.content_path)
+        .str(&d.content_path);
+    // A page shows its translations' titles and addresses (`page.translations`).
+    d.translations
+        .iter()
+        .flat_map(|all| all.iter())
+        .fold(f, |f, t| f.str(&t.lang).str(&t.path).str(&t.title))
 }
 
 impl RenderJob<'_> {
@@ -634,6 +640,7 @@ impl RenderJob<'_> {
         };
         ctx.insert_value(name, Value::from(value));
         ctx.insert("current_path", &doc.path);
+        ctx.insert("lang", &*doc.lang);
         ctx
     }
 
@@ -849,6 +856,7 @@ impl RenderJob<'_> {
             Some(base) => {
                 self.put_sitemap(base, listings, sink);
                 self.put_feed(feed, feed_html, facts, sink)?;
+                self.put_language_feeds(base, facts, sink)?;
                 self.put_changes_feed(base, sink);
                 format!("User-agent: *\nAllow: /\nSitemap: {base}sitemap.xml\n")
             }
@@ -902,22 +910,33 @@ impl RenderJob<'_> {
     }
 
     fn sitemap(&self, listings: &[String]) -> String {
-        let mut entries: Vec<(&str, Option<String>)> = self
+        type Entry<'e> = (
+            &'e str,
+            Option<String>,
+            Option<&'e [crate::content::Translation]>,
+        );
+        let mut entries: Vec<Entry<'_>> = self
             .content
             .docs
             .iter()
             .map(|d| {
                 let date = d.meta.updated.as_ref().or(d.meta.date.as_ref());
-                (d.path.as_str(), date.map(|x| x.day.to_string()))
+                let versions = d.translations.as_deref();
+                (d.path.as_str(), date.map(|x| x.day.to_string()), versions)
             })
-            .chain(listings.iter().map(|p| (p.as_str(), None)))
+            .chain(listings.iter().map(|p| (p.as_str(), None, None)))
             .collect();
         entries.sort_by(|a, b| a.0.cmp(b.0));
         let urls: Vec<feeds::SitemapUrl> = entries
             .into_iter()
-            .map(|(path, lastmod)| feeds::SitemapUrl {
+            .map(|(path, lastmod, versions)| feeds::SitemapUrl {
                 loc: self.view.urls.permalink(path),
                 lastmod,
+                alternates: versions
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|t| (t.lang.to_string(), self.view.urls.permalink(&t.path)))
+                    .collect(),
             })
             .collect();
         feeds::sitemap(&urls)
@@ -929,7 +948,49 @@ impl RenderJob<'_> {
         if self.config.base_url.is_none() {
             return Vec::new();
         }
-        self.newest_dated(self.content.pages())
+        self.newest_dated(self.pages_in(&self.config.language))
+    }
+
+    /// The pages written in language `code`.
+    fn pages_in<'d>(&'d self, code: &'d str) -> impl Iterator<Item = (usize, &'d Document)> {
+        self.content.pages().filter(move |(_, d)| *d.lang == *code)
+    }
+
+    /// A feed of each other language's newest pages, `/fr/atom.xml`, unless
+    /// its `[languages.fr]` says `generate_feeds = false`.
+    fn put_language_feeds(
+        &self,
+        base: &str,
+        facts: &[Arc<Facts>],
+        sink: &dyn Sink,
+    ) -> Result<(), Diagnostic> {
+        for (code, lang) in &self.config.languages {
+            if !lang.generate_feeds {
+                continue;
+            }
+            let feed = self.newest_dated(self.pages_in(code));
+            let path = format!("{code}/atom.xml");
+            let fp = feed
+                .iter()
+                .fold(
+                    Fingerprint::new("feed").bytes(&self.global).str(&path),
+                    |f, &i| f.bytes(&self.fingerprint(i, &facts[i])),
+                )
+                .finish();
+            if sink.keep(&path, &fp) {
+                continue;
+            }
+            let html = feed
+                .iter()
+                .map(|&i| Ok((i, self.body_html(i)?)))
+                .collect::<Result<HashMap<usize, String>, Diagnostic>>()?;
+            let home = format!("{base}{code}/");
+            let xml = self.feed_in(self.config.title_in(code), &home, code, &feed, &html);
+            let mut file = bytes(&path, xml);
+            file.fingerprint = Some(fp);
+            sink.put(file);
+        }
+        Ok(())
     }
 
     /// The [`FEED_ENTRIES`] newest dated documents of `docs`, newest first.
@@ -1156,6 +1217,18 @@ impl RenderJob<'_> {
         feed: &[usize],
         html: &HashMap<usize, String>,
     ) -> String {
+        self.feed_in(title, home, &self.config.language, feed, html)
+    }
+
+    /// [`Self::feed_at`] for a feed in language `language`.
+    fn feed_in(
+        &self,
+        title: &str,
+        home: &str,
+        language: &str,
+        feed: &[usize],
+        html: &HashMap<usize, String>,
+    ) -> String {
         let updated = feed
             .first()
             .map(|&i| &self.content.docs[i].meta)
@@ -1187,7 +1260,7 @@ impl RenderJob<'_> {
         feeds::atom(&feeds::Feed {
             channel: feeds::Channel {
                 title,
-                language: &self.config.language,
+                language,
                 base_url: home,
             },
             updated,

@@ -82,7 +82,7 @@ impl Templates {
         }
         all.sort();
         let mut tera = Tera::new();
-        register(&mut tera, lookup.clone());
+        register(&mut tera, lookup.clone(), config);
         crate::data::register(&mut tera, root);
         let reads_data = all.iter().any(|(_, text)| text.contains("load_data"));
         if !config.taxonomies.is_empty() {
@@ -499,17 +499,30 @@ fn read_templates(dir: &Path, report: &mut Report) -> HashMap<String, String> {
     out
 }
 
-fn register(tera: &mut Tera, lookup: Arc<Lookup>) {
+fn register(tera: &mut Tera, lookup: Arc<Lookup>, config: &Config) {
     let l = lookup.clone();
+    let langs = config.clone();
     tera.register_function(
         "get_url",
         move |kwargs: Kwargs, _: &State| -> TeraResult<String> {
             let path: String = kwargs.must_get("path")?;
             let cachebust = kwargs.get::<bool>("cachebust")?.unwrap_or(false);
+            let lang = match kwargs.get::<String>("lang")? {
+                Some(code) if !langs.has_language(&code) => {
+                    return Err(tera::Error::message(format!(
+                        "get_url: config.toml has no language {code:?}"
+                    )));
+                }
+                lang => lang,
+            };
             if let Some(content_path) = path.strip_prefix("@/") {
                 let (p, frag) = content_path
                     .split_once('#')
                     .map_or((content_path, None), |(p, f)| (p, Some(f)));
+                let translated = lang
+                    .as_ref()
+                    .map(|code| in_language(p, code, &langs.language));
+                let p = translated.as_deref().unwrap_or(p);
                 let permalink = l
                     .permalinks
                     .get()
@@ -523,10 +536,37 @@ fn register(tera: &mut Tera, lookup: Arc<Lookup>) {
                     None => permalink,
                 });
             }
+            let path = match lang {
+                Some(code) if code != langs.language => {
+                    format!("{code}/{}", path.trim_start_matches('/'))
+                }
+                _ => path,
+            };
             l.urls.asset(&path, cachebust).map_err(tera::Error::message)
         },
     );
     crate::images::register(tera, lookup.images.clone());
+    let words = config.clone();
+    tera.register_function(
+        "trans",
+        move |kwargs: Kwargs, _: &State| -> TeraResult<String> {
+            let key: String = kwargs.must_get("key")?;
+            let lang = kwargs
+                .get::<String>("lang")?
+                .unwrap_or_else(|| words.language.clone());
+            let table = if lang == words.language {
+                "[translations]".to_string()
+            } else {
+                format!("[languages.{lang}.translations]")
+            };
+            words
+                .translation(&key, &lang)
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    tera::Error::message(format!("trans: no {key:?} in config.toml's {table}"))
+                })
+        },
+    );
     let l = lookup.clone();
     tera.register_function(
         "get_page",
@@ -592,6 +632,17 @@ fn register(tera: &mut Tera, lookup: Arc<Lookup>) {
 /// Format a front-matter date string with a strftime format. A date-time
 /// keeps the offset it was written with (`%H` is its local hour, `%z` its
 /// offset); a bare date formats as that day.
+/// The content path of `path`'s version in language `code`: `about.md` →
+/// `about.fr.md`, and back to `about.md` for the default language.
+fn in_language(path: &str, code: &str, default: &str) -> String {
+    let base = crate::content::without_lang(path);
+    match base.strip_suffix(".md") {
+        Some(_) if code == default => base.into_owned(),
+        Some(stem) => format!("{stem}.{code}.md"),
+        None => path.to_string(),
+    }
+}
+
 pub fn format_date(value: &str, format: &str) -> Result<String, String> {
     let fail = |e: &dyn std::fmt::Display| format!("date filter: {e}");
     let date = crate::date::Date::parse(value).map_err(|e| fail(&e))?;
