@@ -174,6 +174,8 @@ pub struct Content {
     pub by_url_path: FxHashMap<String, usize>,
     /// Content paths of the drafts this build leaves out.
     pub drafts_left_out: rustc_hash::FxHashSet<String>,
+    /// The languages of the site (from config.toml).
+    pub languages: Languages,
 }
 
 impl Content {
@@ -332,6 +334,7 @@ pub fn load_scanned(
         root: root.to_path_buf(),
         docs,
         drafts_left_out,
+        languages: languages.clone(),
         ..Content::default()
     };
     assign_urls(&mut content, &mut report);

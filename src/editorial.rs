@@ -24,6 +24,8 @@ pub struct SourceDecl {
     /// Archived text of the source, relative to the declaring file; never published.
     pub archive: Option<String>,
     pub note: Option<String>,
+    /// The language the source is written in (the site's default language when not given).
+    pub lang: Option<String>,
 }
 
 /// What sort of thing a source is; decides whether it can confirm a fact.
@@ -75,14 +77,18 @@ pub struct StatementDecl {
     pub question: Option<String>,
     pub text: String,
     pub basis: Option<String>,
+    /// For a quotation translated into the page's language: the words as the
+    /// source gives them, in the source's language (what the archive check reads).
+    pub original: Option<String>,
 }
 
 impl StatementDecl {
-    /// The passage of the source this statement rests on: its basis, or for a quote its words.
+    /// The passage of the source this statement rests on: its basis, or for a
+    /// quote its words as the source gives them (the original of a translation).
     pub fn basis_passage(&self) -> &str {
         match (&self.basis, self.kind) {
             (Some(b), _) => b,
-            (None, StatementKind::Quote) => &self.text,
+            (None, StatementKind::Quote) => self.original.as_deref().unwrap_or(&self.text),
             (None, StatementKind::Paraphrase) => "",
         }
     }

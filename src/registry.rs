@@ -10,6 +10,7 @@ use crate::editorial::{
 };
 use crate::frontmatter::item_range;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Where a declaration was written: the document, the front-matter array
 /// (`statements`) and its position in it. The byte offset is found only when
@@ -118,6 +119,41 @@ impl Registry {
 
     pub fn statement(&self, id: &str) -> Option<&Located<StatementDecl>> {
         self.statement_index.get(id).map(|&i| &self.statements[i])
+    }
+
+    /// The language of the text a source's words are checked against: that of
+    /// the source whose archive [`Self::archive_for`] finds, else the source's
+    /// own; `None` for the site's default language.
+    pub fn archive_lang(&self, source_id: &str) -> Option<&str> {
+        let own = self.source(source_id)?.item.lang.as_deref();
+        let mut id = source_id;
+        for _ in 0..8 {
+            let source = &self.source(id)?.item;
+            if self.archives.contains_key(id) {
+                return source.lang.as_deref();
+            }
+            match source.via.as_deref() {
+                Some(via) => id = via,
+                None => break,
+            }
+        }
+        own
+    }
+
+    /// For a statement on a page in another language than the text its source
+    /// is checked against: (the page's language, that text's language).
+    pub fn translation(
+        &self,
+        content: &Content,
+        s: &Located<StatementDecl>,
+    ) -> Option<(Arc<str>, Arc<str>)> {
+        self.source(&s.item.source)?;
+        let page = content.docs[s.origin.doc].lang.clone();
+        let source = match self.archive_lang(&s.item.source) {
+            Some(code) => Arc::from(code),
+            None => content.languages.default.clone(),
+        };
+        (page != source).then_some((page, source))
     }
 
     /// The archived text a source's words are checked against: its own, or that of the source carrying it.

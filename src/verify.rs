@@ -7,10 +7,10 @@ pub mod rendered;
 
 use crate::content::Content;
 use crate::diagnostics::{Diagnostic, Report};
-use crate::editorial::{StatementKind, Status};
+use crate::editorial::{StatementDecl, StatementKind, Status};
 use crate::markdown::Facts;
 use crate::quotation::{self, MIN_STATEMENT_WORDS, Quotation};
-use crate::registry::{Origin, Registry, located};
+use crate::registry::{Located, Origin, Registry, located};
 use crate::render::StaticFile;
 use rayon::prelude::*;
 use rendered::Written;
@@ -210,11 +210,12 @@ impl Verifier<'_> {
     /// Quotations and basis passages must appear verbatim in the archived source.
     fn check_passages(&self, report: &mut Report, stats: &mut Stats) {
         let reg = self.registry;
+        self.check_source_languages(report);
         for s in &reg.statements {
             let it = &s.item;
-            if it.kind == StatementKind::Quote
+            if let Some(words) = self.quoted_words(s, report)
                 && let Some(ok) =
-                    self.check_passage(s.origin, &it.source, &it.text, "quotation", report)
+                    self.check_passage(s.origin, &it.source, words, "quotation", report)
             {
                 stats.quotations_verified += ok as usize;
             }
@@ -230,7 +231,7 @@ impl Verifier<'_> {
                 }
                 (None, StatementKind::Quote) => {
                     stats.items_with_basis += 1;
-                    if reg.archive_for(&it.source).is_some() && self.passage_found(&it.source, &it.text) {
+                    if reg.archive_for(&it.source).is_some() && self.passage_found(&it.source, it.basis_passage()) {
                         stats.basis_verified += 1;
                     }
                 }
@@ -270,6 +271,70 @@ impl Verifier<'_> {
             {
                 stats.basis_verified += ok as usize;
             }
+        }
+    }
+
+    /// A source's `lang` must be a language code.
+    fn check_source_languages(&self, report: &mut Report) {
+        for s in &self.registry.sources {
+            if let Some(code) = &s.item.lang
+                && !crate::config::is_language_code(code)
+            {
+                report.push(self.err(
+                    s.origin,
+                    code,
+                    "provenance",
+                    format!("bad language code {code:?} for source `{}`: use a code such as \"en\" or \"uk\"", s.item.id),
+                ));
+            }
+        }
+    }
+
+    /// The words a statement's quotation is checked with: its `text`, or for a
+    /// quotation translated into the page's language (the source's archive
+    /// is in another one) its `original`. `None`, with the error, when a
+    /// translation has no original or an `original` stands where nothing is
+    /// translated; `None` for a paraphrase.
+    fn quoted_words<'s>(
+        &self,
+        s: &'s Located<StatementDecl>,
+        report: &mut Report,
+    ) -> Option<&'s str> {
+        let it = &s.item;
+        let langs = self.registry.translation(self.content, s);
+        let page_lang = &*self.content.docs[s.origin.doc].lang;
+        match (it.kind, &it.original, langs.is_some()) {
+            (StatementKind::Paraphrase, Some(original), _) => {
+                report.push(self.err(s.origin, original, "quotation", format!(
+                    "paraphrase `{}` has an `original`: only a translated quotation has one (a paraphrase rests on its `basis`)", it.id
+                )));
+                None
+            }
+            (StatementKind::Paraphrase, None, _) => None,
+            (StatementKind::Quote, Some(original), false) => {
+                report.push(self.err(s.origin, original, "quotation", format!(
+                    "quotation `{}` has an `original`, but the page and source `{}` are both in {page_lang:?}: nothing is translated",
+                    it.id, it.source
+                )).note("put the source's words in `text` and leave `original` out"));
+                None
+            }
+            (StatementKind::Quote, None, true) => {
+                let source_lang = langs.map_or_else(String::new, |(_, l)| l.to_string());
+                report.push(self.err(s.origin, &it.text, "quotation", format!(
+                    "quotation `{}` is on a page in {page_lang:?}, but source `{}` is in {source_lang:?}: a translated quotation needs the source's own words in `original`",
+                    it.id, it.source
+                )).note("`original` is checked against the archive; `text` is shown as our translation"));
+                None
+            }
+            (StatementKind::Quote, Some(original), true) if original.trim() == it.text.trim() => {
+                report.push(self.err(s.origin, "original", "quotation", format!(
+                    "the `original` of quotation `{}` repeats its `text`: give the words as source `{}` has them",
+                    it.id, it.source
+                )));
+                None
+            }
+            (StatementKind::Quote, Some(original), true) => Some(original),
+            (StatementKind::Quote, None, false) => Some(&it.text),
         }
     }
 

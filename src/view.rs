@@ -106,6 +106,14 @@ pub struct StatementView {
     pub basis: String,
     pub source: Option<SourceRef>,
     pub page: PageRef,
+    /// Whether `text` is our translation of the quotation (the page is in
+    /// another language than the source); then `original` holds the words
+    /// the archive was checked for, in `original_lang`.
+    pub translated: bool,
+    pub original: Option<String>,
+    pub original_lang: Option<String>,
+    /// "our translation", in the page's language (see [`translation_label`]).
+    pub translation_label: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -279,6 +287,7 @@ impl<'a> ViewBuilder<'a> {
 
     fn statement(&self, s: &Located<StatementDecl>) -> StatementView {
         let it = &s.item;
+        let translation = self.registry.translation(self.content, s);
         let anchor = format!("st-{}", it.id);
         StatementView {
             id: it.id.clone(),
@@ -294,7 +303,12 @@ impl<'a> ViewBuilder<'a> {
                 crate::editorial::StatementKind::Quote => "quote",
                 crate::editorial::StatementKind::Paraphrase => "paraphrase",
             },
-            kind_label: it.kind.label(),
+            kind_label: match &translation {
+                Some(_) if it.kind == crate::editorial::StatementKind::Quote => {
+                    "Translated quotation"
+                }
+                _ => it.kind.label(),
+            },
             status: it.status.id(),
             status_label: it.status.label(),
             question: it.question.as_deref().and_then(|q| self.question_ref(q)),
@@ -303,6 +317,12 @@ impl<'a> ViewBuilder<'a> {
             basis: it.basis_passage().to_string(),
             source: self.source_ref(&it.source),
             page: self.page_ref(s.origin.doc),
+            translated: translation.is_some(),
+            original: translation.as_ref().and(it.original.clone()),
+            original_lang: translation.as_ref().map(|(_, l)| l.to_string()),
+            translation_label: translation
+                .as_ref()
+                .map(|(page, _)| translation_label(page)),
         }
     }
 
@@ -576,6 +596,23 @@ impl<'a> ViewBuilder<'a> {
 
 /// Whether quoted words are less than a sentence: they start in lower case or
 /// end without a full stop, question or exclamation mark.
+/// "our translation" in the language `code`: the label of a quotation we
+/// translated (English for a language not listed here).
+pub fn translation_label(code: &str) -> &'static str {
+    match code.split('-').next().unwrap_or(code) {
+        "fr" => "notre traduction",
+        "de" => "unsere Übersetzung",
+        "es" => "nuestra traducción",
+        "it" => "nostra traduzione",
+        "pt" => "nossa tradução",
+        "nl" => "onze vertaling",
+        "pl" => "nasze tłumaczenie",
+        "uk" => "наш переклад",
+        "ru" => "наш перевод",
+        _ => "our translation",
+    }
+}
+
 fn is_fragment(text: &str) -> bool {
     let text = text.trim();
     let starts_lower = text.chars().next().is_some_and(char::is_lowercase);

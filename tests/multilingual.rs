@@ -248,3 +248,203 @@ fn serve_rebuilds_an_edited_translation_as_a_cold_build_would() {
     );
     assert_eq!(served, cold);
 }
+
+/// The archived English report the translated quotations are checked against (invented text).
+const REPORT: &str = "Unverified footage appeared to show an object over the town hall.
+
+In a statement, the mayor said: “Last night, the old bridge was closed to all traffic for urgent repairs.”
+";
+
+/// The English page declaring the source; parties and sources live here.
+const SOURCES_PAGE: &str = r#"+++
+title = "Sources"
+
+[[sources]]
+id = "report"
+title = "A report"
+publisher = "Example News"
+kind = "news-report"
+archive = "report.txt"
+
+[[parties]]
+id = "mayor"
+name = "The mayor"
++++
+Body [@report].
+"#;
+
+/// A French page quoting the mayor: `text` in French, and `extra` (an
+/// `original = …` line, or nothing).
+fn french_statement(text: &str, extra: &str) -> String {
+    format!(
+        r#"+++
+title = "Le pont"
+
+[[statements]]
+id = "mayor-said"
+speaker = "Le maire"
+party = "mayor"
+date = 2023-05-03
+kind = "quote"
+status = "claimed"
+source = "report"
+text = "{text}"
+{extra}
++++
+Texte [@report].
+"#
+    )
+}
+
+const FRENCH: &str = "Hier soir, le vieux pont a été fermé à toute circulation";
+
+/// A page template showing what a template gets of each statement.
+const STATEMENT_TEMPLATE: &str = "<!doctype html><html lang=\"{{ lang }}\"><title>{{ page.title }}</title><main>{{ page.content | safe }}<ul>{% for s in page.statements %}<li id=\"{{ s.anchor }}\">{{ s.kind_label }}|{{ s.text }}|{{ s.translated }}|{{ s.translation_label }}|{{ s.original }}|{{ s.original_lang }}|{{ s.basis }}</li>{% endfor %}</ul><ul>{% for s in explainer.sources %}{% if s.href == page.permalink ~ \"#\" ~ s.anchor %}<li id=\"{{ s.anchor }}\">{{ s.title }}</li>{% endif %}{% endfor %}</ul></main>\n";
+
+fn quoting_in_french(page: &str) -> Site {
+    bilingual()
+        .file("templates/page.html", STATEMENT_TEMPLATE)
+        .file("content/report.txt", REPORT)
+        .file("content/sources.md", SOURCES_PAGE)
+        .file("content/bridge.fr.md", page)
+}
+
+#[test]
+fn a_translated_quotation_is_checked_through_its_original_and_shown_as_ours() {
+    let site = quoting_in_french(&french_statement(
+        FRENCH,
+        "original = \"Last night, the old bridge was closed to all traffic\"",
+    ));
+    site.build().ok();
+    let page = site.output("fr/bridge/index.html");
+    assert!(page.contains(&format!("Translated quotation|{FRENCH}|true|notre traduction|Last night, the old bridge was closed to all traffic|en|Last night, the old bridge was closed to all traffic</li>")), "{page}");
+}
+
+#[test]
+fn a_translation_whose_original_is_not_in_the_archive_is_an_error_at_the_original() {
+    let page = french_statement(
+        FRENCH,
+        "original = \"Last night, the new bridge was closed to all traffic\"",
+    );
+    let site = quoting_in_french(&page);
+    site.build().fails().stderr_has(&[
+        &format!(
+            "content/bridge.fr.md:{}",
+            line_col(&page, "Last night, the new bridge")
+        ),
+        "not found",
+    ]);
+    assert!(!site.has_output("fr/bridge/index.html"));
+}
+
+#[test]
+fn a_translation_without_an_original_is_an_error_at_its_text() {
+    let page = french_statement(FRENCH, "");
+    let site = quoting_in_french(&page);
+    site.build().fails().stderr_has(&[
+        &format!("content/bridge.fr.md:{}", line_col(&page, FRENCH)),
+        "\"fr\"",
+        "\"en\"",
+        "`original`",
+    ]);
+}
+
+#[test]
+fn an_original_cut_mid_word_is_an_error() {
+    let page = french_statement(FRENCH, "original = \"Last night, the old bridge was clos\"");
+    quoting_in_french(&page)
+        .build()
+        .fails()
+        .stderr_has(&[&format!(
+            "content/bridge.fr.md:{}",
+            line_col(&page, "Last night, the old bridge was clos")
+        )]);
+}
+
+#[test]
+fn french_words_passed_off_as_the_original_are_an_error() {
+    // The original must be the archive's words, not the translation again.
+    let page = french_statement(FRENCH, &format!("original = \"{FRENCH}\""));
+    quoting_in_french(&page).build().fails().stderr_has(&[
+        &format!("content/bridge.fr.md:{}", line_col(&page, "original = ")),
+        "repeats its `text`",
+    ]);
+}
+
+#[test]
+fn an_original_where_nothing_is_translated_is_an_error() {
+    // An English page quoting an English source: an `original` would let an
+    // unchecked `text` through.
+    let page = french_statement(
+        "Anything at all goes here",
+        "original = \"Last night, the old bridge was closed to all traffic\"",
+    );
+    let site = quoting_in_french(&page.replace("Le pont", "The bridge"));
+    std::fs::remove_file(site.path("content/bridge.fr.md")).unwrap();
+    site.write("content/bridge.md", &page.replace("Le pont", "The bridge"));
+    site.build()
+        .fails()
+        .stderr_has(&["content/bridge.md:", "nothing is translated"]);
+}
+
+#[test]
+fn a_quotation_in_the_sources_own_language_needs_no_original() {
+    // A French source archived in French, quoted on the French page verbatim.
+    let site = quoting_in_french(&french_statement(FRENCH, ""))
+        .file(
+            "content/sources.md",
+            &SOURCES_PAGE.replace(
+                "archive = \"report.txt\"",
+                "archive = \"report.txt\"\nlang = \"fr\"",
+            ),
+        )
+        .file(
+            "content/report.txt",
+            &format!("Le maire a dit : « {FRENCH} pour des réparations. »\n"),
+        );
+    site.build().ok();
+    let page = site.output("fr/bridge/index.html");
+    assert!(
+        page.contains(&format!("Verbatim quotation|{FRENCH}|false|||")),
+        "{page}"
+    );
+}
+
+#[test]
+fn an_english_page_quoting_a_french_source_needs_an_original_too() {
+    let site = quoting_in_french(&french_statement(FRENCH, "")).file(
+        "content/sources.md",
+        &SOURCES_PAGE.replace(
+            "archive = \"report.txt\"",
+            "archive = \"report.txt\"\nlang = \"fr\"",
+        ),
+    );
+    std::fs::remove_file(site.path("content/bridge.fr.md")).unwrap();
+    let page = french_statement("Last night, the old bridge was closed", "");
+    site.write("content/bridge.md", &page);
+    site.build().fails().stderr_has(&[
+        &format!(
+            "content/bridge.md:{}",
+            line_col(&page, "Last night, the old bridge was closed")
+        ),
+        "\"en\"",
+        "\"fr\"",
+    ]);
+}
+
+#[test]
+fn a_bad_language_code_on_a_source_is_located() {
+    let sources = SOURCES_PAGE.replace(
+        "archive = \"report.txt\"",
+        "archive = \"report.txt\"\nlang = \"English\"",
+    );
+    let site = quoting_in_french(&french_statement(
+        FRENCH,
+        "original = \"Last night, the old bridge was closed to all traffic\"",
+    ))
+    .file("content/sources.md", &sources);
+    site.build().fails().stderr_has(&[
+        &format!("content/sources.md:{}", line_col(&sources, "English")),
+        "bad language code",
+    ]);
+}
