@@ -173,6 +173,8 @@ pub fn citations(data: &[u8]) {
         pages: Vec::new(),
         subsections: Vec::new(),
         assets: Vec::new(),
+        lang: "en".into(),
+        translations: None,
     };
     let content = Content {
         root: PathBuf::from("/nonexistent/explainer-fuzz"),
@@ -180,6 +182,7 @@ pub fn citations(data: &[u8]) {
         by_content_path: [("page.md".to_string(), 0)].into_iter().collect(),
         by_url_path: [("page/".to_string(), 0)].into_iter().collect(),
         drafts_left_out: Default::default(),
+        languages: Default::default(),
     };
     let mut report = Report::default();
     let mut registry = Registry::collect(&content, &mut report);
