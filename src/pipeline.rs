@@ -18,7 +18,7 @@ use crate::content::{self, Content, Scan};
 use crate::diagnostics::{Diagnostic, Report};
 use crate::limits::Watch;
 use crate::listing;
-use crate::markdown::{Facts, FoundCitation, MarkdownOptions};
+use crate::markdown::{Facts, MarkdownOptions};
 use crate::output::{self, Gate, OutputLock, Staging, SyncStats};
 use crate::registry::Registry;
 use crate::render::{self, OutputFile, RenderJob, Sink, SiteLinks};
@@ -291,11 +291,15 @@ fn render_into(
     let markdown = MarkdownOptions {
         highlight_code: config.markdown.highlight_code,
     };
+    let late_citations = !looks_up && !pages_may_read_cited_by(content, &templates);
+    if late_citations {
+        debug!("pages render before the prose citations are counted");
+    }
     let (scan_report, scanned) = render::scan_facts(
         content,
         &links,
         &mut known,
-        |d| looks_up || d.may_cite,
+        |d| !late_citations && (looks_up || d.may_cite),
         markdown,
     );
     report.extend(scan_report.diagnostics);
@@ -330,17 +334,13 @@ fn render_into(
                 .collect(),
         );
     }
-    let prose: Vec<(usize, Vec<FoundCitation>)> = known
-        .iter()
-        .enumerate()
-        .map(|(i, k)| {
-            (
-                i,
-                k.as_ref().map(|f| f.citations.clone()).unwrap_or_default(),
-            )
-        })
-        .collect();
-    let explainer = view.explainer(&prose);
+    // Pages that cannot read `cited_by` render before the prose citations are
+    // known: the sections and site files after them see the whole object.
+    let explainer = if late_citations {
+        view.explainer_before_prose()
+    } else {
+        view.explainer(&render::prose_citations(known.iter().map(Option::as_deref)))
+    };
     global = global.str(&serde_json::to_string(&explainer).unwrap_or_default());
     set_globals(&mut templates, &config, &explainer);
     let global = global.finish();
@@ -362,6 +362,7 @@ fn render_into(
         tick: &|| hooks.tick(),
         cancelled: &|| hooks.cancelled(),
         scanned: Mutex::new(scanned),
+        late_citations: late_citations.then(render::LateCitations::default),
     };
     let mut remembered = rendered::remembered(content, |i| {
         prior
@@ -485,6 +486,17 @@ fn every_url(content: &Content) -> Hash {
             f.str(&d.content_path).str(&d.path)
         })
         .finish()
+}
+
+/// Whether a template some page renders with may read a source's `cited_by`.
+fn pages_may_read_cited_by(content: &Content, templates: &Templates) -> bool {
+    let mut names: Vec<&str> = content
+        .pages()
+        .map(|(_, d)| render::template_for(content, d).0)
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    templates.pages_may_read(&names, "cited_by")
 }
 
 fn set_globals(templates: &mut Templates, config: &Config, explainer: &crate::view::ExplainerView) {

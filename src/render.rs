@@ -12,17 +12,17 @@ use crate::content::{Content, Document, Kind, not_a_file, permute, read_input};
 use crate::diagnostics::{Diagnostic, Report};
 use crate::feeds;
 use crate::listing;
-use crate::markdown::{self, Facts, LinkContext, MarkdownOptions};
+use crate::markdown::{self, Facts, FoundCitation, LinkContext, MarkdownOptions};
 use crate::share_card;
 use crate::stamp::{Fingerprint, Hash};
 use crate::templates::Templates;
 use crate::urls::relativize_html;
-use crate::view::ViewBuilder;
+use crate::view::{CITED_BY_LATER, ViewBuilder};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use tera::Value;
 
 /// The folder copied to the output as is.
@@ -293,6 +293,29 @@ pub struct RenderJob<'a> {
     pub cancelled: &'a (dyn Fn() -> bool + Sync),
     /// HTML that [`scan_facts`] made, taken by the document's first pass.
     pub scanned: Mutex<ScannedHtml>,
+    /// Set when pages render before the prose citations are counted (the
+    /// globals hold [`ViewBuilder::explainer_before_prose`]).
+    pub late_citations: Option<LateCitations>,
+}
+
+/// The state of a render whose pages come before the prose citations.
+#[derive(Default)]
+pub struct LateCitations {
+    /// The fingerprint of the global inputs with the whole `explainer`
+    /// object, once the pages are rendered.
+    global: OnceLock<Hash>,
+    /// Pages that printed a placeholder `cited_by`: rendered again after.
+    deferred: Mutex<Vec<usize>>,
+}
+
+/// Each document's `[@id]` citations, by document index.
+pub fn prose_citations<'a>(
+    facts: impl Iterator<Item = Option<&'a Facts>>,
+) -> Vec<(usize, Vec<FoundCitation>)> {
+    facts
+        .enumerate()
+        .map(|(i, f)| (i, f.map(|f| f.citations.clone()).unwrap_or_default()))
+        .collect()
 }
 
 /// What the render pass leaves behind.
@@ -393,6 +416,7 @@ impl RenderJob<'_> {
             .map(|f| std::mem::replace(&mut f.facts, moved_out.clone()))
             .collect();
         let digests = self.digests(digests, &facts);
+        self.count_prose_citations(&facts, &mut firsts, sink);
         let (taxonomies, problems) = crate::taxonomies::collect(self.config, self.content);
         report.extend(problems);
         report.extend(
@@ -418,6 +442,71 @@ impl RenderJob<'_> {
             facts,
             digests,
             report,
+        }
+    }
+
+    /// The fingerprint of what every output depends on, as it stands in the
+    /// render: with the prose citations once they are counted.
+    pub(crate) fn global(&self) -> &Hash {
+        self.late_citations
+            .as_ref()
+            .and_then(|late| late.global.get())
+            .unwrap_or(&self.global)
+    }
+
+    /// Whether `html`, rendered before the prose citations were counted,
+    /// printed a placeholder `cited_by`.
+    fn shows_placeholder(&self, html: &str) -> bool {
+        self.late_citations
+            .as_ref()
+            .is_some_and(|late| late.global.get().is_none())
+            && memchr::memmem::find(html.as_bytes(), CITED_BY_LATER.as_bytes()).is_some()
+    }
+
+    /// After the pages of a render with late citations: give the templates
+    /// the whole `explainer` object, and render again what printed the
+    /// placeholder (pages, and bodies kept for sections and the feed).
+    fn count_prose_citations(&self, facts: &[Arc<Facts>], firsts: &mut [First], sink: &dyn Sink) {
+        let Some(late) = &self.late_citations else {
+            return;
+        };
+        let explainer = self
+            .view
+            .explainer(&prose_citations(facts.iter().map(|f| Some(&**f))));
+        let json = serde_json::to_string(&explainer).unwrap_or_default();
+        let body_printed: Vec<usize> = firsts
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.html.as_deref().is_some_and(|h| self.shows_placeholder(h)))
+            .map(|(i, _)| i)
+            .collect();
+        self.templates
+            .set_late_explainer(Value::from_serializable(&explainer));
+        let _ = late.global.set(
+            Fingerprint::new("late")
+                .bytes(&self.global)
+                .str(&json)
+                .finish(),
+        );
+        for i in body_printed {
+            match self.body_html(i) {
+                Ok(html) => firsts[i].html = Some(html),
+                Err(d) => firsts[i].error = Some(Box::new(d)),
+            }
+        }
+        let deferred =
+            std::mem::take(&mut *late.deferred.lock().unwrap_or_else(|e| e.into_inner()));
+        for i in deferred {
+            let html = firsts[i].html.take().map_or_else(|| self.body_html(i), Ok);
+            let done = html.and_then(|html| {
+                let fp = self.fingerprint(i, &facts[i]);
+                self.render_page(i, &html, &facts[i], fp, sink)?;
+                Ok(html)
+            });
+            match done {
+                Ok(html) => firsts[i].html = Some(html),
+                Err(d) => firsts[i].error = Some(Box::new(d)),
+            }
         }
     }
 
@@ -542,7 +631,7 @@ impl RenderJob<'_> {
         let doc = &self.content.docs[i];
         let (template, _) = template_for(self.content, doc);
         let mut f =
-            summary_part(Fingerprint::new("document").bytes(&self.global), doc).str(template);
+            summary_part(Fingerprint::new("document").bytes(self.global()), doc).str(template);
         for path in &facts.content_links {
             f = f.str(self.content.by_path(path).map_or("\0", |d| d.path.as_str()));
         }
@@ -603,6 +692,15 @@ impl RenderJob<'_> {
         let doc = &self.content.docs[i];
         let ctx = self.document_context(i, summary, html, template);
         let out = self.templates.render(template, &ctx, &doc.source)?;
+        if self.shows_placeholder(&out)
+            && let Some(late) = &self.late_citations
+        {
+            late.deferred
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(i);
+            return Ok(());
+        }
         sink.put(OutputFile {
             path: doc.output_file(),
             contents: Contents::Bytes(self.finish_html(out, &doc.path).into_bytes()),
@@ -973,7 +1071,7 @@ impl RenderJob<'_> {
             let fp = feed
                 .iter()
                 .fold(
-                    Fingerprint::new("feed").bytes(&self.global).str(&path),
+                    Fingerprint::new("feed").bytes(self.global()).str(&path),
                     |f, &i| f.bytes(&self.fingerprint(i, &facts[i])),
                 )
                 .finish();
@@ -1027,7 +1125,7 @@ impl RenderJob<'_> {
         // Each entry's fingerprint covers its body and the URLs its links resolve to.
         let fp = feed
             .iter()
-            .fold(Fingerprint::new("feed").bytes(&self.global), |f, &i| {
+            .fold(Fingerprint::new("feed").bytes(self.global()), |f, &i| {
                 f.bytes(&self.fingerprint(i, &facts[i]))
             })
             .finish();
@@ -1103,7 +1201,7 @@ impl RenderJob<'_> {
             .content
             .docs
             .iter()
-            .fold(Fingerprint::new("search").bytes(&self.global), |f, d| {
+            .fold(Fingerprint::new("search").bytes(self.global()), |f, d| {
                 f.str(&d.path)
                     .str(d.title())
                     .str(d.meta.description.as_deref().unwrap_or(""))

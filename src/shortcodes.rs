@@ -451,13 +451,16 @@ impl Expander for Templates {
         if let Some(body) = call.body {
             ctx.insert("body", body);
         }
-        let out = self.tera.render(&template, &ctx).map_err(|e| {
-            format!(
-                "shortcode `{}` failed in templates/{template}: {}",
-                call.name,
-                crate::templates::error_text(&e)
-            )
-        })?;
+        let out = self
+            .tera
+            .render(&template, &self.with_late(&ctx))
+            .map_err(|e| {
+                format!(
+                    "shortcode `{}` failed in templates/{template}: {}",
+                    call.name,
+                    crate::templates::error_text(&e)
+                )
+            })?;
         Ok(if is_html { as_html_block(&out) } else { out })
     }
 }

@@ -302,7 +302,7 @@ impl RenderJob<'_> {
         for t in taxonomies.iter().filter(|t| t.config.render) {
             let list = t.terms.iter().fold(
                 Fingerprint::new("taxonomy-list")
-                    .bytes(&self.global)
+                    .bytes(self.global())
                     .str(&t.path),
                 |f, term| listed_part(f, term, digests),
             );
@@ -351,7 +351,7 @@ impl RenderJob<'_> {
         todo: &mut Vec<(Out<'t>, Hash)>,
     ) {
         let base = Fingerprint::new("taxonomy-term")
-            .bytes(&self.global)
+            .bytes(self.global())
             .str(&t.config.name);
         let fp = listed_part(base, term, digests).finish();
         let per = t.config.paginate_by.unwrap_or(usize::MAX);
@@ -377,7 +377,7 @@ impl RenderJob<'_> {
                 .iter()
                 .fold(
                     Fingerprint::new("taxonomy-feed")
-                        .bytes(&self.global)
+                        .bytes(self.global())
                         .str(&term.path)
                         .str(&term.name),
                     |f, &i| f.bytes(&self.fingerprint(i, &facts[i])),

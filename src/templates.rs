@@ -8,6 +8,7 @@ use crate::diagnostics::{Diagnostic, Report};
 use crate::listing::Fields;
 use crate::stamp::{Fingerprint, Hash};
 use crate::urls::Urls;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -55,6 +56,9 @@ pub struct Templates {
     pub watch: Option<Arc<crate::limits::Watch>>,
     /// A fingerprint of the files `load_data` could read, when a template calls it.
     data: Option<Hash>,
+    /// The `explainer` object that replaces the global one once every page is
+    /// rendered (see [`Templates::pages_may_read`]).
+    late_explainer: OnceLock<tera::Value>,
 }
 
 impl Templates {
@@ -95,6 +99,7 @@ impl Templates {
             fields: named_fields(&all),
             watch: None,
             data: reads_data.then(|| crate::data::fingerprint(root)),
+            late_explainer: OnceLock::new(),
         };
         if let Err(e) = templates
             .tera
@@ -114,6 +119,32 @@ impl Templates {
     /// Whether any template's text mentions `name` (a function, say).
     pub fn mention(&self, name: &str) -> bool {
         self.all.iter().any(|(_, text)| text.contains(name))
+    }
+
+    /// Whether a page's template may read the field `field`: whether it, what
+    /// it extends, includes or imports, a shortcode or a component names the
+    /// field or reads a field by a computed name, or a tag names a template
+    /// by an expression. Fields a page cannot read may be filled in after
+    /// the pages are rendered.
+    pub fn pages_may_read(&self, page_templates: &[&str], field: &str) -> bool {
+        may_read(&self.all, page_templates, field)
+    }
+
+    /// From now on, templates see `explainer` instead of the global one.
+    pub fn set_late_explainer(&self, explainer: tera::Value) {
+        let _ = self.late_explainer.set(explainer);
+    }
+
+    /// `context`, with the late `explainer` when there is one.
+    pub(crate) fn with_late<'c>(&self, context: &'c tera::Context) -> Cow<'c, tera::Context> {
+        match self.late_explainer.get() {
+            Some(explainer) => {
+                let mut context = context.clone();
+                context.insert_value("explainer", explainer.clone());
+                Cow::Owned(context)
+            }
+            None => Cow::Borrowed(context),
+        }
     }
 
     /// A fingerprint of every template's name and text.
@@ -160,7 +191,7 @@ impl Templates {
     ) -> Result<String, Diagnostic> {
         let _watched = self.watch.as_ref().map(|w| w.rendering(name, rendering));
         self.tera
-            .render(name, context)
+            .render(name, &self.with_late(context))
             .map_err(|e| self.diagnostic(&e, Some(rendering)))
     }
 
@@ -429,6 +460,87 @@ fn tags(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Whether the templates `roots` (names in `all`, which is sorted by name)
+/// may read `field`, with what they extend, include or import, every
+/// shortcode and every template defining a component; see
+/// [`Templates::pages_may_read`].
+fn may_read(all: &[(String, String)], roots: &[&str], field: &str) -> bool {
+    let mut todo: Vec<&str> = roots.to_vec();
+    todo.extend(
+        all.iter()
+            .filter(|(name, text)| {
+                name.starts_with(crate::shortcodes::DIR) || defines_component(text)
+            })
+            .map(|(name, _)| name.as_str()),
+    );
+    let mut seen = HashSet::new();
+    while let Some(name) = todo.pop() {
+        if !seen.insert(name) {
+            continue;
+        }
+        let Ok(at) = all.binary_search_by(|(n, _)| n.as_str().cmp(name)) else {
+            return true;
+        };
+        for tag in tags(&all[at].1) {
+            if tag.contains(field) || reads_by_computed_name(tag) {
+                return true;
+            }
+            match templates_named(tag) {
+                Some(Ok(names)) => todo.extend(names),
+                Some(Err(())) => return true,
+                None => {}
+            }
+        }
+    }
+    false
+}
+
+/// Whether a template defines a component (which any template may call).
+fn defines_component(text: &str) -> bool {
+    tags(text).any(|tag| tag_words(tag).next() == Some("component"))
+}
+
+/// The words of a tag without its delimiters.
+fn tag_words(tag: &str) -> std::str::SplitWhitespace<'_> {
+    tag.trim_start_matches(['{', '%', '-'])
+        .trim_end_matches(['}', '%', '-'])
+        .split_whitespace()
+}
+
+/// The templates an `extends`, `include` or `import` tag names; `Err` when
+/// it names one by an expression; `None` for any other tag.
+fn templates_named(tag: &str) -> Option<Result<Vec<&str>, ()>> {
+    let inner = tag
+        .trim_start_matches(['{', '%', '-'])
+        .trim_end_matches(['}', '%', '-'])
+        .trim();
+    let (keyword, rest) = inner.split_once(char::is_whitespace)?;
+    if !matches!(keyword, "extends" | "include" | "import") {
+        return None;
+    }
+    let rest = rest.trim();
+    let rest = match keyword {
+        "import" => rest.rsplit_once(" as ").map_or(rest, |(what, _)| what),
+        _ => rest.trim_end_matches("ignore missing").trim_end(),
+    };
+    let listed = rest
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(rest);
+    listed
+        .split(',')
+        .map(|item| {
+            let item = item.trim();
+            ['"', '\'', '`']
+                .iter()
+                .find_map(|q| item.strip_prefix(*q)?.strip_suffix(*q))
+                .filter(|name| !name.contains(['"', '\'', '`']))
+                .ok_or(())
+        })
+        .collect::<Result<Vec<_>, ()>>()
+        .into()
+}
+
 /// Whether a tag reads a field whose name is not written in it.
 fn reads_by_computed_name(tag: &str) -> bool {
     let inner = tag
@@ -446,6 +558,7 @@ fn reads_by_computed_name(tag: &str) -> bool {
         c == '['
             && before.is_some_and(|b| b.is_alphanumeric() || matches!(b, '_' | ']' | ')'))
             && !after.is_some_and(|a| a.is_ascii_digit() || matches!(a, '"' | '\'' | '`'))
+            && subscripted_root(&chars[..i]) != "config"
     });
     let map_filter = tag.split('|').skip(1).any(|f| {
         let name: String = f
@@ -456,6 +569,35 @@ fn reads_by_computed_name(tag: &str) -> bool {
         matches!(name.as_str(), "values" | "keys" | "pairs" | "get")
     });
     two_loop_variables || computed_subscript || map_filter
+}
+
+/// The variable an expression ending at the end of `before` starts from
+/// (`config` in `config.languages[lang]`); empty when it is a call's result.
+fn subscripted_root(before: &[char]) -> String {
+    let mut start = before.len();
+    let mut depth = 0usize;
+    while start > 0 {
+        let c = before[start - 1];
+        match c {
+            ']' => depth += 1,
+            '[' if depth > 0 => depth -= 1,
+            _ if depth > 0 => {}
+            c if c.is_alphanumeric() || matches!(c, '_' | '.') => {}
+            c if c.is_whitespace() && start == before.len() => {}
+            _ => break,
+        }
+        start -= 1;
+    }
+    let chain: String = before[start..].iter().collect();
+    let chain = chain.trim();
+    if depth > 0 || chain.ends_with(')') {
+        return String::new();
+    }
+    chain
+        .split(['.', '['])
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn read_templates(dir: &Path, report: &mut Report) -> HashMap<String, String> {
@@ -629,9 +771,6 @@ fn register(tera: &mut Tera, lookup: Arc<Lookup>, config: &Config) {
     );
 }
 
-/// Format a front-matter date string with a strftime format. A date-time
-/// keeps the offset it was written with (`%H` is its local hour, `%z` its
-/// offset); a bare date formats as that day.
 /// The content path of `path`'s version in language `code`: `about.md` →
 /// `about.fr.md`, and back to `about.md` for the default language.
 fn in_language(path: &str, code: &str, default: &str) -> String {
@@ -643,6 +782,9 @@ fn in_language(path: &str, code: &str, default: &str) -> String {
     }
 }
 
+/// Format a front-matter date string with a strftime format. A date-time
+/// keeps the offset it was written with (`%H` is its local hour, `%z` its
+/// offset); a bare date formats as that day.
 pub fn format_date(value: &str, format: &str) -> Result<String, String> {
     let fail = |e: &dyn std::fmt::Display| format!("date filter: {e}");
     let date = crate::date::Date::parse(value).map_err(|e| fail(&e))?;
@@ -694,6 +836,51 @@ mod tests {
         assert!(format_date("2023-02-30", "%d").is_err());
     }
 
+    fn reads(files: &[(&str, &str)], roots: &[&str]) -> bool {
+        let mut all: Vec<(String, String)> = files
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        all.sort();
+        may_read(&all, roots, "cited_by")
+    }
+
+    #[test]
+    fn a_field_is_read_through_what_a_template_extends_includes_or_imports() {
+        let base = (
+            "base.html",
+            "{% for s in explainer.sources %}{{ s.cited_by | length }}{% endfor %}",
+        );
+        let clean = ("page.html", "<p>{{ page.title }}</p>");
+        assert!(!reads(&[base, clean], &["page.html"]));
+        for page in [
+            "{% extends \"base.html\" %}",
+            "{%- include \"base.html\" -%}",
+            "{% include [\"missing.html\", 'base.html'] ignore missing %}",
+            "{% import \"base.html\" as m %}",
+            "{% include name %}",
+            "{% extends \"nowhere.html\" %}",
+            "{% for s in explainer.sources %}{{ s[key] }}{% endfor %}",
+        ] {
+            assert!(
+                reads(&[base, ("page.html", page)], &["page.html"]),
+                "{page}"
+            );
+        }
+        // Shortcodes and components may be called from any page.
+        assert!(reads(
+            &[clean, ("shortcodes/x.html", base.1)],
+            &["page.html"]
+        ));
+        let component = "{% component c(s) %}{{ s.cited_by }}{% endcomponent c %}";
+        assert!(reads(&[clean, ("macros.html", component)], &["page.html"]));
+        // Config's maps hold no sources.
+        assert!(!reads(
+            &[("page.html", "{{ config.languages[lang].title }}")],
+            &["page.html"]
+        ));
+    }
+
     #[test]
     fn computed_field_names_mean_every_field() {
         for text in [
@@ -703,6 +890,8 @@ mod tests {
             "{{ page | values | join(sep=\",\") }}",
             "{{ page | get(key=name) }}",
             "{{ section.pages[0][field] }}",
+            "{{ get_page(path=p)[field] }}",
+            "{{ pages[config.extra.n][field] }}",
         ] {
             assert_eq!(fields_of(text), Fields::ALL, "{text}");
         }
@@ -711,6 +900,8 @@ mod tests {
             "{{ page[\"title\"] }}",
             "{% set xs = [1, 2] %}",
             "{% for p in section.pages %}{% endfor %}",
+            "{% if config.languages[lang].generate_feeds %}{% endif %}",
+            "{{ config.extra.links[ name ] }}",
         ] {
             assert_ne!(fields_of(text), Fields::ALL, "{text}");
         }

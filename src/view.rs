@@ -25,6 +25,11 @@ pub struct SourceRef {
     pub date: Option<String>,
 }
 
+/// What a source's `cited_by` holds while pages render before the prose
+/// citations are counted: digits, which no filter changes, so a page that
+/// prints it (a whole source written out, say) is found in its output.
+pub const CITED_BY_LATER: &str = "90719462844120593152736";
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Backlink {
     pub id: String,
@@ -447,6 +452,21 @@ impl<'a> ViewBuilder<'a> {
             }
         }
         links
+    }
+
+    /// The `explainer` object pages render with before the prose citations
+    /// are counted: each source's `cited_by` is one placeholder backlink, all
+    /// of whose fields are [`CITED_BY_LATER`].
+    pub fn explainer_before_prose(&self) -> ExplainerView {
+        let mut explainer = self.explainer(&[]);
+        for source in &mut explainer.sources {
+            source.cited_by = vec![Backlink {
+                id: CITED_BY_LATER.to_string(),
+                label: CITED_BY_LATER.to_string(),
+                href: CITED_BY_LATER.to_string(),
+            }];
+        }
+        explainer
     }
 
     /// Build the whole `explainer` object. `prose` holds each document's `[@id]` citations.
