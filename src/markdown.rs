@@ -170,6 +170,34 @@ pub fn facts(body: &str, ctx: &dyn LinkContext) -> Facts {
     walk(body, ctx, opts, None).into_facts()
 }
 
+/// How many words `text` has: `text.split_whitespace().count()`, counted
+/// for ASCII text (most of it) as the bytes that start a word, in a loop
+/// the compiler vectorises (callgrind: about a tenth of the instructions).
+fn count_words(text: &str) -> usize {
+    if !text.is_ascii() {
+        return text.split_whitespace().count();
+    }
+    // `char::is_whitespace` for ASCII: tab to carriage return, and space.
+    let space = |b: u8| b == b' ' || b.wrapping_sub(b'\t') <= b'\r' - b'\t';
+    let bytes = text.as_bytes();
+    let Some(&first) = bytes.first() else {
+        return 0;
+    };
+    // Pairs of neighbours, 255 at a time so that a byte can hold their sum.
+    let starts: usize = bytes
+        .chunks(255)
+        .zip(bytes[1..].chunks(255))
+        .map(|(before, after)| {
+            let n = before
+                .iter()
+                .zip(after)
+                .fold(0u8, |n, (&b, &a)| n + u8::from(space(b) & !space(a)));
+            usize::from(n)
+        })
+        .sum();
+    starts + usize::from(!space(first))
+}
+
 /// Run a body's events through the renderer's state; into `out` when given,
 /// else only for the facts.
 fn walk<'c, 'e>(
@@ -468,7 +496,7 @@ impl<'c, 'e> State<'c, 'e> {
                 self.emit(Event::InlineHtml(html.into()), out);
             }
             Event::Text(text) => {
-                self.word_count += text.split_whitespace().count();
+                self.word_count += count_words(&text);
                 if let Some(h) = &mut self.heading {
                     h.text.push_str(&text);
                 }
@@ -904,6 +932,15 @@ mod tests {
             let slow = smarten_reference(&text, &mut b);
             proptest::prop_assert_eq!(fast, slow);
             proptest::prop_assert_eq!(a, b);
+        }
+
+        #[test]
+        fn words_are_counted_as_split_whitespace_counts_them(
+            ascii in "[a \t\n\x0b\x0c\r\x1c-\x1f.-]{0,600}",
+            text in "[a \t\n\x0b\x0c\r\x1c-\x1f\u{85}\u{a0}\u{2003}\u{3000}é.-]{0,40}",
+        ) {
+            proptest::prop_assert_eq!(count_words(&ascii), ascii.split_whitespace().count());
+            proptest::prop_assert_eq!(count_words(&text), text.split_whitespace().count());
         }
     }
 

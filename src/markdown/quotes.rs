@@ -128,7 +128,14 @@ impl Scanner {
             return;
         }
         let mut from = 0;
-        for (i, c) in text.char_indices() {
+        // Only `"`, `“` and `”` matter; 0xE2 leads the curly ones (and is
+        // never inside another character), so the search lands on characters.
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        while let Some(found) = memchr::memchr2(b'"', 0xE2, &bytes[at..]) {
+            let i = at + found;
+            let c = text[i..].chars().next().unwrap_or('"');
+            at = i + c.len_utf8();
             let close = match (&self.open, c) {
                 (None, '“') => {
                     self.open_quotation(offset + i, Close::Curly);
