@@ -284,18 +284,12 @@ fn a_kept_file_whose_target_changed_is_checked_again() {
 #[test]
 fn serve_checks_a_kept_file_whose_target_changed() {
     use explainer::pipeline::NoHooks;
-    use explainer::serve::site::{Builder, Site as Served};
+    use explainer::serve::site::Site as Served;
     let site = Site::basic().file(
         "static/legacy/index.html",
         "<!doctype html><title>Old</title><a href=\"../about/#about-us\">x</a>\n",
     );
-    let builder = Builder {
-        root: site.root().to_path_buf(),
-        drafts: false,
-        origin: SERVE_ORIGIN.to_string(),
-        warm: Default::default(),
-        pool: None,
-    };
+    let builder = serve_builder(&site);
     let changed: std::collections::BTreeSet<std::path::PathBuf> =
         ["content/about.md"].iter().map(Into::into).collect();
     let first = builder

@@ -305,6 +305,17 @@ pub type Files = BTreeMap<String, Vec<u8>>;
 /// The origin `serve_twice` serves from.
 pub const SERVE_ORIGIN: &str = "http://127.0.0.1:1111";
 
+/// What `serve` rebuilds `site` with, serving from [`SERVE_ORIGIN`].
+pub fn serve_builder(site: &Site) -> explainer::serve::site::Builder {
+    explainer::serve::site::Builder {
+        root: site.root().to_path_buf(),
+        drafts: false,
+        origin: SERVE_ORIGIN.to_string(),
+        warm: Default::default(),
+        pool: None,
+    }
+}
+
 /// As `serve` does it: build `site` into memory, let `edit` change it, and
 /// rebuild on the warm path with `changed` (site-relative paths, as the
 /// watcher reports them), reusing the files whose inputs are unchanged.
@@ -312,14 +323,8 @@ pub const SERVE_ORIGIN: &str = "http://127.0.0.1:1111";
 /// under the same URL: they must agree.
 pub fn serve_twice(site: &Site, changed: &[&str], edit: impl FnOnce(&Site)) -> (Files, Files) {
     use explainer::pipeline::{NoHooks, Options};
-    use explainer::serve::site::{Builder, Site as Served};
-    let builder = Builder {
-        root: site.root().to_path_buf(),
-        drafts: false,
-        origin: SERVE_ORIGIN.to_string(),
-        warm: Default::default(),
-        pool: None,
-    };
+    use explainer::serve::site::Site as Served;
+    let builder = serve_builder(site);
     let first = builder
         .rebuild(&Served::default(), None, &NoHooks)
         .unwrap_or_else(|r| panic!("first build failed: {r:?}"));
