@@ -45,7 +45,7 @@ pub fn run(args: Options) -> i32 {
     // Stage timings and other debug output with RUST_LOG=explainer=debug.
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(crate::diagnostics::interactive())
         .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
         .try_init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
