@@ -35,6 +35,23 @@ fn naming_cited_by(page: &str) -> String {
     format!("{page}{{% if false %}}{{{{ explainer.sources[0].cited_by }}}}{{% endif %}}")
 }
 
+/// A section listing no pages, so only the citations tell it to change,
+/// that lists every source's `cited_by`; and page `c`, with `c` as its text.
+fn with_sources_list(s: Site, c: &str) -> Site {
+    s.file(
+        "content/sources/_index.md",
+        "+++\ntitle = \"Sources\"\ntemplate = \"sources.html\"\n+++\n",
+    )
+    .file(
+        "templates/sources.html",
+        "<ul>{% for s in explainer.sources %}{% for c in s.cited_by %}<li>{{ c.href }}</li>{% endfor %}{% endfor %}</ul>",
+    )
+    .file("content/c.md", c)
+}
+
+const UNCITED: &str = "+++\ntitle = \"C\"\n+++\nNo citation yet.\n";
+const CITED: &str = "+++\ntitle = \"C\"\n+++\nNow one [@report].\n";
+
 fn built(s: &Site) -> BTreeMap<String, Vec<u8>> {
     s.build().ok();
     snapshot_dir(&s.path("public"))
@@ -112,29 +129,26 @@ fn a_page_counting_citations_counts_the_prose_ones() {
 #[test]
 fn adding_a_citation_reaches_the_sources_list_and_leaves_other_pages_alone() {
     let page = "<main>{{ page.content | safe }}</main>";
-    // A section listing no pages, so only the citations tell it to change.
-    let sources = "<ul>{% for s in explainer.sources %}{% for c in s.cited_by %}<li>{{ c.href }}</li>{% endfor %}{% endfor %}</ul>";
-    let uncited = "+++\ntitle = \"C\"\n+++\nNo citation yet.\n";
-    let cited = "+++\ntitle = \"C\"\n+++\nNow one [@report].\n";
-    let with_sources = |s: Site, c: &str| {
-        s.file(
-            "content/sources/_index.md",
-            "+++\ntitle = \"Sources\"\ntemplate = \"sources.html\"\n+++\n",
-        )
-        .file("templates/sources.html", sources)
-        .file("content/c.md", c)
-    };
-    let s = with_sources(site(page), uncited);
+    let s = with_sources_list(site(page), UNCITED);
     s.build().ok();
     assert_eq!(s.output("sources/index.html").matches("<li>").count(), 2);
     let untouched = std::fs::metadata(s.path("public/a/index.html")).unwrap();
-    s.write("content/c.md", cited);
+    s.write("content/c.md", CITED);
     s.build().ok();
     let listed = s.output("sources/index.html");
     assert_eq!(listed.matches("<li>").count(), 3, "{listed}");
     assert!(listed.contains("/c/#"), "{listed}");
     let after = std::fs::metadata(s.path("public/a/index.html")).unwrap();
     assert_eq!(untouched.modified().unwrap(), after.modified().unwrap());
-    let cold = with_sources(site(page), cited);
+    let cold = with_sources_list(site(page), CITED);
     assert_eq!(built(&cold), snapshot_dir(&s.path("public")));
+}
+
+#[test]
+fn under_serve_a_new_citation_reaches_the_sources_list() {
+    let s = with_sources_list(site("<main>{{ page.content | safe }}</main>"), UNCITED);
+    let (served, cold) = serve_twice(&s, &["content/c.md"], |s| s.write("content/c.md", CITED));
+    let listed = String::from_utf8_lossy(&served["sources/index.html"]).into_owned();
+    assert_eq!(listed.matches("<li>").count(), 3, "{listed}");
+    assert_eq!(served, cold);
 }
