@@ -3,6 +3,7 @@
 //!
 //! Every finding is a located [`Diagnostic`]; the counts feed `check`'s summary.
 
+pub mod html_tags;
 pub mod rendered;
 
 use crate::content::Content;

@@ -4,7 +4,7 @@
 //! kept from the last build) must name a file the build wrote, and every
 //! `#fragment` an `id` (or `<a name>`) in that file.
 //!
-//! Each HTML file is read once, with lol_html, as it goes to the sink
+//! Each HTML file is read once, for its start tags only ([`html_tags`]), as it goes to the sink
 //! ([`Scanning`]), on the render pass's threads; a file kept from the last
 //! build brings the scan remembered with it. A finding names the output file
 //! and, where it can be traced, the Markdown (file:line:col) or template that
@@ -16,6 +16,7 @@ use crate::markdown::{Facts, LinkContext};
 use crate::render::{Contents, OutputFile, Sink, StaticFile};
 use crate::stamp::Hash;
 use crate::templates::Templates;
+use crate::verify::html_tags;
 use crate::urls::{FileResolver, Resolver, Target, files_of};
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -44,45 +45,68 @@ pub fn is_html(path: &str) -> bool {
     lower.ends_with(".html") || lower.ends_with(".htm")
 }
 
-/// Read the ids and links of an HTML file with lol_html.
+/// Read the ids and links of an HTML file (see [`html_tags`] for how it is read).
+///
+/// Of an attribute written twice on one tag only the first counts, as in a
+/// browser; character references in values are decoded.
 pub fn scan_html(html: &[u8]) -> PageScan {
-    use lol_html::{HtmlRewriter, Settings, element};
-    use std::cell::RefCell;
-    let scan = RefCell::new(PageScan::default());
-    let seen = RefCell::new(FxHashSet::<String>::default());
-    let add_link = |url: &str| {
-        if seen.borrow_mut().insert(url.to_string()) {
-            scan.borrow_mut().links.push(url.to_string());
+    let mut scan = PageScan::default();
+    let mut seen = FxHashSet::<String>::default();
+    let mut add_link = |url: &str, links: &mut Vec<String>| {
+        if !seen.contains(url) {
+            seen.insert(url.to_string());
+            links.push(url.to_string());
         }
     };
-    {
-        let mut rewriter = HtmlRewriter::new(
-            Settings::new().append_element_content_handler(element!("*", |el| {
-                for a in el.attributes() {
-                    let name = a.name();
-                    if name == "id" || (name == "name" && el.tag_name() == "a") {
-                        let value = html_escape::decode_html_entities(&a.value()).into_owned();
-                        scan.borrow_mut().ids.push(value);
-                    } else if name == "srcset" {
-                        let value = html_escape::decode_html_entities(&a.value()).into_owned();
-                        for candidate in value.split(',') {
-                            if let Some(url) = candidate.split_whitespace().next() {
-                                add_link(url);
-                            }
+    html_tags::start_tags(html, |tag| {
+        for (i, a) in tag.attributes.iter().enumerate() {
+            let Some(name) = known_attribute(a.name) else {
+                continue;
+            };
+            let first = !tag.attributes[..i]
+                .iter()
+                .any(|b| known_attribute(b.name) == Some(name));
+            if !first || (name == "name" && !tag.name.eq_ignore_ascii_case(b"a")) {
+                continue;
+            }
+            let value = attribute_text(a.value.unwrap_or_default());
+            let value = html_escape::decode_html_entities(&value);
+            match name {
+                "id" | "name" => scan.ids.push(value.into_owned()),
+                "srcset" => {
+                    for candidate in value.split(',') {
+                        if let Some(url) = candidate.split_whitespace().next() {
+                            add_link(url, &mut scan.links);
                         }
-                    } else if crate::markdown::rawhtml::URL_ATTRIBUTES.contains(&name.as_str()) {
-                        add_link(&html_escape::decode_html_entities(&a.value()));
                     }
                 }
-                Ok(())
-            })),
-            |_: &[u8]| {},
-        );
-        // lol_html gives up only on limits this module does not set.
-        let _ = rewriter.write(html);
-        let _ = rewriter.end();
+                _ => add_link(&value, &mut scan.links),
+            }
+        }
+    });
+    scan
+}
+
+/// The attribute `raw` names, lowercased, if it is `id`, `name` or a URL attribute.
+fn known_attribute(raw: &[u8]) -> Option<&'static str> {
+    let known = |name: &[u8]| {
+        ["id", "name"]
+            .iter()
+            .chain(crate::markdown::rawhtml::URL_ATTRIBUTES)
+            .find(|k| k.as_bytes().eq_ignore_ascii_case(name))
+            .copied()
+    };
+    if raw.first().is_some_and(|c| !c.is_ascii()) {
+        // lol_html decodes names as it does values (a byte order mark is dropped).
+        return known(attribute_text(raw).as_bytes());
     }
-    scan.into_inner()
+    known(raw)
+}
+
+/// An attribute's bytes as text, decoded as lol_html's `Attribute::value`
+/// does: UTF-8, a leading byte order mark sniffed, malformed bytes replaced.
+fn attribute_text(raw: &[u8]) -> std::borrow::Cow<'_, str> {
+    encoding_rs::UTF_8.decode(raw).0
 }
 
 /// What a [`Scanning`] sink saw: the scan of every HTML file, and every file, by output path.
