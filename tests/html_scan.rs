@@ -64,7 +64,10 @@ fn ids(html: &str) -> Vec<String> {
 fn links_in_comments_are_not_links() {
     let html = r#"<!-- <a href="/c/"> --><!--> <a href="/d/"><!---><a href="/e/"><!-- -- --!><a href="/f/">"#;
     assert_eq!(links(html), ["/d/", "/e/", "/f/"]);
-    assert_eq!(links(r#"<!-- <a href="/c/"> -- ><a href="/x/">"#), Vec::<String>::new());
+    assert_eq!(
+        links(r#"<!-- <a href="/c/"> -- ><a href="/x/">"#),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -126,7 +129,10 @@ fn a_gt_inside_a_quoted_value_does_not_end_the_tag() {
     let html = r#"<a title="a > b" href="/a/"><a title='<a href="/no/">' href="/b/">"#;
     assert_eq!(links(html), ["/a/", "/b/"]);
     // Nor does it end an end tag.
-    assert_eq!(links(r#"</p title=">" <a href="/no/">"><a href="/c/">"#), ["/c/"]);
+    assert_eq!(
+        links(r#"</p title=">" <a href="/no/">"><a href="/c/">"#),
+        ["/c/"]
+    );
 }
 
 #[test]
@@ -189,18 +195,78 @@ fn a_title_inside_select_does_not_stop_the_check() {
 /// text elements, foreign content, character references and odd bytes.
 fn piece() -> impl Strategy<Value = Vec<u8>> {
     let names = prop::sample::select(vec![
-        "a", "A", "img", "h2", "div", "p", "br", "script", "SCRIPT", "style", "textarea",
-        "title", "xmp", "iframe", "noembed", "noframes", "noscript", "plaintext", "svg", "math",
-        "foreignObject", "desc", "mi", "mtext", "annotation-xml", "font", "select", "template",
-        "frameset", "input", "span", "video", "form", "my-el",
+        "a",
+        "A",
+        "img",
+        "h2",
+        "div",
+        "p",
+        "br",
+        "script",
+        "SCRIPT",
+        "style",
+        "textarea",
+        "title",
+        "xmp",
+        "iframe",
+        "noembed",
+        "noframes",
+        "noscript",
+        "plaintext",
+        "svg",
+        "math",
+        "foreignObject",
+        "desc",
+        "mi",
+        "mtext",
+        "annotation-xml",
+        "font",
+        "select",
+        "template",
+        "frameset",
+        "input",
+        "span",
+        "video",
+        "form",
+        "my-el",
     ]);
     let attr_names = prop::sample::select(vec![
-        "href", "HREF", "src", "srcset", "id", "Id", "name", "data-href", "poster", "action",
-        "formaction", "data", "cite", "title", "encoding", "color", "x", "\u{feff}id",
+        "href",
+        "HREF",
+        "src",
+        "srcset",
+        "id",
+        "Id",
+        "name",
+        "data-href",
+        "poster",
+        "action",
+        "formaction",
+        "data",
+        "cite",
+        "title",
+        "encoding",
+        "color",
+        "x",
+        "\u{feff}id",
     ]);
     let values = prop::sample::select(vec![
-        "/a/", "/b/#f", "x&amp;y", "&#x2F;c", "a > b", "/s1 1x, /s2 2x", "", "text/html",
-        "&", "&lt;&gt", "a'b", "a\"b", " /sp/ ", "\u{feff}/bom/", "<a href=/in/>", "-->",
+        "/a/",
+        "/b/#f",
+        "x&amp;y",
+        "&#x2F;c",
+        "a > b",
+        "/s1 1x, /s2 2x",
+        "",
+        "text/html",
+        "&",
+        "&lt;&gt",
+        "a'b",
+        "a\"b",
+        " /sp/ ",
+        "\u{feff}/bom/",
+        "<a href=/in/>",
+        "-->",
     ]);
     let quote = prop::sample::select(vec!["\"", "'", ""]);
     let attr = (attr_names, prop::bool::ANY, quote, values).prop_map(|(n, eq, q, v)| {
@@ -211,18 +277,54 @@ fn piece() -> impl Strategy<Value = Vec<u8>> {
         }
     });
     let end = prop::sample::select(vec![">", "/>", " >", "", "/"]);
-    let start_tag = (names.clone(), prop::collection::vec(attr, 0..4), end.clone())
+    let start_tag = (
+        names.clone(),
+        prop::collection::vec(attr, 0..4),
+        end.clone(),
+    )
         .prop_map(|(n, attrs, end)| format!("<{n}{}{end}", attrs.concat()).into_bytes());
     let end_tag = (names, end).prop_map(|(n, end)| format!("</{n}{end}").into_bytes());
     let bits = prop::sample::select(vec![
-        "<", ">", "</", "<!--", "-->", "--!>", "-", "--", "<!", "<!DOCTYPE html>", "<![CDATA[",
-        "]]>", "<?", "/", "=", "\"", "'", " ", "\n", "text", "&amp;", "<!--<script>", "</script>",
-        "<a href=/z/>", "\u{feff}",
+        "<",
+        ">",
+        "</",
+        "<!--",
+        "-->",
+        "--!>",
+        "-",
+        "--",
+        "<!",
+        "<!DOCTYPE html>",
+        "<![CDATA[",
+        "]]>",
+        "<?",
+        "/",
+        "=",
+        "\"",
+        "'",
+        " ",
+        "\n",
+        "text",
+        "&amp;",
+        "<!--<script>",
+        "</script>",
+        "<a href=/z/>",
+        "\u{feff}",
     ])
     .prop_map(|s| s.as_bytes().to_vec());
     let script = prop::sample::select(vec![
-        "<script>", "<!--", "-->", "--->", "<script ", "</script", "</script>", "</SCRIPT/>",
-        "-", "<", ">", "<a href=/s/>",
+        "<script>",
+        "<!--",
+        "-->",
+        "--->",
+        "<script ",
+        "</script",
+        "</script>",
+        "</SCRIPT/>",
+        "-",
+        "<",
+        ">",
+        "<a href=/s/>",
     ])
     .prop_map(|s| s.as_bytes().to_vec());
     let bytes = prop::sample::select(vec![vec![0xffu8], vec![0xef, 0xbb], vec![0], vec![0xc3]]);
@@ -277,6 +379,10 @@ fn the_starter_scans_as_lol_html_reads_it() {
         .arg(&public)
         .output()
         .unwrap();
-    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
     same_as_lol_html(&snapshot_dir(&public), 5);
 }

@@ -40,7 +40,7 @@ pub fn start_tags<'h>(html: &'h [u8], mut on_tag: impl FnMut(&StartTag<'h, '_>))
     let mut reader = Reader {
         html,
         pos: 0,
-        text: Text::Data,
+        text: Reading::Data,
         last_start: b"",
         ns: vec![Ns::Html],
         attributes: Vec::new(),
@@ -51,7 +51,7 @@ pub fn start_tags<'h>(html: &'h [u8], mut on_tag: impl FnMut(&StartTag<'h, '_>))
 
 /// How the text after a tag is read (the tokenizer's text states).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Text {
+enum Reading {
     Data,
     RcData,
     RawText,
@@ -155,7 +155,7 @@ struct Reader<'h> {
     html: &'h [u8],
     /// The next byte to read.
     pos: usize,
-    text: Text,
+    text: Reading,
     /// The name of the last start tag (whose end tag ends raw text).
     last_start: &'h [u8],
     ns: Vec<Ns>,
@@ -176,16 +176,16 @@ impl<'h> Reader<'h> {
     fn run(&mut self, on_tag: &mut impl FnMut(&StartTag<'h, '_>)) -> Option<()> {
         loop {
             match self.text {
-                Text::Data => {
+                Reading::Data => {
                     self.pos += memchr(b'<', self.rest())? + 1;
                     self.markup(on_tag)?;
                 }
-                Text::RcData | Text::RawText => self.raw_text(on_tag)?,
-                Text::ScriptData => self.script_data(on_tag)?,
-                Text::PlainText => return None,
-                Text::CData => {
+                Reading::RcData | Reading::RawText => self.raw_text(on_tag)?,
+                Reading::ScriptData => self.script_data(on_tag)?,
+                Reading::PlainText => return None,
+                Reading::CData => {
                     self.pos += memmem::find(self.rest(), b"]]>")? + 3;
-                    self.text = Text::Data;
+                    self.text = Reading::Data;
                 }
             }
         }
@@ -226,7 +226,7 @@ impl<'h> Reader<'h> {
         }
         if rest.starts_with(b"[CDATA[") && self.cdata_allowed() {
             self.pos = after + 7;
-            self.text = Text::CData;
+            self.text = Reading::CData;
             return Some(());
         }
         self.bogus_comment(after)
@@ -381,7 +381,7 @@ impl<'h> Reader<'h> {
         end: TagEnd,
         on_tag: &mut impl FnMut(&StartTag<'h, '_>),
     ) {
-        self.text = Text::Data;
+        self.text = Reading::Data;
         if is(name, b"svg") {
             self.enter(Ns::Svg);
         } else if is(name, b"math") {
@@ -431,7 +431,7 @@ impl<'h> Reader<'h> {
 
     /// A whole end tag was read: tell the tree builder.
     fn end_tag(&mut self, name: &[u8]) {
-        self.text = Text::Data;
+        self.text = Reading::Data;
         let ns = self.current_ns();
         if ns == Ns::Html {
             let Some(&outer) = self.ns.len().checked_sub(2).and_then(|i| self.ns.get(i)) else {
@@ -490,8 +490,7 @@ impl<'h> Reader<'h> {
         on_tag: &mut impl FnMut(&StartTag<'h, '_>),
     ) -> Option<bool> {
         let rest = self.html.get(name..).unwrap_or_default();
-        let len = rest.iter().position(|c| !c.is_ascii_alphabetic());
-        let Some(len) = len else { return None };
+        let len = rest.iter().position(|c| !c.is_ascii_alphabetic())?;
         let after = rest[len];
         if len == 0
             || !(is_space(after) || after == b'/' || after == b'>')
@@ -509,11 +508,7 @@ impl<'h> Reader<'h> {
         loop {
             self.pos += memchr(b'<', self.rest())? + 1;
             match self.byte(self.pos)? {
-                b'/' => {
-                    if self.end_tag_here(self.pos + 1, on_tag)? {
-                        return Some(());
-                    }
-                }
+                b'/' if self.end_tag_here(self.pos + 1, on_tag)? => return Some(()),
                 b'!' => {
                     self.pos += 1;
                     if self.rest().starts_with(b"--") {
@@ -564,10 +559,10 @@ impl<'h> Reader<'h> {
                                 return Some(false);
                             }
                         }
-                    } else if rest.first() == Some(&b'/') {
-                        if self.end_tag_here(self.pos + 1, on_tag)? {
-                            return Some(true);
-                        }
+                    } else if rest.first() == Some(&b'/')
+                        && self.end_tag_here(self.pos + 1, on_tag)?
+                    {
+                        return Some(true);
                     }
                 }
                 _ => self.pos += 1,
@@ -633,13 +628,13 @@ impl<'h> Reader<'h> {
 }
 
 /// The text state after an HTML start tag named `name`.
-fn text_after(name: &[u8]) -> Text {
+fn text_after(name: &[u8]) -> Reading {
     if is(name, b"textarea") || is(name, b"title") {
-        Text::RcData
+        Reading::RcData
     } else if is(name, b"plaintext") {
-        Text::PlainText
+        Reading::PlainText
     } else if is(name, b"script") {
-        Text::ScriptData
+        Reading::ScriptData
     } else if one_of(
         name,
         &[
@@ -651,8 +646,8 @@ fn text_after(name: &[u8]) -> Text {
             b"noscript",
         ],
     ) {
-        Text::RawText
+        Reading::RawText
     } else {
-        Text::Data
+        Reading::Data
     }
 }
