@@ -343,6 +343,8 @@ fn render_into(
     };
     global = global.str(&serde_json::to_string(&explainer).unwrap_or_default());
     set_globals(&mut templates, &config, &explainer);
+    // The templates hold their own copy now: this one would last the build.
+    drop(explainer);
     let global = global.finish();
     let digests: Vec<Option<Hash>> = content
         .docs

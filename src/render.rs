@@ -392,15 +392,21 @@ impl RenderJob<'_> {
         // instead of after them. The results go back into document order.
         let mut order: Vec<usize> = (0..known.len()).collect();
         order.sort_by_key(|&i| known[i].is_some());
-        let mut firsts: Vec<First> = order
-            .par_iter()
-            .map(|&i| {
-                let first = self.first_pass(i, known[i].clone(), sink, feed.contains(&i));
+        // Each document's known facts move into its first pass, which drops
+        // them when it renders the body again: the known facts and the new
+        // ones of every document are never all held at once.
+        let mut known = known;
+        let jobs: Vec<(usize, Option<Arc<Facts>>)> =
+            order.iter().map(|&i| (i, known[i].take())).collect();
+        drop(known);
+        let mut firsts: Vec<First> = jobs
+            .into_par_iter()
+            .map(|(i, known)| {
+                let first = self.first_pass(i, known, sink, feed.contains(&i));
                 (self.tick)();
                 first
             })
             .collect();
-        drop(known);
         if !order.is_sorted() {
             let mut at = vec![0; order.len()];
             for (k, &i) in order.iter().enumerate() {
