@@ -27,7 +27,7 @@ use crate::state::Learned;
 pub use crate::state::State;
 use crate::templates::{Lookup, Templates};
 use crate::urls::Urls;
-use crate::verify::rendered::{self, PageScan, Scanning};
+use crate::verify::rendered::{self, Scanning, SharedScan};
 use crate::verify::{self, Stats, Verifier};
 use crate::view::ViewBuilder;
 use rustc_hash::FxHashSet;
@@ -366,17 +366,7 @@ fn render_into(
         scanned: Mutex::new(scanned),
         late_citations: late_citations.then(render::LateCitations::default),
     };
-    let mut remembered = rendered::remembered(content, |i| {
-        prior
-            .and_then(|p| p.memo(&content.docs[i].content_path))
-            .and_then(|m| m.page.clone())
-    });
-    remembered.extend(
-        prior
-            .into_iter()
-            .flat_map(|p| p.other_pages.iter().cloned()),
-    );
-    let scanning = Scanning::new(sink, remembered);
+    let scanning = Scanning::new(sink, Box::new(|path| remembered(content, prior?, path)));
     let pass = job.run(known, digests, &scanning);
     let written = scanning.finish();
     // Files missing after a failed render would only add false broken links.
@@ -405,25 +395,7 @@ fn render_into(
         );
         lap("check links of the output", &mut clock);
     }
-    let pages: Vec<Option<Arc<PageScan>>> = content
-        .docs
-        .iter()
-        .map(|d| written.pages.get(&d.output_file()).cloned())
-        .collect();
-    // A folder without `_index.md` has no memo to remember its page's scan in.
-    let documents: FxHashSet<String> = content
-        .docs
-        .iter()
-        .filter(|d| d.has_file)
-        .map(|d| d.output_file())
-        .collect();
-    let mut other_pages: Vec<(String, Arc<PageScan>)> = written
-        .pages
-        .iter()
-        .filter(|(path, _)| !documents.contains(*path))
-        .map(|(path, scan)| (path.clone(), scan.clone()))
-        .collect();
-    other_pages.sort_by(|a, b| a.0.cmp(&b.0));
+    let (pages, other_pages) = split_scans(content, &written);
     let links_of = prior
         .and_then(|p| p.previous_facts(content, &global))
         .and_then(|before| verify::links_to_check(&before, &pass.facts));
@@ -452,6 +424,42 @@ fn render_into(
             global,
         },
     })
+}
+
+/// The scan `prior` remembers of the output file at `path`: an other page's
+/// (404, listing pages, static HTML), else the page of the document it is.
+fn remembered(content: &Content, prior: &BuildCache, path: &str) -> Option<SharedScan> {
+    if let Ok(at) = (prior.other_pages).binary_search_by(|(p, _)| p.as_str().cmp(path)) {
+        return Some(prior.other_pages[at].1.clone());
+    }
+    let url_path = path.strip_suffix("index.html")?;
+    let doc = &content.docs[*content.by_url_path.get(url_path)?];
+    prior.memo(&doc.content_path)?.page.clone()
+}
+
+/// The scans of `written`'s HTML files: each document's page (indexed like
+/// `content.docs`), and the others by output path, sorted (404, listing
+/// pages, static HTML, and the page of a folder without `_index.md`, which
+/// has no memo to remember it in).
+fn split_scans(
+    content: &Content,
+    written: &rendered::Written,
+) -> (Vec<Option<SharedScan>>, Vec<(String, SharedScan)>) {
+    let mut pages = vec![None; content.docs.len()];
+    let mut other_pages = Vec::new();
+    for (path, scan) in &written.pages {
+        let doc = (path.strip_suffix("index.html"))
+            .and_then(|url_path| content.by_url_path.get(url_path))
+            .copied();
+        if let Some(i) = doc {
+            pages[i] = Some(scan.clone());
+        }
+        if doc.is_none_or(|i| !content.docs[i].has_file) {
+            other_pages.push((path.clone(), scan.clone()));
+        }
+    }
+    other_pages.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    (pages, other_pages)
 }
 
 /// What every output depends on besides its own document: the binary, the

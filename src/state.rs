@@ -15,7 +15,7 @@ use crate::content::{self, Content, Forgetful, Memory, Scan};
 use crate::frontmatter;
 use crate::markdown::Facts;
 use crate::stamp::{self, Hash, Stamp, Stat};
-use crate::verify::rendered::PageScan;
+use crate::verify::rendered::SharedScan;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -42,9 +42,9 @@ pub(crate) struct Learned {
     /// Every document's listing digest.
     pub digests: Vec<Hash>,
     /// The ids and links of every document's output file, when known.
-    pub pages: Vec<Option<Arc<PageScan>>>,
+    pub pages: Vec<Option<SharedScan>>,
     /// The ids and links of every other HTML file written (404, listing pages, HTML of static/).
-    pub other_pages: Vec<(String, Arc<PageScan>)>,
+    pub other_pages: Vec<(String, SharedScan)>,
     /// The fingerprint of the global inputs the digests were computed under.
     pub global: Hash,
 }

@@ -7,7 +7,7 @@ use crate::frontmatter::FrontMatter;
 use crate::markdown::Facts;
 use crate::output::Manifest;
 use crate::stamp::{Hash, Stamp, Stat, binary_identity};
-use crate::verify::rendered::PageScan;
+use crate::verify::rendered::SharedScan;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -29,7 +29,7 @@ pub struct DocMemo {
     #[serde(with = "crate::stamp::hash_serde::pair")]
     pub digest: (Hash, Hash),
     /// The ids and links of the file the document was rendered to, when known.
-    pub page: Option<Arc<PageScan>>,
+    pub page: Option<SharedScan>,
     /// Where this memo's bytes are in the files it was read from, while it is unchanged.
     #[serde(skip)]
     pub(super) encoded: Option<(Area, Range<usize>)>,
@@ -43,7 +43,7 @@ impl DocMemo {
         meta: Arc<FrontMatter>,
         facts: Arc<Facts>,
         digest: (Hash, Hash),
-        page: Option<Arc<PageScan>>,
+        page: Option<SharedScan>,
     ) -> DocMemo {
         DocMemo {
             content_path,
@@ -74,8 +74,8 @@ pub struct BuildCache {
     pub docs: Vec<DocMemo>,
     pub outputs: Manifest,
     /// The ids and links of the HTML files the build wrote that are not a
-    /// document's page (404, listing pages, HTML of static/), by output path.
-    pub other_pages: Vec<(String, Arc<PageScan>)>,
+    /// document's page (404, listing pages, HTML of static/), sorted by output path.
+    pub other_pages: Vec<(String, SharedScan)>,
     pub(super) index: FxHashMap<String, usize>,
     /// The files the cache was read from, kept open: unchanged memos stay
     /// where they are, or are copied from them file to file.
@@ -151,7 +151,7 @@ impl BuildCache {
         content: &content::Content,
         facts: &[Arc<Facts>],
         digests: &[Hash],
-        pages: &[Option<Arc<PageScan>>],
+        pages: &[Option<SharedScan>],
         global: Hash,
     ) -> bool {
         if !self.same_documents(content) {

@@ -8,7 +8,7 @@ use super::memo::{BuildCache, DocMemo};
 use crate::diagnostics::Diagnostic;
 use crate::output::Manifest;
 use crate::stamp::binary_identity;
-use crate::verify::rendered::PageScan;
+use crate::verify::rendered::SharedScan;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
@@ -16,7 +16,6 @@ use std::fs::File;
 use std::io::Read;
 use std::ops::Range;
 use std::path::Path;
-use std::sync::Arc;
 
 /// The output manifest, decoded at its recorded length: serde's own decoder
 /// caps what it reserves up front, so a 10 000-entry map would grow (and
@@ -90,7 +89,7 @@ fn read(path: &Path) -> Result<Option<BuildCache>, Damage> {
     if take(&bytes, &mut at, SUM) != Some(&checksum(head_bytes)[..]) {
         return Err("its head fails its checksum");
     }
-    let head: Head<String, Presized, Vec<(String, Arc<PageScan>)>> =
+    let head: Head<String, Presized, Vec<(String, SharedScan)>> =
         postcard::from_bytes(head_bytes).map_err(|_| "its head does not decode")?;
     if head.binary != binary_identity() {
         return Ok(None);

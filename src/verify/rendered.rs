@@ -12,6 +12,7 @@
 
 use crate::content::Content;
 use crate::diagnostics::Diagnostic;
+use crate::lazy::Lazy;
 use crate::markdown::{Facts, LinkContext};
 use crate::render::{Contents, OutputFile, Sink, StaticFile};
 use crate::stamp::Hash;
@@ -33,6 +34,11 @@ pub struct PageScan {
     pub links: Vec<String>,
 }
 
+/// A scan as shared between the build, the link check and the cache: one
+/// read from the cache stays encoded until something reads it, so an edit
+/// build decodes only the scans the link check looks at.
+pub type SharedScan = Arc<Lazy<PageScan>>;
+
 impl PageScan {
     fn has_id(&self, id: &str) -> bool {
         self.ids.iter().any(|i| i == id)
@@ -41,8 +47,11 @@ impl PageScan {
 
 /// Whether an output path is an HTML file whose links are checked.
 pub fn is_html(path: &str) -> bool {
-    let lower = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
-    lower.ends_with(".html") || lower.ends_with(".htm")
+    let ends_with = |suffix: &str| {
+        let cut = path.len().saturating_sub(suffix.len());
+        path.len() >= suffix.len() && path.as_bytes()[cut..].eq_ignore_ascii_case(suffix.as_bytes())
+    };
+    ends_with(".html") || ends_with(".htm")
 }
 
 /// Read the ids and links of an HTML file (see [`html_tags`] for how it is read).
@@ -112,27 +121,30 @@ fn attribute_text(raw: &[u8]) -> std::borrow::Cow<'_, str> {
 /// What a [`Scanning`] sink saw: the scan of every HTML file, and every file, by output path.
 #[derive(Debug, Default)]
 pub struct Written {
-    pub pages: FxHashMap<String, Arc<PageScan>>,
+    pub pages: FxHashMap<String, SharedScan>,
     /// Every path written or kept, and how many times (more than once: two
     /// inputs, such as a static file and a page, claim the same path).
     pub files: FxHashMap<String, usize>,
     /// The HTML files rendered (not kept) in this run.
     pub fresh: FxHashSet<String>,
-    /// The scans the last good build left, by output path.
-    pub before: FxHashMap<String, Arc<PageScan>>,
+    /// The scans the last good build left of the files rendered in this run, by output path.
+    pub before: FxHashMap<String, SharedScan>,
 }
+
+/// The scan the last good build left of an output file, by output path.
+pub type Prior<'a> = Box<dyn Fn(&str) -> Option<SharedScan> + Sync + 'a>;
 
 /// A sink that scans every HTML file on its way to the inner sink, and
 /// takes a kept file's scan from `prior`. An HTML file without a remembered
 /// scan is not kept: it is rendered again, and read.
 pub struct Scanning<'a> {
     inner: &'a dyn Sink,
-    prior: FxHashMap<String, Arc<PageScan>>,
+    prior: Prior<'a>,
     written: Mutex<Written>,
 }
 
 impl<'a> Scanning<'a> {
-    pub fn new(inner: &'a dyn Sink, prior: FxHashMap<String, Arc<PageScan>>) -> Scanning<'a> {
+    pub fn new(inner: &'a dyn Sink, prior: Prior<'a>) -> Scanning<'a> {
         Scanning {
             inner,
             prior,
@@ -140,7 +152,10 @@ impl<'a> Scanning<'a> {
         }
     }
 
-    fn record(&self, path: &str, scan: Option<Arc<PageScan>>, fresh: bool) {
+    fn record(&self, path: &str, scan: Option<SharedScan>, fresh: bool) {
+        let before = (fresh && scan.is_some())
+            .then(|| (self.prior)(path))
+            .flatten();
         let mut w = self.written.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(scan) = scan {
             w.pages.insert(path.to_string(), scan);
@@ -148,27 +163,28 @@ impl<'a> Scanning<'a> {
                 w.fresh.insert(path.to_string());
             }
         }
+        if let Some(before) = before {
+            w.before.insert(path.to_string(), before);
+        }
         *w.files.entry(path.to_string()).or_default() += 1;
     }
 
     /// Everything written or kept.
     pub fn finish(self) -> Written {
-        let mut written = self.written.into_inner().unwrap_or_else(|e| e.into_inner());
-        written.before = self.prior;
-        written
+        self.written.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 impl Sink for Scanning<'_> {
     fn put(&self, file: OutputFile) {
         let scan = is_html(&file.path).then(|| {
-            Arc::new(match &file.contents {
+            Arc::new(Lazy::new(match &file.contents {
                 Contents::Bytes(b) => scan_html(b),
                 // Unreadable: the inner sink reports it.
                 Contents::Copy(p) => {
                     std::fs::read(p).map_or_else(|_| PageScan::default(), |b| scan_html(&b))
                 }
-            })
+            }))
         });
         self.record(&file.path, scan, true);
         self.inner.put(file);
@@ -176,8 +192,8 @@ impl Sink for Scanning<'_> {
 
     fn keep(&self, path: &str, fingerprint: &Hash) -> bool {
         let scan = if is_html(path) {
-            match self.prior.get(path) {
-                Some(s) => Some(s.clone()),
+            match (self.prior)(path) {
+                Some(s) => Some(s),
                 None => return false,
             }
         } else {
@@ -238,7 +254,7 @@ impl Check<'_> {
     /// that build wrote exactly the same files, and every file rendered since
     /// has the ids it had then (a link's target file and its ids are all a
     /// verdict depends on; a kept file's links are as they were).
-    fn to_check(&self) -> Vec<(&String, &Arc<PageScan>)> {
+    fn to_check(&self) -> Vec<(&String, &SharedScan)> {
         let w = self.written;
         let same_ids = |path: &String| {
             let now = w.pages.get(path).map(|s| &s.ids);
@@ -428,19 +444,6 @@ fn same_file(a: &Target, b: &Target) -> bool {
         ) => file(p) == file(q) && f == g,
         _ => a == b,
     }
-}
-
-/// The scans remembered for each document's output file, by output path.
-pub fn remembered(
-    content: &Content,
-    scans: impl Fn(usize) -> Option<Arc<PageScan>>,
-) -> FxHashMap<String, Arc<PageScan>> {
-    content
-        .docs
-        .iter()
-        .enumerate()
-        .filter_map(|(i, d)| Some((d.output_file(), scans(i)?)))
-        .collect()
 }
 
 #[cfg(test)]
