@@ -30,7 +30,6 @@ use crate::urls::Urls;
 use crate::verify::rendered::{self, Scanning, SharedScan};
 use crate::verify::{self, Stats, Verifier};
 use crate::view::ViewBuilder;
-use rustc_hash::FxHashSet;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
