@@ -24,6 +24,7 @@ pub mod feeds;
 pub mod frontmatter;
 pub mod highlight;
 pub mod html;
+pub mod huge_pages;
 pub mod images;
 pub mod lazy;
 pub mod limits;

@@ -16,6 +16,7 @@ pub use crate::config::Options;
 use crate::config::{Config, normalise_base_url};
 use crate::content::{self, Content, Scan};
 use crate::diagnostics::{Diagnostic, Report};
+use crate::huge_pages::SmallPages;
 use crate::limits::Watch;
 use crate::listing;
 use crate::markdown::{Facts, MarkdownOptions};
@@ -629,6 +630,7 @@ impl Attempt<'_> {
             debug!("no input changed since the last build");
             return Ok(Some(nothing_to_do(p, scan, self.started)));
         }
+        let _small_pages = prior.is_none().then(SmallPages::for_cold_build);
         let previous = prior.as_mut().map(|p| std::mem::take(&mut p.outputs));
         let staging = Staging::begin(out, previous, self.gate.clone()).map_err(one)?;
         let job = Job {
