@@ -345,6 +345,8 @@ pub struct Staging {
     /// index: one of the `UNCHECKED`, `CHECKING`, `INTACT`, `DAMAGED` states.
     intact: Vec<AtomicU8>,
     gathered: Mutex<Gathered>,
+    /// The folders under `new` made so far.
+    made_dirs: Mutex<std::collections::HashSet<PathBuf>>,
     finished: bool,
 }
 
@@ -384,12 +386,13 @@ impl Staging {
             out: out.to_path_buf(),
             out_folder: Folder::open(out),
             dir,
-            new,
             gate,
             was_empty,
             kept: (0..entries).map(|_| AtomicBool::new(false)).collect(),
             intact: (0..entries).map(|_| AtomicU8::new(UNCHECKED)).collect(),
             gathered: Mutex::new(Gathered::default()),
+            made_dirs: Mutex::new(std::collections::HashSet::from([new.clone()])),
+            new,
             previous,
             listed,
             finished: false,
@@ -459,7 +462,12 @@ impl Staging {
         };
         let hash = stamp::hash(&bytes);
         let dest = self.out.join(&file.path);
-        let dest_stat = Stat::read(&dest);
+        // The folder was empty when the build began (and is locked): nothing to compare.
+        let dest_stat = if self.was_empty {
+            None
+        } else {
+            Stat::read(&dest)
+        };
         let previous = self.previous.as_ref().and_then(|m| m.get(&file.path));
         let unchanged = match (previous, dest_stat) {
             (Some(p), Some(s)) if p.stat == s => p.hash == hash,
@@ -483,7 +491,7 @@ impl Staging {
             if gate.abandoned {
                 return Err(interrupted());
             }
-            write_new(&staged, &bytes)?
+            self.write_new(&staged, &bytes)?
         };
         let entry = Entry {
             stat,
@@ -492,6 +500,18 @@ impl Staging {
         };
         self.record(file.path, entry, true);
         Ok(())
+    }
+
+    /// Write a staged file, making its folder first unless this build made it
+    /// already (trying to create the file first fails once per page folder).
+    fn write_new(&self, staged: &Path, bytes: &[u8]) -> Result<Stat, Diagnostic> {
+        let dir = staged.parent().unwrap_or(Path::new("."));
+        let made_dirs = || self.made_dirs.lock().unwrap_or_else(|e| e.into_inner());
+        if !made_dirs().contains(dir) {
+            fs::create_dir_all(dir).map_err(|e| io_error(dir, "cannot create folder", e))?;
+            made_dirs().insert(dir.to_path_buf());
+        }
+        write_file(staged, bytes)
     }
 
     /// Move every staged file into place, remove stale files, and return what
@@ -833,17 +853,8 @@ fn rename(from: &Path, to: &Path) -> std::io::Result<()> {
 }
 
 /// Write a new file (creating its folder) and return its stat.
-fn write_new(path: &Path, bytes: &[u8]) -> Result<Stat, Diagnostic> {
-    let create = || fs::File::create(path);
-    let mut f = match create() {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let dir = path.parent().unwrap_or(Path::new("."));
-            fs::create_dir_all(dir).map_err(|e| io_error(dir, "cannot create folder", e))?;
-            create()
-        }
-        r => r,
-    }
-    .map_err(|e| io_error(path, "cannot write", e))?;
+fn write_file(path: &Path, bytes: &[u8]) -> Result<Stat, Diagnostic> {
+    let mut f = fs::File::create(path).map_err(|e| io_error(path, "cannot write", e))?;
     f.write_all(bytes)
         .map_err(|e| io_error(path, "cannot write", e))?;
     let meta = f
