@@ -1232,8 +1232,29 @@ fn attach_assets(content: &mut Content, others: &[Found]) {
 
 #[cfg(test)]
 mod tests {
-    use super::permute;
+    use super::{permute, read_input};
     use proptest::prelude::*;
+
+    #[test]
+    fn read_input_reads_every_byte_whatever_the_size() {
+        let dir = tempfile::tempdir().unwrap();
+        for size in [0, 1, 4095, 4096, 4097, 65_536, 1 << 20] {
+            let path = dir.path().join(format!("f{size}"));
+            let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            std::fs::write(&path, &bytes).unwrap();
+            assert_eq!(read_input(&path).unwrap(), bytes, "{size} bytes");
+        }
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn read_input_reads_past_a_size_the_stat_got_wrong() {
+        // /proc files say they are empty and are not.
+        let path = std::path::Path::new("/proc/self/cmdline");
+        let read = read_input(path).unwrap();
+        assert!(!read.is_empty());
+        assert_eq!(read, std::fs::read(path).unwrap());
+    }
 
     proptest! {
         #[test]

@@ -346,7 +346,7 @@ pub struct Staging {
     intact: Vec<AtomicU8>,
     gathered: Mutex<Gathered>,
     /// The folders under `new` made so far.
-    made_dirs: Mutex<std::collections::HashSet<PathBuf>>,
+    made_dirs: Mutex<rustc_hash::FxHashSet<std::ffi::OsString>>,
     finished: bool,
 }
 
@@ -391,7 +391,7 @@ impl Staging {
             kept: (0..entries).map(|_| AtomicBool::new(false)).collect(),
             intact: (0..entries).map(|_| AtomicU8::new(UNCHECKED)).collect(),
             gathered: Mutex::new(Gathered::default()),
-            made_dirs: Mutex::new(std::collections::HashSet::from([new.clone()])),
+            made_dirs: Mutex::new([new.clone().into_os_string()].into_iter().collect()),
             new,
             previous,
             listed,
@@ -507,9 +507,9 @@ impl Staging {
     fn write_new(&self, staged: &Path, bytes: &[u8]) -> Result<Stat, Diagnostic> {
         let dir = staged.parent().unwrap_or(Path::new("."));
         let made_dirs = || self.made_dirs.lock().unwrap_or_else(|e| e.into_inner());
-        if !made_dirs().contains(dir) {
+        if !made_dirs().contains(dir.as_os_str()) {
             fs::create_dir_all(dir).map_err(|e| io_error(dir, "cannot create folder", e))?;
-            made_dirs().insert(dir.to_path_buf());
+            made_dirs().insert(dir.as_os_str().to_owned());
         }
         write_file(staged, bytes)
     }

@@ -191,3 +191,22 @@ fn a_cut_short_or_overlong_cache_is_ignored() {
     std::fs::write(&memos, [memo_file.as_slice(), &[0]].concat()).unwrap();
     assert!(load(&path).0.is_none());
 }
+
+#[test]
+fn a_cold_cache_written_a_batch_at_a_time_equals_one_encoded_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("build.bin");
+    let n = 3 * super::write::FRESH_BATCH + 5;
+    // No cache files to copy from: the memo file is written a batch at a time.
+    let mut cache = saved_and_loaded(&path, n);
+    let expected: Vec<String> = (0..n).map(|i| format!("Page {i}")).collect();
+    assert_eq!(titles(&cache), expected);
+    let batched = std::fs::read(memo_file_path(&path)).unwrap();
+    // With files to copy from and every memo changed, all are encoded first.
+    for memo in &mut cache.docs {
+        memo.encoded = None;
+    }
+    save(&path, &cache);
+    assert_eq!(std::fs::read(memo_file_path(&path)).unwrap(), batched);
+    assert_eq!(titles(&load(&path).0.expect("the cache loads")), expected);
+}

@@ -224,7 +224,7 @@ fn write_memo_file(
 /// How many memos a cold build encodes before writing them: the encodings
 /// of a whole site at once were the peak of its memory (18 MB of 87 MB for
 /// 10 000 pages).
-const FRESH_BATCH: usize = 256;
+pub(super) const FRESH_BATCH: usize = 256;
 
 /// Write a memo file of fresh memos only (nothing to copy: a build without a
 /// cache), encoding them a batch at a time, each batch in parallel.
