@@ -343,30 +343,31 @@ impl Verifier<'_> {
     /// must be in the archive of the source cited for them. Each different
     /// quotation of a source is checked once, however often it is quoted.
     fn check_prose_quotations(&self, report: &mut Report, stats: &mut Stats) {
-        type Key<'k> = (Option<&'k str>, &'k str);
-        let mut outcomes: rustc_hash::FxHashMap<Key<'_>, Option<Outcome>> =
+        // Each different (source, words) once, numbered in order of appearance;
+        // `which` gives every quotation's number, in the order of the pages.
+        let mut numbers: rustc_hash::FxHashMap<(Option<&str>, &str), usize> =
             rustc_hash::FxHashMap::default();
+        let mut which = Vec::new();
         for f in self.facts {
             for q in &f.quotations {
-                outcomes
-                    .entry((q.source.as_deref(), q.text.as_str()))
-                    .or_insert(None);
+                let next = numbers.len();
+                let key = (q.source.as_deref(), q.text.as_str());
+                which.push(*numbers.entry(key).or_insert(next));
             }
         }
-        let checked: Vec<(Key<'_>, Outcome)> = outcomes
-            .keys()
-            .copied()
-            .collect::<Vec<_>>()
-            .into_par_iter()
-            .map(|(source, text)| ((source, text), self.prose_quotation(text, source)))
-            .collect();
-        for (k, outcome) in checked {
-            outcomes.insert(k, Some(outcome));
+        let mut distinct = vec![(None, ""); numbers.len()];
+        for (key, n) in numbers {
+            distinct[n] = key;
         }
+        let outcomes: Vec<Outcome> = (distinct.into_par_iter())
+            .map(|(source, text)| self.prose_quotation(text, source))
+            .collect();
+        let mut which = which.into_iter();
         let mut texts: HashMap<usize, String> = HashMap::new();
         for (i, f) in self.facts.iter().enumerate() {
             for q in &f.quotations {
-                match &outcomes[&(q.source.as_deref(), q.text.as_str())] {
+                let outcome = which.next().map(|n| &outcomes[n]);
+                match outcome {
                     Some(Outcome::Verified) => stats.quotations_verified += 1,
                     Some(Outcome::Finding(d)) => {
                         let doc = &self.content.docs[i];
@@ -652,7 +653,7 @@ impl Verifier<'_> {
 
     fn check_uncited(&self, report: &mut Report) {
         let reg = self.registry;
-        let mut cited: HashSet<&str> = HashSet::new();
+        let mut cited: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
         cited.extend(reg.statements.iter().map(|s| s.item.source.as_str()));
         cited.extend(reg.facts.iter().filter_map(|f| f.item.source.as_deref()));
         cited.extend(reg.events.iter().map(|e| e.item.source.as_str()));
