@@ -395,17 +395,6 @@ fn walk(
             dirs.push(rel);
             continue;
         }
-        let meta = entry.metadata().ok();
-        if let Some(what) = meta.as_ref().and_then(not_a_file) {
-            report.push(
-                Diagnostic::error(
-                    "content",
-                    format!("{what} is not content: only regular files and folders are read"),
-                )
-                .in_file(entry.path().strip_prefix(root).unwrap_or(entry.path())),
-            );
-            continue;
-        }
         let list = if rel.ends_with(".md") {
             &mut markdown
         } else {
@@ -414,13 +403,48 @@ fn walk(
         list.push(Found {
             abs: entry.into_path(),
             rel,
-            stat: meta.as_ref().map(Stat::of),
+            stat: None,
         });
     }
     markdown.par_sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
     others.par_sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
     dirs.sort_unstable();
+    for files in [&mut markdown, &mut others] {
+        report.extend(stat_files(root, files));
+    }
     (markdown, others, dirs)
+}
+
+/// Stat every file found, in parallel (one stat each: its size and time,
+/// and what kind of file it is); drop and report those that are not
+/// regular files (a FIFO, socket or device). A file that vanished keeps no stat.
+fn stat_files(root: &Path, files: &mut Vec<Found>) -> Vec<Diagnostic> {
+    let kinds: Vec<Option<&'static str>> = (files.par_iter_mut())
+        .map(|f| {
+            let meta = std::fs::metadata(&f.abs).ok()?;
+            let kind = not_a_file(&meta);
+            if kind.is_none() {
+                f.stat = Some(Stat::of(&meta));
+            }
+            kind
+        })
+        .collect();
+    let mut refused = Vec::new();
+    let mut kinds = kinds.into_iter();
+    files.retain(|f| match kinds.next().flatten() {
+        None => true,
+        Some(what) => {
+            refused.push(
+                Diagnostic::error(
+                    "content",
+                    format!("{what} is not content: only regular files and folders are read"),
+                )
+                .in_file(f.abs.strip_prefix(root).unwrap_or(&f.abs)),
+            );
+            false
+        }
+    });
+    refused
 }
 
 /// Dot files, editor backups and temp files are never content.
