@@ -6,7 +6,7 @@ use super::layout::{
     Area, Head, ID_LEN, MAGIC, MemoFileId, RECORD_HEAD, ReadFrom, Run, SUM, checksum,
     memo_file_path,
 };
-use super::memo::BuildCache;
+use super::memo::{BuildCache, DocMemo};
 use crate::stamp::Fingerprint;
 use rayon::prelude::*;
 use std::error::Error;
@@ -227,23 +227,40 @@ fn write_memo_file(
 pub(super) const FRESH_BATCH: usize = 256;
 
 /// Write a memo file of fresh memos only (nothing to copy: a build without a
-/// cache), encoding them a batch at a time, each batch in parallel.
+/// cache), encoding them a batch at a time, each batch in parallel and while
+/// the one before is written; the checksum is taken as the bytes go out.
 fn write_fresh_memo_file(path: &Path, cache: &BuildCache) -> Result<MemoFileId, Box<dyn Error>> {
     let id = memo_file_id(cache);
     let mut len = ID_LEN + SUM;
+    let mut sum = crc32fast::Hasher::new();
     replace(&memo_file_path(path), |out| {
         out.write_all(&id)?;
-        for batch in cache.docs.chunks(FRESH_BATCH) {
-            let encoded = (batch.par_iter())
-                .map(postcard::to_stdvec)
-                .collect::<Result<Vec<_>, _>>()?;
-            for bytes in &encoded {
-                out.write_all(&u32::try_from(bytes.len())?.to_le_bytes())?;
-                out.write_all(bytes)?;
+        let mut write = |batch: Vec<Vec<u8>>| -> std::io::Result<()> {
+            for bytes in &batch {
+                let head = u32::try_from(bytes.len())
+                    .map_err(std::io::Error::other)?
+                    .to_le_bytes();
+                for part in [&head[..], bytes] {
+                    out.write_all(part)?;
+                    sum.update(part);
+                }
                 len += RECORD_HEAD + bytes.len();
             }
+            Ok(())
+        };
+        let encode = |batch: &[DocMemo]| -> Result<Vec<Vec<u8>>, postcard::Error> {
+            (batch.par_iter()).map(postcard::to_stdvec).collect()
+        };
+        let mut written = Vec::new();
+        for batch in cache.docs.chunks(FRESH_BATCH) {
+            let ready = std::mem::take(&mut written);
+            let (encoded, wrote) = rayon::join(|| encode(batch), || write(ready));
+            wrote?;
+            written = encoded?;
         }
-        append_sum(out, ID_LEN as u64)
+        write(written)?;
+        out.write_all(&sum.clone().finalize().to_le_bytes())?;
+        Ok(())
     })?;
     Ok(MemoFileId {
         id,
