@@ -373,43 +373,49 @@ fn render_into(
     let rendered_all = !pass.report.has_errors();
     report.extend(pass.report.diagnostics);
     lap("render", &mut clock);
-    if rendered_all {
+    // The link check of the written HTML and the other checks read the same
+    // finished render and nothing of each other's: they run side by side.
+    let check_links = || {
+        if !rendered_all {
+            return Vec::new();
+        }
         let resolver = crate::urls::Resolver::new(config.url_base());
         let links = SiteLinks {
             content,
             view: &view,
             templates: Some(&templates),
         };
-        report.extend(
-            rendered::Check {
-                content,
-                facts: &pass.facts,
-                links: &links,
-                templates: &templates,
-                static_files: &static_files,
-                resolver: &resolver,
-                written: &written,
-                same_files: sink.had_exactly(&mut written.files.keys()) == Some(true),
-            }
-            .run(),
-        );
-        lap("check links of the output", &mut clock);
-    }
+        rendered::Check {
+            content,
+            facts: &pass.facts,
+            links: &links,
+            templates: &templates,
+            static_files: &static_files,
+            resolver: &resolver,
+            written: &written,
+            same_files: sink.had_exactly(&mut written.files.keys()) == Some(true),
+        }
+        .run()
+    };
+    let verify = || {
+        let links_of = prior
+            .and_then(|p| p.previous_facts(content, &global))
+            .and_then(|before| verify::links_to_check(&before, &pass.facts));
+        Verifier {
+            content,
+            registry: &registry,
+            facts: &pass.facts,
+            static_files: &static_files,
+            written: &written,
+            links_of: links_of.as_deref(),
+        }
+        .run()
+    };
+    let (broken_links, (findings, stats)) = rayon::join(check_links, verify);
+    report.extend(broken_links);
     let (pages, other_pages) = split_scans(content, &written);
-    let links_of = prior
-        .and_then(|p| p.previous_facts(content, &global))
-        .and_then(|before| verify::links_to_check(&before, &pass.facts));
-    let (findings, stats) = Verifier {
-        content,
-        registry: &registry,
-        facts: &pass.facts,
-        static_files: &static_files,
-        written: &written,
-        links_of: links_of.as_deref(),
-    }
-    .run();
     report.extend(findings.diagnostics);
-    lap("verify", &mut clock);
+    lap("check links and verify", &mut clock);
     report.sort();
     if report.has_errors() {
         return Err(report);
