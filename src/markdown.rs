@@ -802,7 +802,11 @@ pub fn quotations_in(text: &str) -> Vec<String> {
     let mut scanner = quotes::Scanner::default();
     scanner.leaf_start();
     scanner.text(text, 0);
-    scanner.finish().into_iter().map(|q| q.text).collect()
+    scanner
+        .finish()
+        .into_iter()
+        .map(|q| q.text.to_string())
+        .collect()
 }
 
 /// Render a short Markdown snippet (for the `markdown` template filter); `inline`
@@ -989,7 +993,7 @@ mod tests {
             r.html
         );
         assert!(r.html.contains("and [x]."), "{}", r.html);
-        assert_eq!(r.facts.quotations[0].text, "[The crossing] was closed");
+        assert_eq!(&*r.facts.quotations[0].text, "[The crossing] was closed");
         assert_eq!(r.facts.quotations[0].source.as_deref(), Some("bbc"));
     }
 

@@ -351,7 +351,7 @@ impl Verifier<'_> {
         for f in self.facts {
             for q in &f.quotations {
                 let next = numbers.len();
-                let key = (q.source.as_deref(), q.text.as_str());
+                let key = (q.source.as_deref(), &*q.text);
                 which.push(*numbers.entry(key).or_insert(next));
             }
         }
