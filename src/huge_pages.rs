@@ -46,22 +46,15 @@ fn switch_off() -> bool {
     false
 }
 
-/// Whether huge pages are off for this process (false where it cannot be known).
-pub fn are_off() -> bool {
-    #[cfg(target_os = "linux")]
-    {
-        rustix::thread::transparent_huge_pages_are_disabled() == Ok(true)
-    }
-    #[cfg(not(target_os = "linux"))]
-    false
-}
-
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
 
+    fn are_off() -> bool {
+        rustix::thread::transparent_huge_pages_are_disabled() == Ok(true)
+    }
+
     #[test]
-    #[cfg(target_os = "linux")]
     fn small_pages_while_held_and_restored_after() {
         if are_off() {
             return; // started with them off: nothing to switch

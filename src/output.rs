@@ -852,7 +852,7 @@ fn rename(from: &Path, to: &Path) -> std::io::Result<()> {
     fs::rename(from, to)
 }
 
-/// Write a new file (creating its folder) and return its stat.
+/// Write a new file (its folder exists) and return its stat.
 fn write_file(path: &Path, bytes: &[u8]) -> Result<Stat, Diagnostic> {
     let mut f = fs::File::create(path).map_err(|e| io_error(path, "cannot write", e))?;
     f.write_all(bytes)

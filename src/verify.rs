@@ -343,24 +343,18 @@ impl Verifier<'_> {
     /// must be in the archive of the source cited for them. Each different
     /// quotation of a source is checked once, however often it is quoted.
     fn check_prose_quotations(&self, report: &mut Report, stats: &mut Stats) {
-        // Each different (source, words) once, numbered in order of appearance;
-        // `which` gives every quotation's number, in the order of the pages.
-        let mut numbers: rustc_hash::FxHashMap<(Option<&str>, &str), usize> =
-            rustc_hash::FxHashMap::default();
+        // Each different (source, words) once, in order of appearance;
+        // `which` gives every quotation's place in it, in the order of the pages.
+        let mut distinct: indexmap::IndexSet<(Option<&str>, &str), rustc_hash::FxBuildHasher> =
+            indexmap::IndexSet::default();
         let mut which = Vec::new();
         for f in self.facts {
             for q in &f.quotations {
-                let next = numbers.len();
-                let key = (q.source.as_deref(), &*q.text);
-                which.push(*numbers.entry(key).or_insert(next));
+                which.push(distinct.insert_full((q.source.as_deref(), &*q.text)).0);
             }
         }
-        let mut distinct = vec![(None, ""); numbers.len()];
-        for (key, n) in numbers {
-            distinct[n] = key;
-        }
-        let outcomes: Vec<Outcome> = (distinct.into_par_iter())
-            .map(|(source, text)| self.prose_quotation(text, source))
+        let outcomes: Vec<Outcome> = (distinct.par_iter())
+            .map(|&(source, text)| self.prose_quotation(text, source))
             .collect();
         let mut which = which.into_iter();
         let mut texts: HashMap<usize, String> = HashMap::new();

@@ -55,7 +55,6 @@ impl Source<'_> {
 /// temporary file renamed over the old one.
 fn write_cache(path: &Path, cache: &BuildCache) -> Result<(), Box<dyn Error>> {
     let read_from = cache.read_from.as_ref();
-    let memo_file = read_from.and_then(|r| r.memo_file.as_ref());
     let fresh;
     let (memo_file, runs, delta) = match read_from {
         None => (
@@ -63,9 +62,9 @@ fn write_cache(path: &Path, cache: &BuildCache) -> Result<(), Box<dyn Error>> {
             whole_memo_file(cache),
             Vec::new(),
         ),
-        Some(_) => {
-            fresh = encode_fresh(cache, read_from)?;
-            place_memos(path, cache, read_from, memo_file, &fresh)?
+        Some(r) => {
+            fresh = encode_fresh(cache, r)?;
+            place_memos(path, cache, r, &fresh)?
         }
     };
     let head = Head {
@@ -107,11 +106,11 @@ fn whole_memo_file(cache: &BuildCache) -> Vec<Run> {
 /// files the cache was read from.
 fn encode_fresh(
     cache: &BuildCache,
-    read_from: Option<&ReadFrom>,
+    read_from: &ReadFrom,
 ) -> Result<Vec<Option<Vec<u8>>>, postcard::Error> {
     (cache.docs.par_iter())
         .map(|memo| match &memo.encoded {
-            Some((area, _)) if can_copy(read_from, *area) => Ok(None),
+            Some((area, _)) if can_copy(Some(read_from), *area) => Ok(None),
             _ => postcard::to_stdvec(memo).map(Some),
         })
         .collect()
@@ -126,10 +125,10 @@ type Placed<'a> = (MemoFileId, Vec<Run>, Vec<Source<'a>>);
 fn place_memos<'a>(
     path: &Path,
     cache: &BuildCache,
-    read_from: Option<&ReadFrom>,
-    memo_file: Option<&(std::fs::File, MemoFileId)>,
+    read_from: &ReadFrom,
     fresh: &'a [Option<Vec<u8>>],
 ) -> Result<Placed<'a>, Box<dyn Error>> {
+    let memo_file = read_from.memo_file.as_ref();
     let sources: Vec<Source> = cache
         .docs
         .iter()
@@ -142,7 +141,7 @@ fn place_memos<'a>(
         })
         .collect();
     if compaction_due(&sources, memo_file.map(|(_, id)| id)) {
-        let id = write_memo_file(path, cache, read_from, &sources)?;
+        let id = write_memo_file(path, cache, Some(read_from), &sources)?;
         return Ok((id, whole_memo_file(cache), Vec::new()));
     }
     let (runs, delta) = runs_and_delta(sources);
@@ -237,10 +236,7 @@ fn write_fresh_memo_file(path: &Path, cache: &BuildCache) -> Result<MemoFileId, 
         out.write_all(&id)?;
         let mut write = |batch: Vec<Vec<u8>>| -> std::io::Result<()> {
             for bytes in &batch {
-                let head = u32::try_from(bytes.len())
-                    .map_err(std::io::Error::other)?
-                    .to_le_bytes();
-                for part in [&head[..], bytes] {
+                for part in [&record_head(bytes)?[..], bytes] {
                     out.write_all(part)?;
                     sum.update(part);
                 }
@@ -266,6 +262,12 @@ fn write_fresh_memo_file(path: &Path, cache: &BuildCache) -> Result<MemoFileId, 
         id,
         len: len as u64,
     })
+}
+
+/// What goes before a memo's bytes in a cache file: their length.
+fn record_head(bytes: &[u8]) -> std::io::Result<[u8; RECORD_HEAD]> {
+    let len = u32::try_from(bytes.len()).map_err(std::io::Error::other)?;
+    Ok(len.to_le_bytes())
 }
 
 /// A new memo file's id: no two builds make the same.
@@ -331,7 +333,7 @@ fn copy_memos<'a>(
             (Source::Read(area, r), _) => copy_run(out, read_from, run.replace((area, r)))?,
             (Source::Fresh(bytes), _) => {
                 copy_run(out, read_from, run.take())?;
-                out.write_all(&u32::try_from(bytes.len())?.to_le_bytes())?;
+                out.write_all(&record_head(bytes)?)?;
                 out.write_all(bytes)?;
             }
         }
