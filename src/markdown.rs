@@ -145,7 +145,9 @@ pub fn render(body: &str, ctx: &dyn LinkContext, opts: MarkdownOptions) -> Rende
 
 /// Render a Markdown body to HTML as it is.
 pub(crate) fn render_plain(body: &str, ctx: &dyn LinkContext, opts: MarkdownOptions) -> Rendered {
-    let mut events: Vec<Event<'_>> = Vec::new();
+    // About one event per 16 bytes of Markdown (a word or two of inline
+    // markup, a line of a list): sized once, the list is not copied as it grows.
+    let mut events: Vec<Event<'_>> = Vec::with_capacity(body.len() / 16);
     let state = walk(body, ctx, opts, Some(&mut events));
     let mut html = String::with_capacity(body.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());

@@ -697,7 +697,11 @@ impl RenderJob<'_> {
     ) -> Result<(), Diagnostic> {
         let doc = &self.content.docs[i];
         let ctx = self.document_context(i, summary, html, template);
-        let out = self.templates.render(template, &ctx, &doc.source)?;
+        // The page around the body: about 8 KiB in the built-in and starter templates.
+        let capacity = html.len() + 8 * 1024;
+        let out = self
+            .templates
+            .render_sized(template, &ctx, &doc.source, capacity)?;
         if self.shows_placeholder(&out)
             && let Some(late) = &self.late_citations
         {

@@ -195,6 +195,27 @@ impl Templates {
             .map_err(|e| self.diagnostic(&e, Some(rendering)))
     }
 
+    /// [`Templates::render`] into a buffer sized for `capacity` bytes: a
+    /// page's template writes its body's HTML and more, which Tera's own
+    /// guess (the template's length) leaves to be copied as the buffer grows.
+    pub fn render_sized(
+        &self,
+        name: &str,
+        context: &tera::Context,
+        rendering: &Path,
+        capacity: usize,
+    ) -> Result<String, Diagnostic> {
+        let _watched = self.watch.as_ref().map(|w| w.rendering(name, rendering));
+        let mut out = Vec::with_capacity(capacity);
+        self.tera
+            .render_to(name, &self.with_late(context), &mut out)
+            .map_err(|e| self.diagnostic(&e, Some(rendering)))?;
+        String::from_utf8(out).map_err(|e| {
+            Diagnostic::error("template", format!("rendered text is not UTF-8: {e}"))
+                .note(format!("while rendering {}", rendering.display()))
+        })
+    }
+
     /// A diagnostic for a Tera error, located in the template when Tera knows where.
     fn diagnostic(&self, e: &tera::Error, rendering: Option<&Path>) -> Diagnostic {
         let mut found = self.diagnostics(e).into_iter();
@@ -740,6 +761,7 @@ fn register(tera: &mut Tera, lookup: Arc<Lookup>, config: &Config) {
                 .ok_or_else(|| tera::Error::message(format!("get_section: no section at {path:?}")))
         },
     );
+    register_safe(tera);
     tera.register_filter(
         "date",
         |value: &str, kwargs: Kwargs, _: &State| -> TeraResult<String> {
@@ -769,6 +791,19 @@ fn register(tera: &mut Tera, lookup: Arc<Lookup>, config: &Config) {
             )))
         },
     );
+}
+
+/// Tera's `safe` filter, without its copy: Tera's copies the string it
+/// marks, so `{{ page.content | safe }}` copied every page's HTML once more.
+/// This one marks the value itself; what it gives is the same.
+fn register_safe(tera: &mut Tera) {
+    tera.register_filter("safe", |value: Value, _: Kwargs, _: &State| -> Value {
+        if value.is_string() {
+            value.mark_safe()
+        } else {
+            Value::safe_string(&value.to_string())
+        }
+    });
 }
 
 /// The content path of `path`'s version in language `code`: `about.md` →
@@ -803,6 +838,46 @@ pub fn format_date(value: &str, format: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn safe_gives_what_tera_s_own_safe_gives() {
+        let templates = [
+            "{{ s | safe }}",
+            "{{ s }}",
+            "{{ s | safe | upper }}",
+            "{{ s | safe ~ s }}",
+            "{{ s | safe | replace(from=\"<\", to=\"&\") }}",
+            "{{ n | safe }}{{ f | safe }}{{ b | safe }}",
+            "{{ list | safe }}",
+            "{{ map | safe }}",
+            "{{ nothing | safe }}",
+            "{% set x = s | safe %}{{ x }}{{ x | length }}",
+            "{% if s | safe == s %}equal{% endif %}",
+            "{{ short | safe }}",
+        ];
+        let mut ctx = tera::Context::new();
+        ctx.insert("s", &"<b>Tom & \"Jerry\"</b> ".repeat(4));
+        ctx.insert("short", "<i>x</i>");
+        ctx.insert("n", &5);
+        ctx.insert("f", &1.5);
+        ctx.insert("b", &true);
+        ctx.insert("list", &vec!["<a>", "b"]);
+        ctx.insert("map", &std::collections::BTreeMap::from([("k", "<v>")]));
+        ctx.insert("nothing", &Option::<String>::None);
+        for text in templates {
+            let render = |ours: bool| {
+                let mut tera = Tera::default();
+                if ours {
+                    register_safe(&mut tera);
+                }
+                tera.add_raw_template("t.html", text).unwrap();
+                tera.render("t.html", &ctx).map_err(|e| format!("{e:?}"))
+            };
+            let (builtin, ours) = (render(false), render(true));
+            assert!(builtin.is_ok(), "{text}: {builtin:?}");
+            assert_eq!(ours, builtin, "{text}");
+        }
+    }
 
     fn fields_of(text: &str) -> Fields {
         named_fields(&[("t.html".to_string(), text.to_string())])

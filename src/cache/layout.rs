@@ -44,7 +44,7 @@ pub(super) const ID_LEN: usize = 16;
 
 /// The first bytes of a head file: the format, then the identity of the
 /// binary that wrote it. Another format or binary is ignored without a warning.
-pub(super) const MAGIC: &[u8; 8] = b"EXPLC\x00\x00\x06";
+pub(super) const MAGIC: &[u8; 8] = b"EXPLC\x00\x00\x07";
 
 /// The bytes of a checksum (CRC-32).
 pub(super) const SUM: usize = 4;

@@ -138,10 +138,12 @@ const MATHML_TEXT_POINTS: &[&[u8]] = &[b"mi", b"mo", b"mn", b"ms", b"mtext"];
 /// SVG HTML integration points.
 const SVG_HTML_POINTS: &[&[u8]] = &[b"desc", b"title", b"foreignobject"];
 
+#[inline]
 fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\n' | b'\r' | b'\t' | b'\x0C')
 }
 
+#[inline]
 fn is(name: &[u8], lower: &[u8]) -> bool {
     name.eq_ignore_ascii_case(lower)
 }
@@ -629,25 +631,24 @@ impl<'h> Reader<'h> {
 
 /// The text state after an HTML start tag named `name`.
 fn text_after(name: &[u8]) -> Reading {
-    if is(name, b"textarea") || is(name, b"title") {
-        Reading::RcData
-    } else if is(name, b"plaintext") {
-        Reading::PlainText
-    } else if is(name, b"script") {
-        Reading::ScriptData
-    } else if one_of(
-        name,
-        &[
-            b"style",
-            b"iframe",
-            b"xmp",
-            b"noembed",
-            b"noframes",
-            b"noscript",
-        ],
-    ) {
-        Reading::RawText
-    } else {
-        Reading::Data
+    // By length first: most tags (`p`, `a`, `span`, `li`) are none of these.
+    let named = |names: &[&[u8]]| one_of(name, names);
+    match name.len() {
+        5 | 8 if named(&[b"textarea", b"title"]) => Reading::RcData,
+        9 if is(name, b"plaintext") => Reading::PlainText,
+        6 if is(name, b"script") => Reading::ScriptData,
+        3 | 5..=8
+            if named(&[
+                b"style",
+                b"iframe",
+                b"xmp",
+                b"noembed",
+                b"noframes",
+                b"noscript",
+            ]) =>
+        {
+            Reading::RawText
+        }
+        _ => Reading::Data,
     }
 }
