@@ -341,7 +341,7 @@ fn render_into(
     } else {
         view.explainer(&render::prose_citations(known.iter().map(Option::as_deref)))
     };
-    global = global.str(&serde_json::to_string(&explainer).unwrap_or_default());
+    global = global.bytes(&explainer.fingerprint_bytes());
     set_globals(&mut templates, &config, &explainer);
     // The templates hold their own copy now: this one would last the build.
     drop(explainer);

@@ -479,7 +479,7 @@ impl RenderJob<'_> {
         let explainer = self
             .view
             .explainer(&prose_citations(facts.iter().map(|f| Some(&**f))));
-        let json = serde_json::to_string(&explainer).unwrap_or_default();
+        let view_bytes = explainer.fingerprint_bytes();
         let body_printed: Vec<usize> = firsts
             .iter()
             .enumerate()
@@ -491,7 +491,7 @@ impl RenderJob<'_> {
         let _ = late.global.set(
             Fingerprint::new("late")
                 .bytes(&self.global)
-                .str(&json)
+                .bytes(&view_bytes)
                 .finish(),
         );
         for i in body_printed {
