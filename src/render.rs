@@ -697,7 +697,7 @@ impl RenderJob<'_> {
     ) -> Result<(), Diagnostic> {
         let doc = &self.content.docs[i];
         let ctx = self.document_context(i, summary, html, template);
-        // The page around the body: about 8 KiB in the built-in and starter templates.
+        // The body and room for the page around it (a guess, not a measure).
         let capacity = html.len() + 8 * 1024;
         let out = self
             .templates
