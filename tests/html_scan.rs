@@ -269,11 +269,13 @@ fn piece() -> impl Strategy<Value = Vec<u8>> {
         "-->",
     ]);
     let quote = prop::sample::select(vec!["\"", "'", ""]);
-    let attr = (attr_names, prop::bool::ANY, quote, values).prop_map(|(n, eq, q, v)| {
-        if eq {
-            format!(" {n}={q}{v}{q}")
-        } else {
+    // No `=` (a name alone), or `=` with or without spaces around it.
+    let equals = prop::sample::select(vec!["", "=", "=", " =", "= ", "\t= \n"]);
+    let attr = (attr_names, equals, quote, values).prop_map(|(n, eq, q, v)| {
+        if eq.is_empty() {
             format!(" {n}")
+        } else {
+            format!(" {n}{eq}{q}{v}{q}")
         }
     });
     let end = prop::sample::select(vec![">", "/>", " >", "", "/"]);

@@ -75,16 +75,6 @@ enum TagEnd {
     SelfClosing,
 }
 
-/// Where the attribute reader is inside a tag.
-#[derive(Debug, Clone, Copy)]
-enum InTag {
-    BeforeName,
-    Name(usize),
-    AfterName(usize, usize),
-    BeforeValue(usize, usize),
-    SelfClosing,
-}
-
 /// HTML elements whose start tag leaves SVG or MathML content.
 const LEAVE_FOREIGN: &[&[u8]] = &[
     b"b",
@@ -137,6 +127,21 @@ const LEAVE_FOREIGN: &[&[u8]] = &[
 const MATHML_TEXT_POINTS: &[&[u8]] = &[b"mi", b"mo", b"mn", b"ms", b"mtext"];
 /// SVG HTML integration points.
 const SVG_HTML_POINTS: &[&[u8]] = &[b"desc", b"title", b"foreignobject"];
+
+/// Bytes that end an attribute name: the five spaces, `/`, `=` and `>`.
+static ENDS_ATTRIBUTE_NAME: [bool; 256] = byte_set(b" \n\r\t\x0C/=>");
+/// Bytes that end a tag name: the five spaces, `/` and `>`.
+static ENDS_TAG_NAME: [bool; 256] = byte_set(b" \n\r\t\x0C/>");
+
+const fn byte_set(bytes: &[u8]) -> [bool; 256] {
+    let mut set = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        set[bytes[i] as usize] = true;
+        i += 1;
+    }
+    set
+}
 
 #[inline]
 fn is_space(c: u8) -> bool {
@@ -274,7 +279,7 @@ impl<'h> Reader<'h> {
         let len = self
             .rest()
             .iter()
-            .position(|&c| is_space(c) || c == b'/' || c == b'>')?;
+            .position(|&c| ENDS_TAG_NAME[usize::from(c)])?;
         let name = &self.html[from..from + len];
         self.pos += len;
         let end = self.attributes()?;
@@ -286,87 +291,77 @@ impl<'h> Reader<'h> {
         Some(())
     }
 
-    /// Read a tag's attributes from `pos` to its `>`.
+    /// Read a tag's attributes from `pos` to its `>`: the tokenizer's states
+    /// from "before attribute name" to the tag's end, a loop for each run of
+    /// bytes one state reads.
     fn attributes(&mut self) -> Option<TagEnd> {
         self.attributes.clear();
-        let mut state = InTag::BeforeName;
+        let html = self.html;
+        let mut pos = self.pos;
         loop {
-            let c = self.byte(self.pos)?;
-            state = match state {
-                InTag::BeforeName => match c {
-                    c if is_space(c) => InTag::BeforeName,
-                    b'/' => InTag::SelfClosing,
-                    b'>' => break,
-                    _ => InTag::Name(self.pos),
-                },
-                InTag::Name(start) => match c {
-                    c if is_space(c) => InTag::AfterName(start, self.pos),
-                    b'=' => InTag::BeforeValue(start, self.pos),
-                    b'/' => {
-                        self.add(start, self.pos, None);
-                        InTag::SelfClosing
-                    }
-                    b'>' => {
-                        self.add(start, self.pos, None);
-                        break;
-                    }
-                    _ => state,
-                },
-                InTag::AfterName(start, end) => match c {
-                    c if is_space(c) => state,
-                    b'/' => {
-                        self.add(start, end, None);
-                        InTag::SelfClosing
-                    }
-                    b'=' => InTag::BeforeValue(start, end),
-                    b'>' => {
-                        self.add(start, end, None);
-                        break;
-                    }
-                    _ => {
-                        self.add(start, end, None);
-                        InTag::Name(self.pos)
-                    }
-                },
-                InTag::BeforeValue(start, end) => match c {
-                    c if is_space(c) => state,
-                    b'"' | b'\'' => {
-                        let value = self.pos + 1;
-                        let rest = self.html.get(value..).unwrap_or_default();
-                        let close = value + memchr(c, rest)?;
-                        self.add(start, end, Some(&self.html[value..close]));
-                        self.pos = close + 1;
-                        state = InTag::BeforeName;
-                        continue;
-                    }
-                    b'>' => {
-                        self.add(start, end, None);
-                        break;
-                    }
-                    _ => {
-                        let value = self.pos;
-                        let len = self.rest().iter().position(|&c| is_space(c) || c == b'>')?;
-                        self.add(start, end, Some(&self.html[value..value + len]));
-                        // At the space or `>`, read again before an attribute name.
-                        self.pos += len;
-                        state = InTag::BeforeName;
-                        continue;
-                    }
-                },
-                InTag::SelfClosing => {
-                    if c == b'>' {
-                        self.pos += 1;
-                        return Some(TagEnd::SelfClosing);
-                    }
-                    // Read this byte again, as if before an attribute name.
-                    state = InTag::BeforeName;
+            // Before an attribute name (also after a quoted value, which
+            // reads the same bytes the same way).
+            match *html.get(pos)? {
+                c if is_space(c) => {
+                    pos += 1;
                     continue;
                 }
-            };
-            self.pos += 1;
+                b'>' => {
+                    self.pos = pos + 1;
+                    return Some(TagEnd::Plain);
+                }
+                b'/' => {
+                    // Self-closing unless something other than `>` follows;
+                    // then that byte is read again before an attribute name.
+                    pos += 1;
+                    if *html.get(pos)? == b'>' {
+                        self.pos = pos + 1;
+                        return Some(TagEnd::SelfClosing);
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            // The name: its first byte whatever it is (even `=`), then up to
+            // a space, `/`, `=` or `>`.
+            let start = pos;
+            pos += 1 + html
+                .get(pos + 1..)?
+                .iter()
+                .position(|&c| ENDS_ATTRIBUTE_NAME[usize::from(c)])?;
+            let end = pos;
+            while is_space(*html.get(pos)?) {
+                pos += 1;
+            }
+            if html[pos] != b'=' {
+                // No value: `/`, `>` or the next name is read before a name.
+                self.add(start, end, None);
+                continue;
+            }
+            pos += 1;
+            while is_space(*html.get(pos)?) {
+                pos += 1;
+            }
+            match html[pos] {
+                quote @ (b'"' | b'\'') => {
+                    let value = pos + 1;
+                    let close = value + memchr(quote, html.get(value..)?)?;
+                    self.add(start, end, Some(&html[value..close]));
+                    pos = close + 1;
+                }
+                b'>' => {
+                    self.add(start, end, None);
+                    self.pos = pos + 1;
+                    return Some(TagEnd::Plain);
+                }
+                _ => {
+                    // Unquoted: up to a space or `>`, which are read again.
+                    let value = pos;
+                    pos += html[pos..].iter().position(|&c| is_space(c) || c == b'>')?;
+                    self.add(start, end, Some(&html[value..pos]));
+                }
+            }
         }
-        self.pos += 1;
-        Some(TagEnd::Plain)
     }
 
     fn add(&mut self, start: usize, end: usize, value: Option<&'h [u8]>) {
