@@ -252,11 +252,7 @@ fn render_into(
     let mut report = Report::default();
     let registry = Registry::collect(content, &mut report);
     let urls = Urls::new(config.url_base(), hashes);
-    let view = ViewBuilder {
-        content,
-        registry: &registry,
-        urls: &urls,
-    };
+    let view = ViewBuilder::new(content, &registry, &urls);
     let mut known: Vec<Option<Arc<Facts>>> = content
         .docs
         .iter()

@@ -203,7 +203,7 @@ impl LinkContext for SiteLinks<'_> {
     }
 
     fn citation(&self, id: &str) -> Option<(String, String)> {
-        Some((self.view.source_href(id)?, self.view.citation_label(id)?))
+        self.view.citation(id)
     }
 
     fn shortcodes(&self) -> Option<&dyn crate::shortcodes::Expander> {

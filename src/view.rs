@@ -8,6 +8,7 @@ use crate::editorial::{StatementDecl, Status};
 use crate::markdown::FoundCitation;
 use crate::registry::{Located, Origin, Registry};
 use crate::urls::Urls;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -231,9 +232,36 @@ pub struct ViewBuilder<'a> {
     pub content: &'a Content,
     pub registry: &'a Registry,
     pub urls: &'a Urls,
+    /// Each declared source's citation link and label, made once: pages cite
+    /// the same few sources over and over, and a label formats a date.
+    citations: FxHashMap<&'a str, (String, String)>,
 }
 
 impl<'a> ViewBuilder<'a> {
+    pub fn new(content: &'a Content, registry: &'a Registry, urls: &'a Urls) -> Self {
+        let mut view = ViewBuilder {
+            content,
+            registry,
+            urls,
+            citations: FxHashMap::default(),
+        };
+        let citations = registry
+            .sources
+            .iter()
+            .filter_map(|s| {
+                let id = s.item.id.as_str();
+                Some((id, (view.source_href(id)?, view.citation_label(id)?)))
+            })
+            .collect();
+        view.citations = citations;
+        view
+    }
+
+    /// The link target and label of a citation of source `id`.
+    pub fn citation(&self, id: &str) -> Option<(String, String)> {
+        self.citations.get(id).cloned()
+    }
+
     fn doc_href(&self, doc: usize) -> String {
         self.urls.permalink(&self.content.docs[doc].path)
     }
