@@ -311,10 +311,10 @@ pub struct LateCitations {
 /// Each document's `[@id]` citations, by document index.
 pub fn prose_citations<'a>(
     facts: impl Iterator<Item = Option<&'a Facts>>,
-) -> Vec<(usize, Vec<FoundCitation>)> {
+) -> Vec<(usize, &'a [FoundCitation])> {
     facts
         .enumerate()
-        .map(|(i, f)| (i, f.map(|f| f.citations.clone()).unwrap_or_default()))
+        .map(|(i, f)| (i, f.map_or(&[][..], |f| &f.citations[..])))
         .collect()
 }
 

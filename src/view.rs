@@ -437,7 +437,7 @@ impl<'a> ViewBuilder<'a> {
     }
 
     /// Who cites a source: statements, facts, events, and prose citations.
-    fn cited_by(&self, id: &str, prose: &[(usize, Vec<FoundCitation>)]) -> Vec<Backlink> {
+    fn cited_by(&self, id: &str, prose: &[(usize, &[FoundCitation])]) -> Vec<Backlink> {
         let mut links = Vec::new();
         for s in self
             .registry
@@ -510,7 +510,7 @@ impl<'a> ViewBuilder<'a> {
     }
 
     /// Build the whole `explainer` object. `prose` holds each document's `[@id]` citations.
-    pub fn explainer(&self, prose: &[(usize, Vec<FoundCitation>)]) -> ExplainerView {
+    pub fn explainer(&self, prose: &[(usize, &[FoundCitation])]) -> ExplainerView {
         let reg = self.registry;
         let sources = reg
             .sources
