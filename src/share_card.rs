@@ -186,9 +186,33 @@ pub fn png(card: &Card) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("share card SVG: {e}"))?;
     let mut pixmap = tiny_skia::Pixmap::new(WIDTH, HEIGHT).ok_or("share card: no pixmap")?;
     resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
-    pixmap
-        .encode_png()
-        .map_err(|e| format!("share card PNG: {e}"))
+    encode_opaque(&pixmap).map_err(|e| format!("share card PNG: {e}"))
+}
+
+/// An opaque pixmap (the card's background covers it) as an RGB PNG: a
+/// quarter less data than tiny-skia's RGBA `encode_png`, whose deflate took
+/// most of a card's time. Each row is stored as its difference from the row
+/// above (the card is mostly flat colour) and deflated at level 1. Measured
+/// on a card of this site: 1.4 ms and 55 KB, against 5.5 ms and 37 KB at
+/// level 3 and 7 ms and 37 KB at level 6 (about 46 KB from `encode_png`);
+/// drawing the card takes about 5 ms.
+fn encode_opaque(pixmap: &tiny_skia::Pixmap) -> image::ImageResult<Vec<u8>> {
+    use image::ImageEncoder;
+    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+    // Premultiplied RGBA with alpha 255 is plain RGB.
+    let rgb: Vec<u8> = pixmap
+        .data()
+        .chunks_exact(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect();
+    let mut png = Vec::new();
+    PngEncoder::new_with_quality(&mut png, CompressionType::Level(1), FilterType::Up).write_image(
+        &rgb,
+        pixmap.width(),
+        pixmap.height(),
+        image::ExtendedColorType::Rgb8,
+    )?;
+    Ok(png)
 }
 
 #[cfg(test)]
@@ -227,6 +251,23 @@ mod tests {
         assert_eq!(size, 42.0);
         assert_eq!(lines.len(), MAX_LINES);
         assert!(lines[MAX_LINES - 1].ends_with(" …"));
+    }
+
+    #[test]
+    fn the_card_decodes_to_the_colours_it_was_drawn_in() {
+        let png = png(&card("Ukraine denies it")).unwrap();
+        let image = image::load_from_memory(&png).unwrap().to_rgba8();
+        assert_eq!(image.dimensions(), (WIDTH, HEIGHT));
+        // The red rule along the top, the paper background, the grey rule.
+        assert_eq!(image.get_pixel(600, 5).0, [0xa4, 0x28, 0x1b, 255]);
+        assert_eq!(image.get_pixel(20, 300).0, [0xfb, 0xfa, 0xf7, 255]);
+        assert_eq!(image.get_pixel(600, 521).0, [0xd6, 0xd2, 0xc8, 255]);
+        // The headline is drawn: dark pixels where it starts.
+        let inked = (MARGIN as u32..600)
+            .flat_map(|x| (130..300).map(move |y| (x, y)))
+            .filter(|&(x, y)| image.get_pixel(x, y).0[0] < 0x40)
+            .count();
+        assert!(inked > 1000, "{inked} dark pixels");
     }
 
     #[test]
