@@ -15,7 +15,8 @@ use crate::render::{Contents, OutputFile, Sink};
 use crate::stamp::Hash;
 use axum::body::Bytes;
 use rayon::prelude::*;
-use std::collections::{BTreeSet, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
@@ -30,14 +31,16 @@ pub struct Site {
     /// Output files by path relative to the site (`parties/russia/index.html`).
     pub files: Files,
     /// What each file was built from, where known (see [`OutputFile::fingerprint`]).
-    pub fingerprints: HashMap<Arc<str>, Hash>,
+    pub fingerprints: FxHashMap<Arc<str>, Hash>,
 }
 
 /// A rendered file with its bytes in memory: path, fingerprint, bytes.
 type ReadFile = (Arc<str>, Option<Hash>, Bytes);
 
 /// A site's files by path; paths are shared between successive builds.
-pub type Files = HashMap<Arc<str>, Bytes>;
+/// Hashed with FxHash: a rebuild looks up and inserts every path (10 000
+/// of each at 10 000 pages), and the keys are the build's own output paths.
+pub type Files = FxHashMap<Arc<str>, Bytes>;
 
 impl Site {
     pub fn get(&self, rel: &str) -> Option<&Bytes> {
@@ -257,9 +260,10 @@ impl Builder {
         previous: &Site,
         kept: Vec<Arc<str>>,
         put: Vec<OutputFile>,
-    ) -> Result<(Files, HashMap<Arc<str>, Hash>), Report> {
-        let mut files = Files::with_capacity(kept.len() + put.len());
-        let mut fingerprints = HashMap::with_capacity(kept.len() + put.len());
+    ) -> Result<(Files, FxHashMap<Arc<str>, Hash>), Report> {
+        let size = kept.len() + put.len();
+        let mut files = Files::with_capacity_and_hasher(size, Default::default());
+        let mut fingerprints = FxHashMap::with_capacity_and_hasher(size, Default::default());
         for path in kept {
             if let (Some(bytes), Some(fp)) =
                 (previous.files.get(&path), previous.fingerprints.get(&path))
