@@ -155,13 +155,18 @@ pub fn svg(card: &Card) -> String {
             )
         })
         .collect();
-    let date = card.date.as_deref().map_or(String::new(), |d| {
-        format!(
-            r##"<text x="{:.1}" y="572" font-size="28" fill="#555555" text-anchor="end">{}</text>"##,
-            WIDTH as f32 - MARGIN,
-            escape(d)
-        )
-    });
+    let footer: String = footer(&card.site, card.date.as_deref())
+        .iter()
+        .map(|t| {
+            format!(
+                r##"<text x="{:.1}" y="{:.1}" font-size="{FOOTER_SIZE}" fill="#555555"{}>{}</text>"##,
+                t.x,
+                t.y,
+                if t.from_right { r#" text-anchor="end""# } else { "" },
+                escape(&t.text)
+            )
+        })
+        .collect();
     format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="{FONT_FAMILY}">
 <rect width="{WIDTH}" height="{HEIGHT}" fill="#fbfaf7"/>
@@ -169,14 +174,63 @@ pub fn svg(card: &Card) -> String {
 <text x="{MARGIN}" y="120" font-size="26" fill="#a4281b" letter-spacing="2">{label}</text>
 <text font-size="{size}" fill="#1c1c1c">{headline}</text>
 <rect x="{MARGIN}" y="520" width="{rule}" height="2" fill="#d6d2c8"/>
-<text x="{MARGIN}" y="572" font-size="28" fill="#555555">{site}</text>
-{date}
+{footer}
 </svg>
 "##,
         label = escape(&card.label.to_uppercase()),
         rule = WIDTH as f32 - 2.0 * MARGIN,
-        site = escape(&card.site),
     )
+}
+
+/// Size of the footer's text: the site's name and the date.
+const FOOTER_SIZE: f32 = 28.0;
+/// The least space between the site's name and the date on one line.
+const FOOTER_GAP: f32 = 40.0;
+
+/// A line of the footer: `x` is where it starts, or where it ends when
+/// `from_right`; `y` is its baseline.
+#[derive(Debug, PartialEq)]
+struct FooterText {
+    x: f32,
+    y: f32,
+    from_right: bool,
+    text: String,
+}
+
+/// The footer under the rule: the site's name at the left and the date at
+/// the right of one line when both fit with [`FOOTER_GAP`] between them;
+/// else the date on a line of its own under the name. Either is cut to the
+/// card's width, ending in "…".
+fn footer(site: &str, date: Option<&str>) -> Vec<FooterText> {
+    let width = WIDTH as f32 - 2.0 * MARGIN;
+    let line = |text: &str, y: f32| FooterText {
+        x: MARGIN,
+        y,
+        from_right: false,
+        text: fit_line(text, FOOTER_SIZE, width),
+    };
+    let Some(date) = date else {
+        return vec![line(site, 572.0)];
+    };
+    if text_width(site, FOOTER_SIZE) + FOOTER_GAP + text_width(date, FOOTER_SIZE) <= width {
+        let mut right = line(date, 572.0);
+        right.x = WIDTH as f32 - MARGIN;
+        right.from_right = true;
+        return vec![line(site, 572.0), right];
+    }
+    vec![line(site, 562.0), line(date, 602.0)]
+}
+
+/// `text` as it is when it fits in `width` at `size`; else cut, ending in "…".
+fn fit_line(text: &str, size: f32, width: f32) -> String {
+    if text_width(text, size) <= width {
+        return text.to_string();
+    }
+    let mut cut = text.to_string();
+    while !cut.is_empty() && text_width(&format!("{} …", cut.trim_end()), size) > width {
+        cut.pop();
+    }
+    format!("{} …", cut.trim_end())
 }
 
 /// The card as PNG bytes.
@@ -268,6 +322,56 @@ mod tests {
             .filter(|&(x, y)| image.get_pixel(x, y).0[0] < 0x40)
             .count();
         assert!(inked > 1000, "{inked} dark pixels");
+    }
+
+    /// Where a footer line's text runs, from its left to its right edge.
+    fn extent(t: &FooterText) -> (f32, f32) {
+        let w = text_width(&t.text, FOOTER_SIZE);
+        if t.from_right {
+            (t.x - w, t.x)
+        } else {
+            (t.x, t.x + w)
+        }
+    }
+
+    #[test]
+    fn the_footer_s_name_and_date_never_overlap_and_stay_inside_the_margins() {
+        let long_name = "The Kremlin drone incident, claim by claim";
+        let endless = "A site whose name goes on ".repeat(8);
+        let cases = [
+            ("Explainers", Some("4 May 2023")),
+            (long_name, Some("Updated 3 December 2026")),
+            (long_name, None),
+            (endless.as_str(), Some("Updated 3 December 2026")),
+            ("Explainers", Some(endless.as_str())),
+        ];
+        for (site, date) in cases {
+            let lines = footer(site, date);
+            assert_eq!(lines.len(), 1 + usize::from(date.is_some()), "{site}");
+            for (i, a) in lines.iter().enumerate() {
+                let (left, right) = extent(a);
+                assert!(left >= MARGIN - 0.5, "{a:?}");
+                assert!(right <= WIDTH as f32 - MARGIN + 0.5, "{a:?}");
+                assert!(a.y + FOOTER_SIZE * 0.3 < HEIGHT as f32, "{a:?}");
+                for b in &lines[i + 1..] {
+                    let (b_left, b_right) = extent(b);
+                    let same_line = (a.y - b.y).abs() < FOOTER_SIZE;
+                    assert!(
+                        !same_line || right <= b_left || b_right <= left,
+                        "{a:?} / {b:?}"
+                    );
+                }
+            }
+        }
+        // The repository's own footer takes two lines; a short one, one.
+        assert_eq!(
+            footer(long_name, Some("Updated 3 December 2026"))[1].y,
+            602.0
+        );
+        assert!(footer("Explainers", Some("4 May 2023"))[1].from_right);
+        // A name too long for the card is cut at the margin, not run off it.
+        let cut = &footer(&endless, None)[0].text;
+        assert!(cut.ends_with(" …") && endless.starts_with(cut.trim_end_matches(" …")));
     }
 
     #[test]
