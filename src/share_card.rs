@@ -126,10 +126,7 @@ fn fit_headline(headline: &str) -> (f32, Vec<String>) {
     let mut lines = wrap(headline, size, width);
     lines.truncate(MAX_LINES);
     if let Some(last) = lines.last_mut() {
-        while !last.is_empty() && text_width(&format!("{last} …"), size) > width {
-            last.pop();
-        }
-        last.push_str(" …");
+        *last = cut_with_ellipsis(last, size, width);
     }
     (size, lines)
 }
@@ -226,6 +223,11 @@ fn fit_line(text: &str, size: f32, width: f32) -> String {
     if text_width(text, size) <= width {
         return text.to_string();
     }
+    cut_with_ellipsis(text, size, width)
+}
+
+/// As much of `text` as fits in `width` at `size` followed by " …".
+fn cut_with_ellipsis(text: &str, size: f32, width: f32) -> String {
     let mut cut = text.to_string();
     while !cut.is_empty() && text_width(&format!("{} …", cut.trim_end()), size) > width {
         cut.pop();

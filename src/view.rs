@@ -278,14 +278,14 @@ impl<'a> ViewBuilder<'a> {
     }
 
     /// Link target of a source's entry.
-    pub fn source_href(&self, id: &str) -> Option<String> {
+    fn source_href(&self, id: &str) -> Option<String> {
         self.registry
             .source(id)
             .map(|s| self.item_href(s.origin, &format!("src-{id}")))
     }
 
     /// The text a citation link shows: "Publisher, 4 May 2023" or the title.
-    pub fn citation_label(&self, id: &str) -> Option<String> {
+    fn citation_label(&self, id: &str) -> Option<String> {
         let s = &self.registry.source(id)?.item;
         let who = s.publisher.clone().unwrap_or_else(|| s.title.clone());
         Some(match &s.date {
