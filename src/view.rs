@@ -437,7 +437,7 @@ impl<'a> ViewBuilder<'a> {
     }
 
     /// Who cites a source: statements, facts, events, and prose citations.
-    fn cited_by(&self, id: &str, prose: &[(usize, &[FoundCitation])]) -> Vec<Backlink> {
+    fn cited_by(&self, id: &str, prose: &ProseBySource<'_>) -> Vec<Backlink> {
         let mut links = Vec::new();
         for s in self
             .registry
@@ -482,14 +482,12 @@ impl<'a> ViewBuilder<'a> {
             });
         }
         // One link per page whose text cites the source: to its first citation.
-        for (doc, cites) in prose {
-            if let Some(c) = cites.iter().find(|c| c.source == id) {
-                links.push(Backlink {
-                    id: c.anchor.clone(),
-                    label: format!("The text of “{}”", self.content.docs[*doc].title()),
-                    href: format!("{}#{}", self.doc_href(*doc), c.anchor),
-                });
-            }
+        for &(doc, c) in prose.get(id).into_iter().flatten() {
+            links.push(Backlink {
+                id: c.anchor.clone(),
+                label: format!("The text of “{}”", self.content.docs[doc].title()),
+                href: format!("{}#{}", self.doc_href(doc), c.anchor),
+            });
         }
         links
     }
@@ -512,6 +510,7 @@ impl<'a> ViewBuilder<'a> {
     /// Build the whole `explainer` object. `prose` holds each document's `[@id]` citations.
     pub fn explainer(&self, prose: &[(usize, &[FoundCitation])]) -> ExplainerView {
         let reg = self.registry;
+        let prose = first_citations_by_source(prose);
         let sources = reg
             .sources
             .iter()
@@ -542,7 +541,7 @@ impl<'a> ViewBuilder<'a> {
                         short_hash: a.hash.chars().take(12).collect(),
                     }),
                     note: it.note.clone(),
-                    cited_by: self.cited_by(&it.id, prose),
+                    cited_by: self.cited_by(&it.id, &prose),
                 }
             })
             .collect();
@@ -687,6 +686,26 @@ fn shorten(text: &str, max: usize) -> String {
     let cut: String = text.chars().take(max).collect();
     let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(a, _)| a);
     format!("{cut}…")
+}
+
+/// Each page's first citation of each source, grouped by source, pages in
+/// the order given: one pass over every prose citation of the site (40 000
+/// at 10 000 pages), not one per source.
+type ProseBySource<'a> = FxHashMap<&'a str, Vec<(usize, &'a FoundCitation)>>;
+
+fn first_citations_by_source<'a>(prose: &[(usize, &'a [FoundCitation])]) -> ProseBySource<'a> {
+    let mut by_source = ProseBySource::default();
+    for &(doc, cites) in prose {
+        for (i, c) in cites.iter().enumerate() {
+            if cites[..i].iter().all(|earlier| earlier.source != c.source) {
+                by_source
+                    .entry(c.source.as_str())
+                    .or_default()
+                    .push((doc, c));
+            }
+        }
+    }
+    by_source
 }
 
 #[cfg(test)]
