@@ -26,7 +26,7 @@ use crate::render::{self, OutputFile, RenderJob, Sink, SiteLinks};
 use crate::stamp::{self, Fingerprint, Hash};
 use crate::state::Learned;
 pub use crate::state::State;
-use crate::templates::{Lookup, Templates};
+use crate::templates::{ExplainerValue, Lookup, Templates};
 use crate::urls::Urls;
 use crate::verify::rendered::{self, Scanning, SharedScan};
 use crate::verify::{self, Stats, Verifier};
@@ -203,7 +203,16 @@ pub fn run(
         && let Some(content) = state.content()
     {
         debug!("only Markdown bodies changed: the content is reused");
-        return match render_into(opts, inputs, content, state.cache.as_ref(), sink, hooks) {
+        let explainer = state.explainer.clone();
+        return match render_into(
+            opts,
+            inputs,
+            content,
+            state.cache.as_ref(),
+            explainer,
+            sink,
+            hooks,
+        ) {
             Ok(done) => (
                 Ok(done.rendered),
                 state.after_patch(&done.learned, started_ns),
@@ -219,7 +228,16 @@ pub fn run(
         Err(report) => return (Err(report), state),
     };
     lap("load", &mut clock);
-    match render_into(opts, inputs, &content, state.cache.as_ref(), sink, hooks) {
+    let explainer = state.explainer.take();
+    match render_into(
+        opts,
+        inputs,
+        &content,
+        state.cache.as_ref(),
+        explainer,
+        sink,
+        hooks,
+    ) {
         Ok(done) => {
             let next = state.after(scan, content, &done.learned, started_ns);
             (Ok(done.rendered), next)
@@ -234,12 +252,14 @@ fn lap(stage: &str, since: &mut Instant) {
     *since = Instant::now();
 }
 
-/// Render loaded `content` into `sink`; `prior` is what the last run remembered.
+/// Render loaded `content` into `sink`; `prior` is what the last run
+/// remembered, `made_before` the template value it made of the `explainer` object.
 fn render_into(
     opts: &Options,
     inputs: Inputs,
     content: &Content,
     prior: Option<&BuildCache>,
+    made_before: Option<ExplainerValue>,
     sink: &dyn Sink,
     hooks: &dyn Hooks,
 ) -> Result<Done, Report> {
@@ -360,10 +380,11 @@ fn render_into(
         tick: &|| hooks.tick(),
         cancelled: &|| hooks.cancelled(),
         scanned: Mutex::new(scanned),
-        late_citations: late_citations.then(render::LateCitations::default),
+        late_citations: late_citations.then(|| render::LateCitations::remembering(made_before)),
     };
     let scanning = Scanning::new(sink, Box::new(|path| remembered(content, prior?, path)));
     let pass = job.run(known, digests, &scanning);
+    let explainer = job.explainer_value();
     let written = scanning.finish();
     // Files missing after a failed render would only add false broken links.
     let rendered_all = !pass.report.has_errors();
@@ -424,6 +445,7 @@ fn render_into(
             pages,
             other_pages,
             global,
+            explainer,
         },
     })
 }

@@ -15,7 +15,7 @@ use crate::listing;
 use crate::markdown::{self, Facts, FoundCitation, LinkContext, MarkdownOptions};
 use crate::share_card;
 use crate::stamp::{Fingerprint, Hash};
-use crate::templates::Templates;
+use crate::templates::{ExplainerValue, Templates};
 use crate::urls::relativize_html;
 use crate::view::{CITED_BY_LATER, ViewBuilder};
 use rayon::prelude::*;
@@ -301,11 +301,26 @@ pub struct RenderJob<'a> {
 /// The state of a render whose pages come before the prose citations.
 #[derive(Default)]
 pub struct LateCitations {
+    /// The last render's `explainer` object as a template value (`serve`
+    /// remembers it): used again if this render's object is the same.
+    remembered: Option<ExplainerValue>,
+    /// The hash of this render's `explainer` object, once counted.
+    made_from: OnceLock<Hash>,
     /// The fingerprint of the global inputs with the whole `explainer`
     /// object, once the pages are rendered.
     global: OnceLock<Hash>,
     /// Pages that printed a placeholder `cited_by`: rendered again after.
     deferred: Mutex<Vec<usize>>,
+}
+
+impl LateCitations {
+    /// A render's late citations, given what the last render made of its `explainer` object.
+    pub fn remembering(remembered: Option<ExplainerValue>) -> LateCitations {
+        LateCitations {
+            remembered,
+            ..LateCitations::default()
+        }
+    }
 }
 
 /// Each document's `[@id]` citations, by document index.
@@ -460,6 +475,16 @@ impl RenderJob<'_> {
             .unwrap_or(&self.global)
     }
 
+    /// The `explainer` object the files after the pages rendered with, as a
+    /// template value, if this render made one (for the next render).
+    pub fn explainer_value(&self) -> Option<ExplainerValue> {
+        let late = self.late_citations.as_ref()?;
+        Some(ExplainerValue {
+            made_from: *late.made_from.get()?,
+            value: self.templates.late_value()?,
+        })
+    }
+
     /// Whether `html`, rendered before the prose citations were counted,
     /// printed a placeholder `cited_by`.
     fn shows_placeholder(&self, html: &str) -> bool {
@@ -486,8 +511,14 @@ impl RenderJob<'_> {
             .filter(|(_, f)| f.html.as_deref().is_some_and(|h| self.shows_placeholder(h)))
             .map(|(i, _)| i)
             .collect();
-        self.templates
-            .set_late_explainer(Value::from_serializable(&explainer));
+        let made_from = crate::stamp::hash(&view_bytes);
+        match &late.remembered {
+            Some(before) if before.made_from == made_from => {
+                self.templates.set_late_value(before.value.clone());
+            }
+            _ => self.templates.set_late_explainer(explainer),
+        }
+        let _ = late.made_from.set(made_from);
         let _ = late.global.set(
             Fingerprint::new("late")
                 .bytes(&self.global)

@@ -15,6 +15,7 @@ use crate::content::{self, Content, Forgetful, Memory, Scan};
 use crate::frontmatter;
 use crate::markdown::Facts;
 use crate::stamp::{self, Hash, Stamp, Stat};
+use crate::templates::ExplainerValue;
 use crate::verify::rendered::SharedScan;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -27,6 +28,8 @@ pub struct State {
     pub cache: Option<BuildCache>,
     /// The content the last run scanned and loaded.
     loaded: Option<Loaded>,
+    /// The `explainer` object as a template value, as the last run made it.
+    pub(crate) explainer: Option<ExplainerValue>,
 }
 
 /// Content as scanned and loaded.
@@ -47,6 +50,8 @@ pub(crate) struct Learned {
     pub other_pages: Vec<(String, SharedScan)>,
     /// The fingerprint of the global inputs the digests were computed under.
     pub global: Hash,
+    /// The `explainer` object as a template value, if the render made one.
+    pub explainer: Option<ExplainerValue>,
 }
 
 impl State {
@@ -55,6 +60,7 @@ impl State {
         State {
             cache,
             loaded: None,
+            explainer: None,
         }
     }
 
@@ -100,6 +106,7 @@ impl State {
 
     /// This state after a run that rendered its own loaded content (see [`State::patch_bodies`]).
     pub(crate) fn after_patch(mut self, learned: &Learned, started_ns: i64) -> State {
+        self.explainer = learned.explainer.clone();
         if let Some(loaded) = &self.loaded {
             self.cache = Some(next_cache(
                 self.cache.take(),
@@ -122,6 +129,7 @@ impl State {
         State {
             cache: Some(next_cache(self.cache, &content, learned, started_ns)),
             loaded: Some(Loaded { scan, content }),
+            explainer: learned.explainer.clone(),
         }
     }
 }

@@ -58,7 +58,24 @@ pub struct Templates {
     data: Option<Hash>,
     /// The `explainer` object that replaces the global one once every page is
     /// rendered (see [`Templates::pages_may_read`]).
-    late_explainer: OnceLock<tera::Value>,
+    late_explainer: OnceLock<LateExplainer>,
+}
+
+/// The late `explainer` object, made a template value on first use: an
+/// edit that keeps every file rendered after the pages never converts it
+/// (at 10 000 pages its `cited_by` lists hold 40 000 backlinks).
+struct LateExplainer {
+    view: Option<crate::view::ExplainerView>,
+    value: OnceLock<tera::Value>,
+}
+
+/// The late `explainer` object of a render as a template value, and the
+/// hash of its [`crate::view::ExplainerView::fingerprint_bytes`]: `serve`
+/// hands it to the next rebuild, which uses it when its object is the same.
+#[derive(Clone)]
+pub struct ExplainerValue {
+    pub made_from: Hash,
+    pub value: tera::Value,
 }
 
 impl Templates {
@@ -131,14 +148,35 @@ impl Templates {
     }
 
     /// From now on, templates see `explainer` instead of the global one.
-    pub fn set_late_explainer(&self, explainer: tera::Value) {
-        let _ = self.late_explainer.set(explainer);
+    pub fn set_late_explainer(&self, explainer: crate::view::ExplainerView) {
+        let _ = self.late_explainer.set(LateExplainer {
+            view: Some(explainer),
+            value: OnceLock::new(),
+        });
+    }
+
+    /// [`Templates::set_late_explainer`] with the object already a template value.
+    pub fn set_late_value(&self, value: tera::Value) {
+        let _ = self.late_explainer.set(LateExplainer {
+            view: None,
+            value: OnceLock::from(value),
+        });
+    }
+
+    /// The late `explainer` object as a template value, if a render made it one.
+    pub fn late_value(&self) -> Option<tera::Value> {
+        self.late_explainer.get()?.value.get().cloned()
     }
 
     /// `context`, with the late `explainer` when there is one.
     pub(crate) fn with_late<'c>(&self, context: &'c tera::Context) -> Cow<'c, tera::Context> {
         match self.late_explainer.get() {
-            Some(explainer) => {
+            Some(late) => {
+                // Either the view or the value is set (see set_late_value).
+                let explainer = late.value.get_or_init(|| match &late.view {
+                    Some(view) => Value::from_serializable(view),
+                    None => Value::none(),
+                });
                 let mut context = context.clone();
                 context.insert_value("explainer", explainer.clone());
                 Cow::Owned(context)

@@ -152,3 +152,24 @@ fn under_serve_a_new_citation_reaches_the_sources_list() {
     assert_eq!(listed.matches("<li>").count(), 3, "{listed}");
     assert_eq!(served, cold);
 }
+
+#[test]
+fn under_serve_body_edits_reach_every_sources_list_and_no_stale_one() {
+    // The home page lists the pages (so a body edit renders it again) and
+    // counts each source's citations: it renders after the pages, with the
+    // `explainer` object `serve` keeps from one rebuild to the next.
+    let home = "{% for s in explainer.sources %}<p id=\"{{ s.anchor }}\">{{ s.id }} cited {{ s.cited_by | length }} times</p>{% endfor %}\
+                {% for p in section.pages %} {{ p.title }}: {{ p.word_count }} words{% endfor %}";
+    let s = with_sources_list(site("<main>{{ page.content | safe }}</main>"), UNCITED)
+        .file("templates/index.html", home);
+    let a_longer = "+++\ntitle = \"A\"\n+++\nFirst [@report], and more words.\n";
+    serve_edits(
+        &s,
+        &[
+            ("content/c.md", CITED),
+            ("content/a.md", a_longer),
+            ("content/c.md", UNCITED),
+            ("content/a.md", CITING_A),
+        ],
+    );
+}

@@ -322,7 +322,7 @@ pub fn serve_builder(site: &Site) -> explainer::serve::site::Builder {
 /// The files of the rebuild, and those of a cold render of the edited site
 /// under the same URL: they must agree.
 pub fn serve_twice(site: &Site, changed: &[&str], edit: impl FnOnce(&Site)) -> (Files, Files) {
-    use explainer::pipeline::{NoHooks, Options};
+    use explainer::pipeline::NoHooks;
     use explainer::serve::site::Site as Served;
     let builder = serve_builder(site);
     let first = builder
@@ -333,12 +333,49 @@ pub fn serve_twice(site: &Site, changed: &[&str], edit: impl FnOnce(&Site)) -> (
     let second = builder
         .rebuild(&first.site, Some(&changed), &NoHooks)
         .unwrap_or_else(|r| panic!("rebuild failed: {r:?}"));
-    let served: Files = second
-        .site
-        .files
+    (served_files(&second.site), cold_render(site))
+}
+
+/// As [`serve_twice`], for a series of edits: after each, the rebuild on
+/// the warm path must agree with a cold render of the site as it then is.
+pub fn serve_edits(site: &Site, edits: &[(&str, &str)]) {
+    use explainer::pipeline::NoHooks;
+    use explainer::serve::site::Site as Served;
+    let builder = serve_builder(site);
+    let mut served = builder
+        .rebuild(&Served::default(), None, &NoHooks)
+        .unwrap_or_else(|r| panic!("first build failed: {r:?}"))
+        .site;
+    for (i, (path, text)) in edits.iter().enumerate() {
+        site.write(path, text);
+        let changed = std::collections::BTreeSet::from([PathBuf::from(path)]);
+        served = builder
+            .rebuild(&served, Some(&changed), &NoHooks)
+            .unwrap_or_else(|r| panic!("rebuild {} failed: {r:?}", i + 1))
+            .site;
+        let (warm, cold) = (served_files(&served), cold_render(site));
+        for (file, bytes) in &cold {
+            assert_eq!(
+                warm.get(file).map(|b| String::from_utf8_lossy(b)),
+                Some(String::from_utf8_lossy(bytes)),
+                "edit {} ({path}): {file} differs from a cold render",
+                i + 1
+            );
+        }
+        assert_eq!(warm.len(), cold.len(), "edit {}: other files", i + 1);
+    }
+}
+
+fn served_files(site: &explainer::serve::site::Site) -> Files {
+    site.files
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_vec()))
-        .collect();
+        .collect()
+}
+
+/// The files of a cold render of `site` under the URL `serve` uses.
+fn cold_render(site: &Site) -> Files {
+    use explainer::pipeline::{NoHooks, Options};
     let opts = Options {
         root: site.root().to_path_buf(),
         base_url: Some(format!("{SERVE_ORIGIN}/")),
@@ -360,7 +397,7 @@ pub fn serve_twice(site: &Site, changed: &[&str], edit: impl FnOnce(&Site)) -> (
             (f.path, bytes)
         })
         .collect();
-    (served, cold)
+    cold
 }
 
 /// A real PNG of `w` × `h` (smooth gradients, which lossless WebP packs smaller).
