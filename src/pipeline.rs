@@ -382,7 +382,12 @@ fn render_into(
         scanned: Mutex::new(scanned),
         late_citations: late_citations.then(|| render::LateCitations::remembering(made_before)),
     };
-    let scanning = Scanning::new(sink, Box::new(|path| remembered(content, prior?, path)));
+    let expected = prior.map_or(content.docs.len(), |p| p.outputs.len().max(content.docs.len()));
+    let scanning = Scanning::new(
+        sink,
+        Box::new(|path| remembered(content, prior?, path)),
+        expected,
+    );
     let pass = job.run(known, digests, &scanning);
     let explainer = job.explainer_value();
     let written = scanning.finish();
@@ -453,12 +458,19 @@ fn render_into(
 /// The scan `prior` remembers of the output file at `path`: an other page's
 /// (404, listing pages, static HTML), else the page of the document it is.
 fn remembered(content: &Content, prior: &BuildCache, path: &str) -> Option<SharedScan> {
-    if let Ok(at) = (prior.other_pages).binary_search_by(|(p, _)| p.as_str().cmp(path)) {
-        return Some(prior.other_pages[at].1.clone());
+    // A document with a file has its page in its memo, never among the
+    // others (see `split_scans`): looked up first, as most files are pages.
+    let doc = (path.strip_suffix("index.html"))
+        .and_then(|url_path| content.by_url_path.get(url_path))
+        .map(|&i| &content.docs[i])
+        .filter(|doc| doc.has_file);
+    if let Some(doc) = doc {
+        return prior.memo(&doc.content_path)?.page.clone();
     }
-    let url_path = path.strip_suffix("index.html")?;
-    let doc = &content.docs[*content.by_url_path.get(url_path)?];
-    prior.memo(&doc.content_path)?.page.clone()
+    let at = (prior.other_pages)
+        .binary_search_by(|(p, _)| p.as_str().cmp(path))
+        .ok()?;
+    Some(prior.other_pages[at].1.clone())
 }
 
 /// The scans of `written`'s HTML files: each document's page (indexed like

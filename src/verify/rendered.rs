@@ -144,11 +144,17 @@ pub struct Scanning<'a> {
 }
 
 impl<'a> Scanning<'a> {
-    pub fn new(inner: &'a dyn Sink, prior: Prior<'a>) -> Scanning<'a> {
+    /// `expected` is about how many files the build writes or keeps: the
+    /// maps are made that big at once, not grown as files arrive.
+    pub fn new(inner: &'a dyn Sink, prior: Prior<'a>, expected: usize) -> Scanning<'a> {
         Scanning {
             inner,
             prior,
-            written: Mutex::default(),
+            written: Mutex::new(Written {
+                pages: FxHashMap::with_capacity_and_hasher(expected, Default::default()),
+                files: FxHashMap::with_capacity_and_hasher(expected, Default::default()),
+                ..Written::default()
+            }),
         }
     }
 
