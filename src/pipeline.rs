@@ -382,7 +382,9 @@ fn render_into(
         scanned: Mutex::new(scanned),
         late_citations: late_citations.then(|| render::LateCitations::remembering(made_before)),
     };
-    let expected = prior.map_or(content.docs.len(), |p| p.outputs.len().max(content.docs.len()));
+    let expected = prior.map_or(content.docs.len(), |p| {
+        p.outputs.len().max(content.docs.len())
+    });
     let scanning = Scanning::new(
         sink,
         Box::new(|path| remembered(content, prior?, path)),
@@ -608,7 +610,7 @@ pub fn build(opts: &Options, out: &Path, hooks: &dyn Hooks) -> Result<Built, Rep
     let cache_path = cache::path(opts, out);
     let mut clock = Instant::now();
     let ((prior, damage), scan) =
-        rayon::join(|| cache::load(&cache_path), || content::scan(&opts.root));
+        rayon::join(|| cache::open(&cache_path), || content::scan(&opts.root));
     lap("scan and read the cache", &mut clock);
     let attempt = Attempt {
         opts,
@@ -646,12 +648,13 @@ struct Attempt<'a> {
 }
 
 impl Attempt<'_> {
-    /// Build with `prior` (the cache) and `scan`; `damage` is the warning
-    /// of a cache that could not be used. `None` (nothing committed) when a
-    /// value of the cache turned out damaged: the caller builds again without it.
+    /// Build with `opened` (the cache, its memos not yet read) and `scan`;
+    /// `damage` is the warning of a cache that could not be used. `None`
+    /// (nothing committed) when a value of the cache turned out damaged: the
+    /// caller builds again without it.
     fn run(
         &self,
-        mut prior: Option<BuildCache>,
+        opened: Option<cache::Opened>,
         scan: Scan,
         damage: Option<Diagnostic>,
     ) -> Result<Option<Built>, Report> {
@@ -662,6 +665,16 @@ impl Attempt<'_> {
         let mut clock = Instant::now();
         let (inputs, newest) = cache::inputs(opts, out, &scan);
         lap("fingerprint the inputs", &mut clock);
+        if let Some(o) = opened.as_ref()
+            && unchanged_by_stat(o.head(), inputs, newest, &scan, out)
+        {
+            debug!("no input changed since the last build (the memos are not read)");
+            let p = opened.map(cache::Opened::without_memos).unwrap_or_default();
+            return Ok(Some(nothing_to_do(p, scan, self.started)));
+        }
+        let (mut prior, memo_damage) = opened.map_or((None, None), cache::Opened::finish);
+        let damage = damage.or(memo_damage);
+        lap("read the memos", &mut clock);
         if let Some(p) = prior.take_if(|p| unchanged(p, inputs, newest, &scan, out)) {
             debug!("no input changed since the last build");
             return Ok(Some(nothing_to_do(p, scan, self.started)));
@@ -723,6 +736,21 @@ fn unchanged(prior: &BuildCache, inputs: Hash, newest: i64, scan: &Scan, out: &P
         && prior.inputs == inputs
         && prior.settled(scan, newest)
         && output::intact(out, &prior.outputs)
+}
+
+/// [`unchanged`] as the head of a cache can tell it, when every input is
+/// old enough for its stat to be trusted; false when that needs the memos.
+fn unchanged_by_stat(
+    head: cache::HeadView<'_>,
+    inputs: Hash,
+    newest: i64,
+    scan: &Scan,
+    out: &Path,
+) -> bool {
+    head.clean
+        && head.inputs == inputs
+        && cache::settled_by_stat(head.started_ns, scan, newest)
+        && output::intact(out, head.outputs)
 }
 
 fn nothing_to_do(prior: BuildCache, scan: Scan, started: Instant) -> Built {

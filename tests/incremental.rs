@@ -52,7 +52,12 @@ fn no_op_rebuild_writes_nothing_and_skips_rendering() {
     let mtime = std::fs::metadata(&page).unwrap().modified().unwrap();
     let again = site.run(&["build", "-v"]).ok();
     assert_eq!(written(&again), Vec::<String>::new());
-    again.stderr_has(&["0 files written", "no input changed since the last build"]);
+    // Inputs this old are trusted by their stat: the cache's head settles
+    // it, and the memo file (most of the cache) is not read.
+    again.stderr_has(&[
+        "0 files written",
+        "no input changed since the last build (the memos are not read)",
+    ]);
     assert_eq!(std::fs::metadata(&page).unwrap().modified().unwrap(), mtime);
 }
 

@@ -58,6 +58,22 @@ impl DocMemo {
     }
 }
 
+/// Whether every input of `scan` (and `newest_other`, the newest mtime of
+/// the other inputs) is old enough, against a build that started at
+/// `started_ns`, for its stat to be trusted: then [`BuildCache::settled`]
+/// needs no memo.
+pub fn settled_by_stat(started_ns: i64, scan: &content::Scan, newest_other: i64) -> bool {
+    trusted_since(started_ns, newest_other)
+        && scan
+            .markdown
+            .iter()
+            .all(|f| f.stat.unwrap_or_default().trusted_since(started_ns))
+}
+
+fn trusted_since(started_ns: i64, mtime_ns: i64) -> bool {
+    Stat { size: 0, mtime_ns }.trusted_since(started_ns)
+}
+
 /// The state a build leaves for the next.
 #[derive(Debug, Default)]
 pub struct BuildCache {
@@ -120,8 +136,7 @@ impl BuildCache {
     /// trusted still has the contents this cache remembers; `newest_other` is the
     /// newest mtime among the inputs that are not Markdown (those are not hashed).
     pub fn settled(&self, scan: &content::Scan, newest_other: i64) -> bool {
-        let trusted = |mtime_ns| Stat { size: 0, mtime_ns }.trusted_since(self.started_ns);
-        trusted(newest_other)
+        trusted_since(self.started_ns, newest_other)
             && scan.markdown.iter().all(|f| {
                 let stat = f.stat.unwrap_or_default();
                 stat.trusted_since(self.started_ns)

@@ -1,5 +1,6 @@
-//! Reading a cache: both files mapped, every area's checksum verified beside
-//! the decoding, memos decoded in parallel. A damaged cache is one warning.
+//! Reading a cache: the head first, then (when the build needs them) the
+//! memos; both files mapped, every area's checksum verified beside the
+//! decoding, memos decoded in parallel. A damaged cache is one warning.
 
 use super::layout::{
     Area, Head, ID_LEN, MAGIC, MemoFileId, ReadFrom, Run, SUM, checksum, memo_file_path,
@@ -57,21 +58,93 @@ const CUT: Damage = "it is cut short or overlong";
 /// Read a cache: `None` when missing or written by another binary; a
 /// damaged one is `None` and a warning saying so.
 pub fn load(path: &Path) -> (Option<BuildCache>, Option<Diagnostic>) {
-    match read(path) {
-        Ok(cache) => (cache, None),
-        Err(why) => {
-            let d = Diagnostic::warning(
-                "cache",
-                format!("the build cache is damaged ({why}); this build starts from nothing"),
-            )
-            .in_file(path)
-            .note("the output is what a build without a cache makes; the next build finds a new cache");
-            (None, Some(d))
+    match open(path) {
+        (Some(opened), _) => opened.finish(),
+        (None, damage) => (None, damage),
+    }
+}
+
+/// Read a cache's head only: what the no-op check needs (the input
+/// fingerprint, the output manifest). The memos, most of the cache's bytes,
+/// are read by [`Opened::finish`], which a build that turns out to have
+/// nothing to do never calls. `None` and a warning as for [`load`].
+pub fn open(path: &Path) -> (Option<Opened>, Option<Diagnostic>) {
+    match read_head(path) {
+        Ok(opened) => (opened, None),
+        Err(why) => (None, Some(damaged(path, why))),
+    }
+}
+
+fn damaged(path: &Path, why: Damage) -> Diagnostic {
+    Diagnostic::warning(
+        "cache",
+        format!("the build cache is damaged ({why}); this build starts from nothing"),
+    )
+    .in_file(path)
+    .note("the output is what a build without a cache makes; the next build finds a new cache")
+}
+
+/// A cache whose head is read and checked, its memos not yet read.
+pub struct Opened {
+    path: std::path::PathBuf,
+    head: Head<String, Presized, Vec<(String, SharedScan)>>,
+    head_file: File,
+    bytes: FileBytes,
+    /// Where the head file's memos start.
+    delta_at: usize,
+}
+
+impl Opened {
+    /// The cache as the no-op check reads it: no memos.
+    pub fn head(&self) -> HeadView<'_> {
+        let h = &self.head;
+        HeadView {
+            started_ns: h.started_ns,
+            inputs: h.inputs,
+            clean: h.clean,
+            outputs: &h.outputs.0,
+        }
+    }
+
+    /// The whole cache, memos read and checked; `None` and a warning when
+    /// they are damaged.
+    pub fn finish(self) -> (Option<BuildCache>, Option<Diagnostic>) {
+        let path = self.path.clone();
+        match self.read_memos() {
+            Ok(cache) => (Some(cache), None),
+            Err(why) => (None, Some(damaged(&path, why))),
+        }
+    }
+
+    /// The cache of a build with nothing to do: what it says of the last build, no memos.
+    pub fn without_memos(self) -> BuildCache {
+        let h = self.head;
+        BuildCache {
+            binary: h.binary,
+            started_ns: h.started_ns,
+            inputs: h.inputs,
+            clean: h.clean,
+            pages: h.pages,
+            sections: h.sections,
+            base_url: h.base_url,
+            docs: Vec::new(),
+            outputs: h.outputs.0,
+            other_pages: h.other_pages,
+            index: FxHashMap::default(),
+            read_from: None,
         }
     }
 }
 
-fn read(path: &Path) -> Result<Option<BuildCache>, Damage> {
+/// What the head of a cache says of the build that wrote it.
+pub struct HeadView<'a> {
+    pub started_ns: i64,
+    pub inputs: crate::stamp::Hash,
+    pub clean: bool,
+    pub outputs: &'a Manifest,
+}
+
+fn read_head(path: &Path) -> Result<Option<Opened>, Damage> {
     let Ok(head_file) = File::open(path) else {
         return Ok(None);
     };
@@ -94,77 +167,96 @@ fn read(path: &Path) -> Result<Option<BuildCache>, Damage> {
     if head.binary != binary_identity() {
         return Ok(None);
     }
-    let delta_at = at;
-    let delta_end = bytes
-        .len()
-        .checked_sub(SUM)
-        .filter(|&end| end >= delta_at)
-        .ok_or(CUT)?;
-    let memo_file = if head.runs.iter().any(|r| r.area == Area::MemoFile) {
-        Some(
-            open_memo_file(path, head.memo_file)
-                .ok_or("its memo file is missing or another build's")?,
-        )
-    } else {
-        None
-    };
-    let memo_area = memo_file.as_ref().map_or(&[][..], |(_, _, b)| &b[ID_LEN..]);
-    let (memo_area, memo_sum) = memo_area.split_at(memo_area.len().saturating_sub(SUM));
-    let areas = Areas {
-        memo_file: memo_area,
-        head_file: &bytes[delta_at..delta_end],
-    };
-    let spans = areas.spans(&head.runs).ok_or(CUT)?;
-    // The checksums are checked beside the decoding (decoding damaged bytes
-    // is harmless, and its result is dropped).
-    let summed = || {
-        let memo_file_ok = memo_file.is_none() || checksum(areas.memo_file) == memo_sum;
-        let head_file_ok = checksum(areas.head_file) == bytes[delta_end..];
-        match (memo_file_ok, head_file_ok) {
-            (true, true) => Ok(()),
-            (false, _) => Err("its memo file fails its checksum"),
-            (_, false) => Err("the memos of its head file fail their checksum"),
-        }
-    };
-    // Collected at its length, then unwrapped in place: collecting straight
-    // into `Result<Vec<_>, _>` grows the list piece by piece.
-    let decode = || -> Vec<Result<DocMemo, Damage>> {
-        spans
-            .into_par_iter()
-            .map(|(area, span)| {
-                let bytes = areas.get(area);
-                let memo: DocMemo = postcard::from_bytes(&bytes[span.clone()])
-                    .map_err(|_| "a memo does not decode")?;
-                Ok(DocMemo {
-                    encoded: Some((area, span)),
-                    ..memo
-                })
-            })
-            .collect()
-    };
-    let (summed, decoded) = rayon::join(summed, decode);
-    summed?;
-    let docs: Vec<DocMemo> = decoded.into_iter().collect::<Result<_, _>>()?;
-    let mut cache = BuildCache {
-        binary: head.binary,
-        started_ns: head.started_ns,
-        inputs: head.inputs,
-        clean: head.clean,
-        pages: head.pages,
-        sections: head.sections,
-        base_url: head.base_url,
-        docs,
-        outputs: head.outputs.0,
-        other_pages: head.other_pages,
-        index: FxHashMap::default(),
-        read_from: Some(ReadFrom {
+    Ok(Some(Opened {
+        path: path.to_path_buf(),
+        head,
+        head_file,
+        bytes,
+        delta_at: at,
+    }))
+}
+
+impl Opened {
+    fn read_memos(self) -> Result<BuildCache, Damage> {
+        let Opened {
+            path,
+            head,
             head_file,
+            bytes,
             delta_at,
-            memo_file: memo_file.map(|(file, id, _)| (file, id)),
-        }),
-    };
-    cache.reindex();
-    Ok(Some(cache))
+        } = self;
+        let path = path.as_path();
+        let delta_end = bytes
+            .len()
+            .checked_sub(SUM)
+            .filter(|&end| end >= delta_at)
+            .ok_or(CUT)?;
+        let memo_file = if head.runs.iter().any(|r| r.area == Area::MemoFile) {
+            Some(
+                open_memo_file(path, head.memo_file)
+                    .ok_or("its memo file is missing or another build's")?,
+            )
+        } else {
+            None
+        };
+        let memo_area = memo_file.as_ref().map_or(&[][..], |(_, _, b)| &b[ID_LEN..]);
+        let (memo_area, memo_sum) = memo_area.split_at(memo_area.len().saturating_sub(SUM));
+        let areas = Areas {
+            memo_file: memo_area,
+            head_file: &bytes[delta_at..delta_end],
+        };
+        let spans = areas.spans(&head.runs).ok_or(CUT)?;
+        // The checksums are checked beside the decoding (decoding damaged bytes
+        // is harmless, and its result is dropped).
+        let summed = || {
+            let memo_file_ok = memo_file.is_none() || checksum(areas.memo_file) == memo_sum;
+            let head_file_ok = checksum(areas.head_file) == bytes[delta_end..];
+            match (memo_file_ok, head_file_ok) {
+                (true, true) => Ok(()),
+                (false, _) => Err("its memo file fails its checksum"),
+                (_, false) => Err("the memos of its head file fail their checksum"),
+            }
+        };
+        // Collected at its length, then unwrapped in place: collecting straight
+        // into `Result<Vec<_>, _>` grows the list piece by piece.
+        let decode = || -> Vec<Result<DocMemo, Damage>> {
+            spans
+                .into_par_iter()
+                .map(|(area, span)| {
+                    let bytes = areas.get(area);
+                    let memo: DocMemo = postcard::from_bytes(&bytes[span.clone()])
+                        .map_err(|_| "a memo does not decode")?;
+                    Ok(DocMemo {
+                        encoded: Some((area, span)),
+                        ..memo
+                    })
+                })
+                .collect()
+        };
+        let (summed, decoded) = rayon::join(summed, decode);
+        summed?;
+        let docs: Vec<DocMemo> = decoded.into_iter().collect::<Result<_, _>>()?;
+        let mut cache = BuildCache {
+            binary: head.binary,
+            started_ns: head.started_ns,
+            inputs: head.inputs,
+            clean: head.clean,
+            pages: head.pages,
+            sections: head.sections,
+            base_url: head.base_url,
+            docs,
+            outputs: head.outputs.0,
+            other_pages: head.other_pages,
+            index: FxHashMap::default(),
+            read_from: Some(ReadFrom {
+                head_file,
+                delta_at,
+                memo_file: memo_file.map(|(file, id, _)| (file, id)),
+            }),
+        };
+        cache.reindex();
+        Ok(cache)
+    }
 }
 
 /// The memo file that goes with the head file at `path`, if it is the one
