@@ -31,6 +31,7 @@ use crate::urls::Urls;
 use crate::verify::rendered::{self, Scanning, SharedScan};
 use crate::verify::{self, Stats, Verifier};
 use crate::view::ViewBuilder;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -666,9 +667,9 @@ impl Attempt<'_> {
         let (inputs, newest) = cache::inputs(opts, out, &scan);
         lap("fingerprint the inputs", &mut clock);
         if let Some(o) = opened.as_ref()
-            && unchanged_by_stat(o.head(), inputs, newest, &scan, out)
+            && unchanged_by_head(o, inputs, newest, &scan, out)
         {
-            debug!("no input changed since the last build (the memos are not read)");
+            debug!("no input changed since the last build (the memo file is not read)");
             let p = opened.map(cache::Opened::without_memos).unwrap_or_default();
             return Ok(Some(nothing_to_do(p, scan, self.started)));
         }
@@ -738,19 +739,29 @@ fn unchanged(prior: &BuildCache, inputs: Hash, newest: i64, scan: &Scan, out: &P
         && output::intact(out, &prior.outputs)
 }
 
-/// [`unchanged`] as the head of a cache can tell it, when every input is
-/// old enough for its stat to be trusted; false when that needs the memos.
-fn unchanged_by_stat(
-    head: cache::HeadView<'_>,
+/// [`unchanged`] as the head file of a cache can tell it: the stats, and
+/// the memos it holds of files too recent to be trusted by stat (false
+/// when such a file's memo is in the memo file).
+fn unchanged_by_head(
+    opened: &cache::Opened,
     inputs: Hash,
     newest: i64,
     scan: &Scan,
     out: &Path,
 ) -> bool {
-    head.clean
-        && head.inputs == inputs
-        && cache::settled_by_stat(head.started_ns, scan, newest)
-        && output::intact(out, head.outputs)
+    let head = opened.head();
+    if !head.clean || head.inputs != inputs {
+        return false;
+    }
+    let recent = match cache::all_trusted_by_stat(head.started_ns, scan) {
+        true => Vec::new(),
+        false => opened.recent_memos().unwrap_or_default(),
+    };
+    let by_path: FxHashMap<&str, &cache::DocMemo> = (recent.iter())
+        .map(|m| (m.content_path.as_str(), m))
+        .collect();
+    let memo = |path: &str| by_path.get(path).copied();
+    cache::settled_with(head.started_ns, scan, newest, memo) && output::intact(out, head.outputs)
 }
 
 fn nothing_to_do(prior: BuildCache, scan: Scan, started: Instant) -> Built {

@@ -56,9 +56,58 @@ fn no_op_rebuild_writes_nothing_and_skips_rendering() {
     // it, and the memo file (most of the cache) is not read.
     again.stderr_has(&[
         "0 files written",
-        "no input changed since the last build (the memos are not read)",
+        "no input changed since the last build (the memo file is not read)",
     ]);
     assert_eq!(std::fs::metadata(&page).unwrap().modified().unwrap(), mtime);
+}
+
+/// Right after an edit build, the edited file is too recent to be trusted
+/// by its stat: its memo, in the cache's head file, settles it.
+#[test]
+fn a_no_op_right_after_an_edit_build_reads_only_the_cache_head() {
+    let site = site();
+    age_inputs(&site);
+    site.build().ok();
+    site.write(
+        "content/notes/a.md",
+        "+++\ntitle = \"Alpha\"\n+++\nFirst note, edited.\n",
+    );
+    let edit = site.run(&["build", "-v"]).ok();
+    assert_eq!(written(&edit), ["notes/a/index.html"]);
+    let again = site.run(&["build", "-v"]).ok();
+    assert_eq!(written(&again), Vec::<String>::new());
+    again.stderr_has(&["no input changed since the last build (the memo file is not read)"]);
+}
+
+/// An edit that keeps the file's size and puts its mtime back, made in the
+/// moment after a build (as a fast script or a checkout can): the stat says
+/// nothing changed, so the no-op check must read the file. Its memo is in
+/// the cache's head file, which is all a no-op reads.
+#[test]
+fn a_same_size_edit_with_the_mtime_put_back_right_after_a_build_is_built() {
+    let site = site();
+    age_inputs(&site);
+    site.build().ok();
+    site.write(
+        "content/notes/a.md",
+        "+++\ntitle = \"Alpha\"\n+++\nFirst note, edited.\n",
+    );
+    site.build().ok();
+    let path = site.path("content/notes/a.md");
+    let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+    site.write(
+        "content/notes/a.md",
+        "+++\ntitle = \"Alpha\"\n+++\nFirst note, EDITED.\n",
+    );
+    let f = std::fs::File::options().write(true).open(&path).unwrap();
+    f.set_modified(mtime).unwrap();
+    drop(f);
+    let run = site.run(&["build", "-v"]).ok();
+    assert_eq!(written(&run), ["notes/a/index.html"], "{}", run.stderr);
+    assert!(
+        site.output("notes/a/index.html")
+            .contains("First note, EDITED.")
+    );
 }
 
 #[test]

@@ -58,16 +58,32 @@ impl DocMemo {
     }
 }
 
-/// Whether every input of `scan` (and `newest_other`, the newest mtime of
-/// the other inputs) is old enough, against a build that started at
-/// `started_ns`, for its stat to be trusted: then [`BuildCache::settled`]
-/// needs no memo.
-pub fn settled_by_stat(started_ns: i64, scan: &content::Scan, newest_other: i64) -> bool {
+/// [`BuildCache::settled`] for a build that started at `started_ns`, the
+/// memos found by `memo`: a file without one is taken as changed.
+pub fn settled_with<'m>(
+    started_ns: i64,
+    scan: &content::Scan,
+    newest_other: i64,
+    memo: impl Fn(&str) -> Option<&'m DocMemo>,
+) -> bool {
     trusted_since(started_ns, newest_other)
-        && scan
-            .markdown
-            .iter()
-            .all(|f| f.stat.unwrap_or_default().trusted_since(started_ns))
+        && scan.markdown.iter().all(|f| {
+            let stat = f.stat.unwrap_or_default();
+            stat.trusted_since(started_ns)
+                || memo(&f.rel).is_some_and(|m| {
+                    m.stamp.stat == stat
+                        && content::read_input(&f.abs)
+                            .is_ok_and(|b| crate::stamp::hash(&b) == m.stamp.hash)
+                })
+        })
+}
+
+/// Whether every Markdown file of `scan` is old enough, against a build
+/// that started at `started_ns`, for its stat to be trusted.
+pub fn all_trusted_by_stat(started_ns: i64, scan: &content::Scan) -> bool {
+    scan.markdown
+        .iter()
+        .all(|f| f.stat.unwrap_or_default().trusted_since(started_ns))
 }
 
 fn trusted_since(started_ns: i64, mtime_ns: i64) -> bool {
@@ -136,16 +152,7 @@ impl BuildCache {
     /// trusted still has the contents this cache remembers; `newest_other` is the
     /// newest mtime among the inputs that are not Markdown (those are not hashed).
     pub fn settled(&self, scan: &content::Scan, newest_other: i64) -> bool {
-        trusted_since(self.started_ns, newest_other)
-            && scan.markdown.iter().all(|f| {
-                let stat = f.stat.unwrap_or_default();
-                stat.trusted_since(self.started_ns)
-                    || self.memo(&f.rel).is_some_and(|m| {
-                        m.stamp.stat == stat
-                            && content::read_input(&f.abs)
-                                .is_ok_and(|b| crate::stamp::hash(&b) == m.stamp.hash)
-                    })
-            })
+        settled_with(self.started_ns, scan, newest_other, |path| self.memo(path))
     }
 
     /// Whether this cache remembers exactly the documents of `content` that

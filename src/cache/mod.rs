@@ -44,7 +44,7 @@ mod read;
 mod write;
 
 pub use identity::{CACHE_DIR, inputs, path};
-pub use memo::{BuildCache, DocMemo, settled_by_stat};
+pub use memo::{BuildCache, DocMemo, all_trusted_by_stat, settled_with};
 pub use read::{HeadView, Opened, load, open};
 pub use write::save;
 

@@ -106,6 +106,24 @@ impl Opened {
         }
     }
 
+    /// The memos the head file holds (those changed since the memo file was
+    /// last written whole: a file just edited has its memo there), if their
+    /// area passes its checksum and decodes.
+    pub fn recent_memos(&self) -> Option<Vec<DocMemo>> {
+        let end = (self.bytes.len().checked_sub(SUM)).filter(|&end| end >= self.delta_at)?;
+        let area = &self.bytes[self.delta_at..end];
+        if checksum(area) != self.bytes[end..] {
+            return None;
+        }
+        let mut memos = Vec::new();
+        let mut at = 0;
+        while at < area.len() {
+            let len = take_len(area, &mut at, 4)?;
+            memos.push(postcard::from_bytes(take(area, &mut at, len)?).ok()?);
+        }
+        Some(memos)
+    }
+
     /// The whole cache, memos read and checked; `None` and a warning when
     /// they are damaged.
     pub fn finish(self) -> (Option<BuildCache>, Option<Diagnostic>) {
