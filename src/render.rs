@@ -296,6 +296,24 @@ pub struct RenderJob<'a> {
     /// Set when pages render before the prose citations are counted (the
     /// globals hold [`ViewBuilder::explainer_before_prose`]).
     pub late_citations: Option<LateCitations>,
+    /// The pages' fingerprints of the last render, when the documents are
+    /// the ones it rendered with only bodies changed since (`serve`).
+    pub fingerprints_before: Option<&'a PageFingerprints>,
+}
+
+/// Each page's fingerprint as its first pass computed it (see
+/// [`RenderJob::fingerprint`]), under the global fingerprint `global`.
+///
+/// Reused by the next render of the same documents (`serve` after an edit
+/// to bodies only): a page whose contents hash the same has the same
+/// fingerprint under the same global inputs, since everything else a
+/// fingerprint reads (URLs, template choices, translations, the targets of
+/// its links) is the documents' structure, which such an edit leaves alone.
+#[derive(Debug, Clone, Default)]
+pub struct PageFingerprints {
+    pub global: Hash,
+    /// By document: the hash of its contents and its page's fingerprint.
+    pub by_doc: Vec<Option<(Hash, Hash)>>,
 }
 
 /// The state of a render whose pages come before the prose citations.
@@ -337,6 +355,8 @@ pub fn prose_citations<'a>(
 pub struct Pass {
     /// The facts of every document, indexed like `content.docs`.
     pub facts: Vec<Arc<Facts>>,
+    /// The pages' fingerprints, for the next render of the same documents.
+    pub fingerprints: PageFingerprints,
     /// The digest of every document's listing object (see [`listing::digest`]).
     pub digests: Vec<Hash>,
     /// Template and read errors.
@@ -347,6 +367,8 @@ pub struct Pass {
 #[derive(Default)]
 struct First {
     facts: Arc<Facts>,
+    /// The page's fingerprint, when the first pass computed it.
+    fingerprint: Option<Hash>,
     /// The body's HTML, kept for sections still to render and for the feed.
     html: Option<String>,
     /// Boxed: a first pass per document is 10 000 of these at 10 000 pages.
@@ -437,6 +459,12 @@ impl RenderJob<'_> {
             .map(|f| std::mem::replace(&mut f.facts, moved_out.clone()))
             .collect();
         let digests = self.digests(digests, &facts);
+        let fingerprints = PageFingerprints {
+            global: self.global,
+            by_doc: (self.content.docs.iter().zip(&firsts))
+                .map(|(d, f)| Some((d.stamp.hash, f.fingerprint?)))
+                .collect(),
+        };
         self.count_prose_citations(&facts, &mut firsts, sink);
         let (taxonomies, problems) = crate::taxonomies::collect(self.config, self.content);
         report.extend(problems);
@@ -461,8 +489,23 @@ impl RenderJob<'_> {
         report.extend(self.images.put_all(sink));
         Pass {
             facts,
+            fingerprints,
             digests,
             report,
+        }
+    }
+
+    /// [`RenderJob::fingerprint`] of page `i` in its first pass: the last
+    /// render's, when it is known to be the same (see [`PageFingerprints`]).
+    fn page_fingerprint(&self, i: usize, facts: &Facts) -> Hash {
+        let doc = &self.content.docs[i];
+        let before = (self.fingerprints_before)
+            .filter(|before| before.global == *self.global())
+            .and_then(|before| *before.by_doc.get(i)?)
+            .filter(|(contents, _)| *contents == doc.stamp.hash);
+        match before {
+            Some((_, fp)) => fp,
+            None => self.fingerprint(i, facts),
         }
     }
 
@@ -583,19 +626,24 @@ impl RenderJob<'_> {
             if doc.kind == Kind::Section && !facts.shortcodes {
                 return First {
                     facts,
+                    fingerprint: None,
                     html: self.take_scanned(i),
                     error: None,
                 };
             }
-            let fp = self.fingerprint(i, &facts);
+            let fp = self.page_fingerprint(i, &facts);
             if sink.keep(&doc.output_file(), &fp) {
                 return First {
                     facts,
+                    fingerprint: Some(fp),
                     ..First::default()
                 };
             }
             if let Some(html) = self.take_scanned(i) {
-                return self.page_pass(i, facts, html, fp, sink, in_feed);
+                return First {
+                    fingerprint: Some(fp),
+                    ..self.page_pass(i, facts, html, fp, sink, in_feed)
+                };
             }
         }
         let body = match doc.read_body(&self.content.root) {
@@ -618,19 +666,23 @@ impl RenderJob<'_> {
         if doc.kind == Kind::Section {
             return First {
                 facts: Arc::new(rendered.facts),
+                fingerprint: None,
                 html: Some(rendered.html),
                 error: None,
             };
         }
         let fp = self.fingerprint(i, &rendered.facts);
-        self.page_pass(
-            i,
-            Arc::new(rendered.facts),
-            rendered.html,
-            fp,
-            sink,
-            in_feed,
-        )
+        First {
+            fingerprint: Some(fp),
+            ..self.page_pass(
+                i,
+                Arc::new(rendered.facts),
+                rendered.html,
+                fp,
+                sink,
+                in_feed,
+            )
+        }
     }
 
     /// The HTML [`scan_facts`] made of document `i`, if it did.
@@ -658,6 +710,7 @@ impl RenderJob<'_> {
             .map(Box::new);
         First {
             facts,
+            fingerprint: None,
             html: in_feed.then_some(html),
             error,
         }

@@ -14,6 +14,7 @@ use crate::cache::{BuildCache, DocMemo};
 use crate::content::{self, Content, Forgetful, Memory, Scan};
 use crate::frontmatter;
 use crate::markdown::Facts;
+use crate::render::PageFingerprints;
 use crate::stamp::{self, Hash, Stamp, Stat};
 use crate::templates::ExplainerValue;
 use crate::verify::rendered::SharedScan;
@@ -28,8 +29,18 @@ pub struct State {
     pub cache: Option<BuildCache>,
     /// The content the last run scanned and loaded.
     loaded: Option<Loaded>,
-    /// The `explainer` object as a template value, as the last run made it.
-    pub(crate) explainer: Option<ExplainerValue>,
+    /// What the last run's render made that the next can use.
+    pub(crate) last: LastRender,
+}
+
+/// What a render made that the next render can use, kept in memory (by
+/// `serve`): neither is in the cache on disk.
+#[derive(Default, Clone)]
+pub(crate) struct LastRender {
+    /// The `explainer` object as a template value, if the render made one.
+    pub explainer: Option<ExplainerValue>,
+    /// Every page's fingerprint: for a render of the same documents only.
+    pub fingerprints: Option<PageFingerprints>,
 }
 
 /// Content as scanned and loaded.
@@ -50,8 +61,8 @@ pub(crate) struct Learned {
     pub other_pages: Vec<(String, SharedScan)>,
     /// The fingerprint of the global inputs the digests were computed under.
     pub global: Hash,
-    /// The `explainer` object as a template value, if the render made one.
-    pub explainer: Option<ExplainerValue>,
+    /// What the next render can use.
+    pub last: LastRender,
 }
 
 impl State {
@@ -60,7 +71,7 @@ impl State {
         State {
             cache,
             loaded: None,
-            explainer: None,
+            last: LastRender::default(),
         }
     }
 
@@ -106,7 +117,7 @@ impl State {
 
     /// This state after a run that rendered its own loaded content (see [`State::patch_bodies`]).
     pub(crate) fn after_patch(mut self, learned: &Learned, started_ns: i64) -> State {
-        self.explainer = learned.explainer.clone();
+        self.last = learned.last.clone();
         if let Some(loaded) = &self.loaded {
             self.cache = Some(next_cache(
                 self.cache.take(),
@@ -129,7 +140,7 @@ impl State {
         State {
             cache: Some(next_cache(self.cache, &content, learned, started_ns)),
             loaded: Some(Loaded { scan, content }),
-            explainer: learned.explainer.clone(),
+            last: learned.last.clone(),
         }
     }
 }

@@ -502,3 +502,27 @@ fn the_cache_remembers_every_edit_and_keeps_what_did_not_change() {
     assert_eq!(build_and_recall("notes/b.md"), "Bravo two");
     assert_eq!(build_and_recall("notes/a.md"), "Alpha two");
 }
+
+/// `serve` keeps every page's fingerprint from one rebuild to the next when
+/// only bodies change. A page that looks another up (`get_page`) shows that
+/// page's body (its word count here): an edit to it must reach the page
+/// that looks it up, though that page's own file did not change.
+#[test]
+fn under_serve_a_body_edit_reaches_the_pages_that_look_it_up() {
+    let a = |body: &str| format!("+++\ntitle = \"A\"\n+++\n{body}\n");
+    let site = Site::basic()
+        .file("content/a.md", &a("One two three."))
+        .file("content/b.md", "+++\ntitle = \"B\"\n+++\nBee.\n")
+        .file(
+            "templates/page.html",
+            "{% set a = get_page(path=\"a.md\") %}<title>{{ page.title }}</title><p>A has {{ a.word_count }} words.</p>{{ page.content | safe }}",
+        );
+    serve_edits(
+        &site,
+        &[
+            ("content/a.md", &a("One two three four five.")),
+            ("content/b.md", "+++\ntitle = \"B\"\n+++\nBee bee.\n"),
+            ("content/a.md", &a("One.")),
+        ],
+    );
+}

@@ -231,21 +231,6 @@ impl BuildCache {
             })
             .collect()
     }
-
-    /// The listing digest of `content_path` if its contents still hash to `hash`
-    /// and the global inputs are still `global`.
-    pub fn digest(&self, content_path: &str, hash: &Hash, global: &Hash) -> Option<Hash> {
-        self.memo(content_path)
-            .filter(|m| m.stamp.hash == *hash && m.digest.0 == *global)
-            .map(|m| m.digest.1)
-    }
-
-    /// The facts of `content_path` if its contents still hash to `hash`.
-    pub fn facts(&self, content_path: &str, hash: &Hash) -> Option<Arc<Facts>> {
-        self.memo(content_path)
-            .filter(|m| m.stamp.hash == *hash)
-            .map(|m| m.facts.clone())
-    }
 }
 
 impl Memory for BuildCache {
