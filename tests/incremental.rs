@@ -42,6 +42,16 @@ fn age_inputs(site: &Site) {
     }
 }
 
+/// The site, its inputs aged and built, then note `a` given the text `body`.
+fn built_then_a_edited(body: &str) -> Site {
+    let site = site();
+    age_inputs(&site);
+    site.build().ok();
+    let text = format!("+++\ntitle = \"Alpha\"\n+++\n{body}\n");
+    site.write("content/notes/a.md", &text);
+    site
+}
+
 #[test]
 fn no_op_rebuild_writes_nothing_and_skips_rendering() {
     let site = site();
@@ -65,13 +75,7 @@ fn no_op_rebuild_writes_nothing_and_skips_rendering() {
 /// by its stat: its memo, in the cache's head file, settles it.
 #[test]
 fn a_no_op_right_after_an_edit_build_reads_only_the_cache_head() {
-    let site = site();
-    age_inputs(&site);
-    site.build().ok();
-    site.write(
-        "content/notes/a.md",
-        "+++\ntitle = \"Alpha\"\n+++\nFirst note, edited.\n",
-    );
+    let site = built_then_a_edited("First note, edited.");
     let edit = site.run(&["build", "-v"]).ok();
     assert_eq!(written(&edit), ["notes/a/index.html"]);
     let again = site.run(&["build", "-v"]).ok();
@@ -85,13 +89,7 @@ fn a_no_op_right_after_an_edit_build_reads_only_the_cache_head() {
 /// the cache's head file, which is all a no-op reads.
 #[test]
 fn a_same_size_edit_with_the_mtime_put_back_right_after_a_build_is_built() {
-    let site = site();
-    age_inputs(&site);
-    site.build().ok();
-    site.write(
-        "content/notes/a.md",
-        "+++\ntitle = \"Alpha\"\n+++\nFirst note, edited.\n",
-    );
+    let site = built_then_a_edited("First note, edited.");
     site.build().ok();
     let path = site.path("content/notes/a.md");
     let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
@@ -121,13 +119,7 @@ fn no_op_rebuild_of_just_written_files_still_writes_nothing() {
 
 #[test]
 fn one_page_edit_writes_only_that_page() {
-    let site = site();
-    age_inputs(&site);
-    site.build().ok();
-    site.write(
-        "content/notes/a.md",
-        "+++\ntitle = \"Alpha\"\n+++\nFirst note, now longer.\n",
-    );
+    let site = built_then_a_edited("First note, now longer.");
     let run = site.run(&["build", "-v"]).ok();
     assert_eq!(written(&run), vec!["notes/a/index.html"]);
     assert!(site.output("notes/a/index.html").contains("now longer"));
