@@ -217,7 +217,7 @@ pub fn run(
         ) {
             Ok(done) => (
                 Ok(done.rendered),
-                state.after_patch(&done.learned, started_ns),
+                state.after_patch(done.learned, started_ns),
             ),
             Err(report) => (Err(report), state),
         };
@@ -245,7 +245,7 @@ pub fn run(
         hooks,
     ) {
         Ok(done) => {
-            let next = state.after(scan, content, &done.learned, started_ns);
+            let next = state.after(scan, content, done.learned, started_ns);
             (Ok(done.rendered), next)
         }
         Err(report) => (Err(report), state),
@@ -394,18 +394,17 @@ fn render_into(
         late_citations: late_citations.then(|| render::LateCitations::remembering(last.explainer)),
         fingerprints_before: last.fingerprints.as_ref(),
     };
-    let expected = prior.map_or(content.docs.len(), |p| {
-        p.outputs.len().max(content.docs.len())
-    });
+    // About one file per document (the cache's output manifest is not at
+    // hand here: `build` has taken it, `serve` never fills it in).
     let scanning = Scanning::new(
         sink,
         Box::new(|path| remembered(content, &memos, prior?, path)),
-        expected,
+        content.docs.len(),
     );
-    let pass = job.run(known, digests, &scanning);
+    let mut pass = job.run(known, digests, &scanning);
     let last = LastRender {
         explainer: job.explainer_value(),
-        fingerprints: Some(pass.fingerprints.clone()),
+        fingerprints: Some(std::mem::take(&mut pass.fingerprints)),
     };
     let written = scanning.finish();
     // Files missing after a failed render would only add false broken links.

@@ -116,16 +116,16 @@ impl State {
     }
 
     /// This state after a run that rendered its own loaded content (see [`State::patch_bodies`]).
-    pub(crate) fn after_patch(mut self, learned: &Learned, started_ns: i64) -> State {
-        self.last = learned.last.clone();
+    pub(crate) fn after_patch(mut self, learned: Learned, started_ns: i64) -> State {
         if let Some(loaded) = &self.loaded {
             self.cache = Some(next_cache(
                 self.cache.take(),
                 &loaded.content,
-                learned,
+                &learned,
                 started_ns,
             ));
         }
+        self.last = learned.last;
         self
     }
 
@@ -134,13 +134,13 @@ impl State {
         self,
         scan: Scan,
         content: Content,
-        learned: &Learned,
+        learned: Learned,
         started_ns: i64,
     ) -> State {
         State {
-            cache: Some(next_cache(self.cache, &content, learned, started_ns)),
+            cache: Some(next_cache(self.cache, &content, &learned, started_ns)),
             loaded: Some(Loaded { scan, content }),
-            last: learned.last.clone(),
+            last: learned.last,
         }
     }
 }

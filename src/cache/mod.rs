@@ -27,7 +27,8 @@
 //! Reading and writing it is on the critical path of every rebuild, so a
 //! build reads the head file first ([`open`]) and the memo file only once
 //! it knows it has something to do ([`Opened::finish`]): a no-op build of
-//! 10 000 pages reads 0.7 MB instead of 19 MB. The memos decode in parallel, a memo that did not change is not written again
+//! 10 000 pages reads 0.7 MB instead of 19 MB. The memos decode in
+//! parallel, a memo that did not change is not written again
 //! (or, when compacting, is copied as the bytes it was read from), what most
 //! rebuilds do not look at (tables of contents, links) stays encoded until
 //! read ([`crate::lazy`]), and hashes are written as single integers.

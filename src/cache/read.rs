@@ -136,22 +136,33 @@ impl Opened {
 
     /// The cache of a build with nothing to do: what it says of the last build, no memos.
     pub fn without_memos(self) -> BuildCache {
-        let h = self.head;
-        BuildCache {
-            binary: h.binary,
-            started_ns: h.started_ns,
-            inputs: h.inputs,
-            clean: h.clean,
-            pages: h.pages,
-            sections: h.sections,
-            base_url: h.base_url,
-            docs: Vec::new(),
-            outputs: h.outputs.0,
-            other_pages: h.other_pages,
-            index: FxHashMap::default(),
-            read_from: None,
-        }
+        cache_of(self.head, Vec::new(), None)
     }
+}
+
+/// The cache a head describes, with its memos `docs` (indexed) and the
+/// files they were read from.
+fn cache_of(
+    head: Head<String, Presized, Vec<(String, SharedScan)>>,
+    docs: Vec<DocMemo>,
+    read_from: Option<ReadFrom>,
+) -> BuildCache {
+    let mut cache = BuildCache {
+        binary: head.binary,
+        started_ns: head.started_ns,
+        inputs: head.inputs,
+        clean: head.clean,
+        pages: head.pages,
+        sections: head.sections,
+        base_url: head.base_url,
+        docs,
+        outputs: head.outputs.0,
+        other_pages: head.other_pages,
+        index: FxHashMap::default(),
+        read_from,
+    };
+    cache.reindex();
+    cache
 }
 
 /// What the head of a cache says of the build that wrote it.
@@ -254,26 +265,12 @@ impl Opened {
         let (summed, decoded) = rayon::join(summed, decode);
         summed?;
         let docs: Vec<DocMemo> = decoded.into_iter().collect::<Result<_, _>>()?;
-        let mut cache = BuildCache {
-            binary: head.binary,
-            started_ns: head.started_ns,
-            inputs: head.inputs,
-            clean: head.clean,
-            pages: head.pages,
-            sections: head.sections,
-            base_url: head.base_url,
-            docs,
-            outputs: head.outputs.0,
-            other_pages: head.other_pages,
-            index: FxHashMap::default(),
-            read_from: Some(ReadFrom {
-                head_file,
-                delta_at,
-                memo_file: memo_file.map(|(file, id, _)| (file, id)),
-            }),
+        let read_from = ReadFrom {
+            head_file,
+            delta_at,
+            memo_file: memo_file.map(|(file, id, _)| (file, id)),
         };
-        cache.reindex();
-        Ok(cache)
+        Ok(cache_of(head, docs, Some(read_from)))
     }
 }
 
