@@ -13,6 +13,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod scan;
+pub use scan::{Found, Scan, scan};
+
 /// The folder of Markdown content inside a site.
 pub const CONTENT_DIR: &str = "content";
 
@@ -221,24 +224,6 @@ impl Content {
     }
 }
 
-/// A file found under `content/`, before parsing.
-pub struct Found {
-    pub abs: PathBuf,
-    /// Path relative to `content/`, `/`-separated.
-    pub rel: String,
-    /// The file's stat when it was found (none if it vanished).
-    pub stat: Option<Stat>,
-}
-
-/// Every file and folder under `content/`, with stats, before anything is read.
-#[derive(Default)]
-pub struct Scan {
-    pub markdown: Vec<Found>,
-    pub others: Vec<Found>,
-    pub dirs: Vec<String>,
-    pub report: Report,
-}
-
 /// What an earlier build remembers of content files, so unchanged ones need not be read.
 pub trait Memory: Sync {
     /// What `rel` was when last read, if `stat` shows it unchanged since.
@@ -260,19 +245,6 @@ pub struct Forgetful;
 impl Memory for Forgetful {
     fn front(&self, _: &str, _: &Stat) -> Option<Remembered<'_>> {
         None
-    }
-}
-
-/// Walk `ROOT/content` and stat every file (in parallel).
-pub fn scan(root: &Path) -> Scan {
-    let mut report = Report::default();
-    let content_dir = root.join(CONTENT_DIR);
-    let (markdown, others, dirs) = walk(root, &content_dir, &mut report);
-    Scan {
-        markdown,
-        others,
-        dirs,
-        report,
     }
 }
 
@@ -349,188 +321,6 @@ pub fn load_scanned(
         return Err(report);
     }
     Ok(content)
-}
-
-/// Walk `content/`, splitting Markdown files from other files; also list folders.
-fn walk(
-    root: &Path,
-    content_dir: &Path,
-    report: &mut Report,
-) -> (Vec<Found>, Vec<Found>, Vec<String>) {
-    let mut markdown = Vec::new();
-    let mut others = Vec::new();
-    let mut dirs = vec![String::new()];
-    if !content_dir.is_dir() {
-        report.push(
-            Diagnostic::error("content", "the site has no content/ folder")
-                .in_file(CONTENT_DIR)
-                .note("create content/_index.md for the home page"),
-        );
-        return (markdown, others, dirs);
-    }
-    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    // Unsorted: sorting each folder's entries as walkdir can costs more than
-    // sorting the lists once at the end.
-    let walker = walkdir::WalkDir::new(content_dir)
-        .follow_links(true)
-        .min_depth(1);
-    for entry in walker {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                report.push(walk_error(root, &e));
-                continue;
-            }
-        };
-        let rel = relative_slash_path(content_dir, entry.path());
-        if is_ignored(&rel) {
-            continue;
-        }
-        if entry.path_is_symlink()
-            && let Err(d) = check_symlink_inside(root, &canonical_root, entry.path())
-        {
-            report.push(d);
-            continue;
-        }
-        if entry.file_type().is_dir() {
-            dirs.push(rel);
-            continue;
-        }
-        let list = if rel.ends_with(".md") {
-            &mut markdown
-        } else {
-            &mut others
-        };
-        list.push(Found {
-            abs: entry.into_path(),
-            rel,
-            stat: None,
-        });
-    }
-    markdown.par_sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
-    others.par_sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
-    dirs.sort_unstable();
-    for files in [&mut markdown, &mut others] {
-        report.extend(stat_files(root, content_dir, files));
-    }
-    (markdown, others, dirs)
-}
-
-/// Stat every file found, in parallel (one stat each: its size and time,
-/// and what kind of file it is); drop and report those that are not
-/// regular files (a FIFO, socket or device). A file that vanished keeps no stat.
-fn stat_files(root: &Path, content_dir: &Path, files: &mut Vec<Found>) -> Vec<Diagnostic> {
-    // By path inside the content folder: the kernel walks fewer components
-    // (every build stats every content file; a no-op does little else).
-    let folder = crate::stamp::Folder::open(content_dir);
-    let kinds: Vec<Option<&'static str>> = (files.par_iter_mut())
-        .map(|f| {
-            if let Some(stat) = folder.stat(&f.rel) {
-                f.stat = Some(stat);
-                return None;
-            }
-            // Not a regular file, or gone: what it is, for the message.
-            let meta = std::fs::metadata(&f.abs).ok()?;
-            let kind = not_a_file(&meta);
-            if kind.is_none() {
-                f.stat = Some(Stat::of(&meta));
-            }
-            kind
-        })
-        .collect();
-    let mut refused = Vec::new();
-    let mut kinds = kinds.into_iter();
-    files.retain(|f| match kinds.next().flatten() {
-        None => true,
-        Some(what) => {
-            refused.push(
-                Diagnostic::error(
-                    "content",
-                    format!("{what} is not content: only regular files and folders are read"),
-                )
-                .in_file(f.abs.strip_prefix(root).unwrap_or(&f.abs)),
-            );
-            false
-        }
-    });
-    refused
-}
-
-/// Dot files, editor backups and temp files are never content.
-fn is_ignored(rel: &str) -> bool {
-    rel.split('/').any(|part| {
-        part.starts_with('.')
-            || part.ends_with('~')
-            || part.ends_with(".swp")
-            || part.starts_with("#")
-    })
-}
-
-fn walk_error(root: &Path, e: &walkdir::Error) -> Diagnostic {
-    let path = e
-        .path()
-        .map(|p| p.strip_prefix(root).unwrap_or(p).to_path_buf());
-    let message = if let Some(ancestor) = e.loop_ancestor() {
-        format!(
-            "symlink loop: it points back to {}",
-            ancestor.strip_prefix(root).unwrap_or(ancestor).display()
-        )
-    } else {
-        format!(
-            "cannot read: {}",
-            e.io_error()
-                .map_or_else(|| e.to_string(), |io| io.to_string())
-        )
-    };
-    let d = Diagnostic::error("content", message);
-    match path {
-        Some(p) => d.in_file(p),
-        None => d,
-    }
-}
-
-/// A symlink must resolve to something inside the site folder.
-fn check_symlink_inside(root: &Path, canonical_root: &Path, link: &Path) -> Result<(), Diagnostic> {
-    let rel = link.strip_prefix(root).unwrap_or(link);
-    match link.canonicalize() {
-        Ok(target) if target.starts_with(canonical_root) => Ok(()),
-        Ok(target) => Err(Diagnostic::error(
-            "content",
-            format!(
-                "symlink points outside the site (to {}); explainer does not follow it",
-                target.display()
-            ),
-        )
-        .in_file(rel)),
-        Err(e) => Err(Diagnostic::error("content", format!("broken symlink: {e}")).in_file(rel)),
-    }
-}
-
-fn relative_slash_path(base: &Path, path: &Path) -> String {
-    // Byte by byte first: `Path::strip_prefix` compares component by
-    // component, which costs more than the rest of the walk.
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        let rest = path
-            .as_os_str()
-            .as_bytes()
-            .strip_prefix(base.as_os_str().as_bytes())
-            .and_then(|r| r.strip_prefix(b"/"));
-        if let Some(text) = rest.and_then(|r| std::str::from_utf8(r).ok()) {
-            return text.to_string();
-        }
-    }
-    let rel = path.strip_prefix(base).unwrap_or(path);
-    if !cfg!(windows)
-        && let Some(text) = rel.to_str()
-    {
-        return text.to_string();
-    }
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// The most bytes one input file (Markdown, template, static file, archive,

@@ -357,6 +357,74 @@ fn symlink_pointing_outside_the_site_is_refused() {
     assert!(!site.has_output("ext/index.html"));
 }
 
+/// A refused symlink to a folder is not walked either: what lies beyond it
+/// (here a second symlink and a named pipe, each of which would be an error
+/// of its own) stays unread, so a link to `/` is one error, not a walk of
+/// the whole disk.
+#[cfg(unix)]
+#[test]
+fn a_symlink_to_a_folder_outside_the_site_is_refused_and_not_entered() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(outside.path().join("deep")).unwrap();
+    std::fs::write(
+        outside.path().join("deep/page.md"),
+        "+++\ntitle = \"x\"\n+++\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", outside.path().join("deep/link.md")).unwrap();
+    mkfifo(&outside.path().join("pipe.md"));
+    let site = Site::basic();
+    std::os::unix::fs::symlink(outside.path(), site.path("content/ext")).unwrap();
+    let run = site
+        .build()
+        .fails()
+        .stderr_has(&["content/ext", "outside the site"]);
+    assert_eq!(run.stderr.matches("error[").count(), 1, "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("pipe.md") && !run.stderr.contains("link.md"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// What an ignored folder (a dot folder such as `.git`) holds is never
+/// walked: a loop or a pipe inside one is not an error.
+#[cfg(unix)]
+#[test]
+fn an_ignored_folder_is_not_walked() {
+    let site = Site::basic();
+    std::fs::create_dir_all(site.path("content/.hidden/deeper")).unwrap();
+    std::os::unix::fs::symlink(site.path("content"), site.path("content/.hidden/loop")).unwrap();
+    mkfifo(&site.path("content/.hidden/deeper/pipe.md"));
+    site.build().ok();
+    assert!(!site.has_output(".hidden"));
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &std::path::Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+}
+
+/// A symlink to a folder that holds the folder it sits in, two levels up,
+/// is a loop too; a symlink to a sibling folder is not, and its pages are built.
+#[cfg(unix)]
+#[test]
+fn a_loop_two_levels_up_is_found_and_a_link_to_a_sibling_is_walked() {
+    let site = Site::basic()
+        .file("content/a/b/_index.md", "+++\ntitle = \"B\"\n+++\n")
+        .file("content/other/o.md", "+++\ntitle = \"O\"\n+++\nText\n");
+    std::os::unix::fs::symlink("../other", site.path("content/a/sibling")).unwrap();
+    site.build().ok();
+    assert!(site.has_output("a/sibling/o/index.html"));
+    std::os::unix::fs::symlink("../../a", site.path("content/a/b/up")).unwrap();
+    site.build().fails().stderr_has(&[
+        "content/a/b/up",
+        "symlink loop: it points back to content/a",
+    ]);
+}
+
 #[cfg(unix)]
 #[test]
 fn dangling_symlink_is_an_error() {
