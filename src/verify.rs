@@ -46,19 +46,55 @@ pub struct Verifier<'a> {
     pub links_of: Option<&'a [bool]>,
 }
 
+/// One check of the build: its findings go to the report, its counts to the stats.
+type Check = fn(&Verifier<'_>, &mut Report, &mut Stats);
+
+/// Every check [`Verifier::run`] makes.
+const CHECKS: [Check; 9] = [
+    |v, report, stats| v.check_references(report, stats),
+    |v, report, stats| v.check_passages(report, stats),
+    |v, report, stats| v.check_body_quotations(report, stats),
+    |v, report, stats| v.check_item_quotations(report, stats),
+    |v, report, stats| v.check_front_matter_quotations(report, stats),
+    |v, report, _| v.check_labels(report),
+    |v, report, _| v.check_uncited(report),
+    |v, report, stats| v.check_links(report, stats),
+    |v, report, _| v.check_static_collisions(report),
+];
+
+impl Stats {
+    /// Add the counts of `other` to these.
+    fn add(&mut self, other: &Stats) {
+        self.statements += other.statements;
+        self.quotations_verified += other.quotations_verified;
+        self.basis_verified += other.basis_verified;
+        self.items_with_basis += other.items_with_basis;
+        self.assessments += other.assessments;
+        self.citations += other.citations;
+        self.internal_links += other.internal_links;
+        self.external_links += other.external_links;
+    }
+}
+
 impl Verifier<'_> {
-    /// Run every check.
+    /// Run every check. The checks read the same finished render and nothing
+    /// of each other's, so they run side by side; their findings are sorted,
+    /// so the report is the same whichever finishes first.
     pub fn run(&self) -> (Report, Stats) {
+        let found: Vec<(Report, Stats)> = (CHECKS.par_iter())
+            .map(|check| {
+                let mut report = Report::default();
+                let mut stats = Stats::default();
+                check(self, &mut report, &mut stats);
+                (report, stats)
+            })
+            .collect();
         let mut report = Report::default();
         let mut stats = Stats::default();
-        self.check_references(&mut report, &mut stats);
-        self.check_passages(&mut report, &mut stats);
-        self.check_prose_quotations(&mut report, &mut stats);
-        self.check_front_matter_quotations(&mut report, &mut stats);
-        self.check_labels(&mut report);
-        self.check_uncited(&mut report);
-        self.check_links(&mut report, &mut stats);
-        self.check_static_collisions(&mut report);
+        for (r, s) in found {
+            report.extend(r.diagnostics);
+            stats.add(&s);
+        }
         report.sort();
         (report, stats)
     }
@@ -339,10 +375,10 @@ impl Verifier<'_> {
         }
     }
 
-    /// Quotations in prose, and those inside the `text` of declared items,
-    /// must be in the archive of the source cited for them. Each different
-    /// quotation of a source is checked once, however often it is quoted.
-    fn check_prose_quotations(&self, report: &mut Report, stats: &mut Stats) {
+    /// Quotations in prose must be in the archive of the source cited for
+    /// them. Each different quotation of a source is checked once, however
+    /// often it is quoted.
+    fn check_body_quotations(&self, report: &mut Report, stats: &mut Stats) {
         // Each different (source, words) once, in order of appearance;
         // `which` gives every quotation's place in it, in the order of the pages.
         let mut distinct: indexmap::IndexSet<(Option<&str>, &str), rustc_hash::FxBuildHasher> =
@@ -376,6 +412,11 @@ impl Verifier<'_> {
                 }
             }
         }
+    }
+
+    /// Quotations inside the `text` of declared items (and a statement's
+    /// `date_note`) must be in the archive of the item's source.
+    fn check_item_quotations(&self, report: &mut Report, stats: &mut Stats) {
         let reg = self.registry;
         let items = reg
             .statements
