@@ -640,10 +640,7 @@ impl RenderJob<'_> {
                 };
             }
             if let Some(html) = self.take_scanned(i) {
-                return First {
-                    fingerprint: Some(fp),
-                    ..self.page_pass(i, facts, html, fp, sink, in_feed)
-                };
+                return self.page_pass(i, facts, html, fp, sink, in_feed);
             }
         }
         let body = match doc.read_body(&self.content.root) {
@@ -672,17 +669,14 @@ impl RenderJob<'_> {
             };
         }
         let fp = self.fingerprint(i, &rendered.facts);
-        First {
-            fingerprint: Some(fp),
-            ..self.page_pass(
-                i,
-                Arc::new(rendered.facts),
-                rendered.html,
-                fp,
-                sink,
-                in_feed,
-            )
-        }
+        self.page_pass(
+            i,
+            Arc::new(rendered.facts),
+            rendered.html,
+            fp,
+            sink,
+            in_feed,
+        )
     }
 
     /// The HTML [`scan_facts`] made of document `i`, if it did.
@@ -694,7 +688,7 @@ impl RenderJob<'_> {
         scanned.remove(&i)
     }
 
-    /// The first pass of a page whose body is rendered: its template.
+    /// The first pass of a page whose body is rendered (`fp` its fingerprint): its template.
     fn page_pass(
         &self,
         i: usize,
@@ -710,7 +704,7 @@ impl RenderJob<'_> {
             .map(Box::new);
         First {
             facts,
-            fingerprint: None,
+            fingerprint: Some(fp),
             html: in_feed.then_some(html),
             error,
         }
